@@ -1,0 +1,77 @@
+"""The append-only event log: one JSON object a line, next to the leases, capped in size."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+LOG_NAME = "events.jsonl"
+_ROTATE_LOCK_NAME = "events.lock"
+
+
+def log_path(lock_dir: str) -> str:
+    return os.path.join(lock_dir, LOG_NAME)
+
+
+def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> None:
+    """Append one event; never raises (a log must not break the hook it reports on)."""
+    entry: dict[str, Any] = {"ts_ms": time.time_ns() // 1_000_000, "event": event}
+    entry.update({k: v for k, v in fields.items() if v is not None})
+    line = (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode("utf-8", "replace")
+    path = log_path(lock_dir)
+    try:
+        # One write() of an O_APPEND descriptor: lines from concurrent hooks never interleave.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileNotFoundError:
+            os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+            fd = os.open(path, flags, 0o600)
+        try:
+            os.write(fd, line)
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+        if size > max_bytes:
+            _rotate(lock_dir, max_bytes)
+    except OSError:
+        pass
+
+
+def _rotate(lock_dir: str, max_bytes: int) -> None:
+    """Keep one previous generation: events.jsonl -> events.jsonl.1, under a lock of its own."""
+    lock_fd = os.open(
+        os.path.join(lock_dir, _ROTATE_LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600
+    )
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock_fd)
+        return  # another process is rotating right now
+    try:
+        path = log_path(lock_dir)
+        with contextlib.suppress(FileNotFoundError):
+            if os.lstat(path).st_size > max_bytes:
+                os.replace(path, path + ".1")
+    finally:
+        os.close(lock_fd)
+
+
+def read_events(lock_dir: str) -> Iterator[dict[str, Any]]:
+    """Every readable event, oldest first, the rotated generation included."""
+    path = log_path(lock_dir)
+    for name in (path + ".1", path):
+        try:
+            with open(name, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    with contextlib.suppress(ValueError):
+                        entry = json.loads(line)
+                        if isinstance(entry, dict):
+                            yield entry
+        except OSError:
+            continue

@@ -1,0 +1,359 @@
+"""The lease store: the only code that opens lease files.
+
+Layout in the lock folder (0700):
+  session-lock-<key>.json   the record (0600), always published whole: temp file + os.replace
+  session-lock-<key>.lock   the side file every read-decide-write holds with flock; never
+                            deleted (deleting it would let two writers lock different inodes);
+                            it also keeps the generation counter across releases.
+Rules for lease files that hold no record (see docs/architecture.md): empty, garbage,
+non-object, oversized, symlink, FIFO or other non-regular file -> "unreadable": held by an
+unknown session until its mtime + ttl, then replaced (a symlink is replaced, never followed);
+a directory cannot be replaced and is reported as an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from worktree_guard.decide import LeaseState, assess, needs_liveness_check
+from worktree_guard.identity import Liveness, ProcessId, liveness
+from worktree_guard.record import (
+    MAX_RECORD_BYTES,
+    LeaseRecord,
+    LeaseView,
+    RecordKind,
+    UnreadableLease,
+    parse_record,
+    serialize_record,
+)
+
+LEASE_PREFIX = "session-lock-"
+LEASE_SUFFIX = ".json"
+LOCK_SUFFIX = ".lock"
+
+
+class LeaseStoreError(Exception):
+    """The store could not do its job (lock timeout, a directory where the lease belongs...)."""
+
+
+class Result(Enum):
+    ACQUIRED = "acquired"  # the tree was free
+    TOOK_OVER = "took_over"  # from an expired, dead or unreadable holder
+    HELD = "held"  # the caller already held it (stamp refreshed)
+    BUSY = "busy"  # another live session holds it
+    REFRESHED = "refreshed"
+    NOT_HOLDER = "not_holder"
+    RELEASED = "released"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Caller:
+    session_id: str
+    holder: ProcessId | None  # the long-lived process of the session, when one was found
+    agent: str  # claude-code | guard-run | git
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    record: LeaseView  # after the call: the caller's record, or the other holder's view
+    previous: LeaseView  # what the file held before the call
+    previous_state: LeaseState
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class LeaseStore:
+    def __init__(
+        self,
+        lock_dir: str,
+        ttl_ms: int,
+        lock_timeout_ms: int,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.lock_dir = lock_dir
+        self.ttl_ms = ttl_ms
+        self.lock_timeout_ms = lock_timeout_ms
+        self.clock = clock  # ms since the epoch; tests step it to expire leases
+
+    # ---- paths ---------------------------------------------------------------------------
+
+    def lease_path(self, key: str) -> str:
+        return os.path.join(self.lock_dir, f"{LEASE_PREFIX}{key}{LEASE_SUFFIX}")
+
+    def _lock_path(self, key: str) -> str:
+        return os.path.join(self.lock_dir, f"{LEASE_PREFIX}{key}{LOCK_SUFFIX}")
+
+    def ensure_dir(self) -> None:
+        try:
+            os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise LeaseStoreError(f"cannot create lock folder {self.lock_dir}: {exc}") from exc
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def read(self, key: str) -> LeaseView:
+        """The current view of a lease, without locking (records are published whole)."""
+        path = self.lease_path(key)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise LeaseStoreError(f"cannot stat {path}: {exc}") from exc
+        mtime_ms = st.st_mtime_ns // 1_000_000
+        if stat.S_ISDIR(st.st_mode):
+            return UnreadableLease("a directory", mtime_ms)
+        if not stat.S_ISREG(st.st_mode):
+            return UnreadableLease("not a regular file", mtime_ms)
+        if st.st_size > MAX_RECORD_BYTES:
+            return UnreadableLease("oversized", mtime_ms)
+        try:
+            # O_NONBLOCK: a FIFO swapped in after the lstat must not hang the open.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return UnreadableLease("not a regular file", mtime_ms)
+            raise LeaseStoreError(f"cannot open {path}: {exc}") from exc
+        try:
+            fst = os.fstat(fd)
+            if not stat.S_ISREG(fst.st_mode):
+                return UnreadableLease("not a regular file", mtime_ms)
+            data = os.read(fd, MAX_RECORD_BYTES + 1)
+        finally:
+            os.close(fd)
+        return parse_record(data, fst.st_mtime_ns // 1_000_000, self.ttl_ms)
+
+    def state_of(self, view: LeaseView, caller_session: str | None, now: int) -> LeaseState:
+        holder_alive = Liveness.UNKNOWN
+        if needs_liveness_check(view, caller_session):
+            assert isinstance(view, LeaseRecord) and view.pid is not None
+            holder_alive = liveness(ProcessId(view.pid, view.holder_start_time, view.boot_id))
+        return assess(view, caller_session, now, self.ttl_ms, holder_alive)
+
+    # ---- locking and publishing ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self, key: str) -> Iterator[int]:
+        self.ensure_dir()
+        path = self._lock_path(key)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise LeaseStoreError(f"cannot open lock file {path}: {exc}") from exc
+        try:
+            self._flock_with_deadline(fd, path)
+            yield fd
+        finally:
+            os.close(fd)  # closing drops the flock; a killed process drops it too
+
+    def _flock_with_deadline(self, fd: int, path: str) -> None:
+        deadline = time.monotonic() + self.lock_timeout_ms / 1000
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+            if time.monotonic() >= deadline:
+                raise LeaseStoreError(f"timed out after {self.lock_timeout_ms} ms locking {path}")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    def _publish(self, key: str, record: LeaseRecord) -> None:
+        path = self.lease_path(key)
+        tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        data = serialize_record(record)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            # rename replaces the directory entry: a symlink there is replaced, not followed.
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise LeaseStoreError(f"cannot publish {path}: {exc}") from exc
+
+    def _remove(self, key: str, view: LeaseView) -> None:
+        path = self.lease_path(key)
+        if isinstance(view, UnreadableLease) and view.reason == "a directory":
+            raise LeaseStoreError(f"{path} is a directory; remove it by hand")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # unlink removes a symlink itself, never its target
+
+    @staticmethod
+    def _next_generation(lock_fd: int, previous: LeaseView) -> int:
+        try:
+            stored = int(os.pread(lock_fd, 32, 0).decode("ascii").strip() or 0)
+        except (OSError, ValueError, UnicodeDecodeError):
+            stored = 0
+        seen = previous.generation if isinstance(previous, LeaseRecord) else 0
+        generation = max(stored, seen) + 1
+        with contextlib.suppress(OSError):
+            encoded = f"{generation}\n".encode("ascii")
+            os.pwrite(lock_fd, encoded, 0)
+            os.ftruncate(lock_fd, len(encoded))
+        return generation
+
+    # ---- operations ----------------------------------------------------------------------
+
+    def acquire(
+        self,
+        key: str,
+        caller: Caller,
+        workspace: str,
+        branch: str | None,
+        refresh_interval_ms: int = 0,
+    ) -> Outcome:
+        """Take a free, expired or dead lease; refresh the caller's own; else report BUSY."""
+        fast = self._unlocked_hold(key, caller, branch, refresh_interval_ms)
+        if fast is not None:
+            return fast
+        with self._locked(key) as lock_fd:
+            now = self.clock()
+            view = self.read(key)
+            if isinstance(view, UnreadableLease) and view.reason == "a directory":
+                raise LeaseStoreError(f"{self.lease_path(key)} is a directory; remove it by hand")
+            state = self.state_of(view, caller.session_id, now)
+            if state is LeaseState.HELD_BY_OTHER:
+                return Outcome(Result.BUSY, view, view, state)
+            if state is LeaseState.HELD_BY_CALLER:
+                assert isinstance(view, LeaseRecord)
+                if view.kind is RecordKind.FUTURE:
+                    return Outcome(Result.HELD, view, view, state)  # never rewrite a newer schema
+                record = self._claimed(view, caller, now, branch)
+                self._publish(key, record)
+                return Outcome(Result.HELD, record, view, state)
+            record = LeaseRecord(
+                session_id=caller.session_id,
+                acquired_at=now,
+                ttl_ms=self.ttl_ms,
+                last_active_at=now,
+                pid=caller.holder.pid if caller.holder else None,
+                holder_start_time=caller.holder.start_time if caller.holder else None,
+                boot_id=caller.holder.boot_id if caller.holder else None,
+                token=secrets.token_hex(8),
+                generation=self._next_generation(lock_fd, view),
+                workspace=workspace,
+                branch=branch,
+                agent=caller.agent,
+            )
+            self._publish(key, record)
+            result = Result.ACQUIRED if state is LeaseState.FREE else Result.TOOK_OVER
+            return Outcome(result, record, view, state)
+
+    def _claimed(
+        self, view: LeaseRecord, caller: Caller, now: int, branch: str | None
+    ) -> LeaseRecord:
+        """The caller's own record, stamped now; a seed record becomes ours; a new pid
+        (`claude --resume` keeps the session id in a new process) replaces the old one."""
+        record = view.touched(now, branch)
+        if view.kind is RecordKind.SEED:
+            record = replace(record, kind=RecordKind.OURS, pid=None, token=secrets.token_hex(8))
+        if caller.holder is not None and caller.holder.pid != record.pid:
+            record = replace(
+                record,
+                pid=caller.holder.pid,
+                holder_start_time=caller.holder.start_time,
+                boot_id=caller.holder.boot_id,
+            )
+        return record if record.agent else replace(record, agent=caller.agent)
+
+    def _unlocked_hold(
+        self, key: str, caller: Caller, branch: str | None, refresh_interval_ms: int
+    ) -> Outcome | None:
+        """The steady state without the lock: the caller holds a fresh record that needs no
+        rewrite. Safe because only the holder or an expiry can change a fresh record's owner,
+        and a stamp younger than the refresh interval is far from expiry."""
+        if refresh_interval_ms <= 0:
+            return None
+        view = self.read(key)
+        if not isinstance(view, LeaseRecord) or view.kind is not RecordKind.OURS:
+            return None
+        if view.session_id != caller.session_id or (branch and view.branch != branch):
+            return None
+        if caller.holder is not None and caller.holder.pid != view.pid:
+            return None
+        age = self.clock() - view.last_active_at
+        if not 0 <= age < min(refresh_interval_ms, view.ttl_ms // 2):
+            return None
+        return Outcome(Result.HELD, view, view, LeaseState.HELD_BY_CALLER)
+
+    def refresh(
+        self, key: str, session_id: str, branch: str | None, refresh_interval_ms: int = 0
+    ) -> Outcome:
+        """Stamp the caller's own lease; never creates one, never takes another's."""
+        view = self.read(key)
+        if not isinstance(view, LeaseRecord) or view.session_id != session_id:
+            # Not ours without the lock means not ours: only our own session could make it so.
+            state = self.state_of(view, session_id, self.clock())
+            return Outcome(Result.NOT_HOLDER, view, view, state)
+        fast = self._unlocked_hold(key, Caller(session_id, None, ""), branch, refresh_interval_ms)
+        if fast is not None:
+            return Outcome(Result.REFRESHED, fast.record, fast.previous, fast.previous_state)
+        with self._locked(key):
+            now = self.clock()
+            view = self.read(key)
+            state = self.state_of(view, session_id, now)
+            if state is not LeaseState.HELD_BY_CALLER:
+                return Outcome(Result.NOT_HOLDER, view, view, state)
+            assert isinstance(view, LeaseRecord)
+            if view.kind is RecordKind.FUTURE:
+                return Outcome(Result.REFRESHED, view, view, state)
+            record = view.touched(now, branch)
+            if view.kind is RecordKind.SEED:
+                record = replace(record, kind=RecordKind.OURS, token=secrets.token_hex(8))
+            self._publish(key, record)
+            return Outcome(Result.REFRESHED, record, view, state)
+
+    def release(self, key: str, session_id: str) -> Outcome:
+        """Give up the caller's own lease; someone else's record is never deleted.
+        An expired record of the caller's own is released too: it is still the caller's."""
+        with self._locked(key):
+            view = self.read(key)
+            state = self.state_of(view, session_id, self.clock())
+            if not isinstance(view, LeaseRecord) or view.session_id != session_id:
+                result = Result.NOT_FOUND if view is None else Result.NOT_HOLDER
+                return Outcome(result, view, view, state)
+            self._remove(key, view)
+            return Outcome(Result.RELEASED, None, view, state)
+
+    def force_release(self, key: str) -> Outcome:
+        """Remove whatever the lease file holds (a person's `guard release --force`)."""
+        with self._locked(key):
+            view = self.read(key)
+            state = self.state_of(view, None, self.clock())
+            if view is None:
+                return Outcome(Result.NOT_FOUND, None, None, state)
+            self._remove(key, view)
+            return Outcome(Result.RELEASED, None, view, state)
+
+    def keys(self) -> list[str]:
+        """Every lease key in the folder (for `guard list`)."""
+        try:
+            names = os.listdir(self.lock_dir)
+        except OSError:
+            return []
+        return sorted(
+            n[len(LEASE_PREFIX) : -len(LEASE_SUFFIX)]
+            for n in names
+            if n.startswith(LEASE_PREFIX) and n.endswith(LEASE_SUFFIX)
+        )

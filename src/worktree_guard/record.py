@@ -1,0 +1,148 @@
+"""The lease record: its schema, how a file's bytes become one, and back. No I/O here.
+
+schema_version 1 is a superset of the seed's `{schema_version, session_id, pid, acquired_at,
+ttl_ms}`. A record holding only those fields (as the seed's Node module writes it) is SEED:
+honoured until `acquired_at + ttl_ms`, its pid ignored (it was a short-lived hook's).
+A record with a newer schema_version is FUTURE: honoured while fresh, never rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_RECORD_BYTES = 65_536
+# Stamps below this are taken as seconds rather than milliseconds since the epoch.
+_SECONDS_CUTOFF = 100_000_000_000
+
+
+class RecordKind(Enum):
+    OURS = "ours"
+    SEED = "seed"
+    FUTURE = "future"
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    session_id: str
+    acquired_at: int  # ms since the epoch
+    ttl_ms: int
+    last_active_at: int  # ms since the epoch
+    kind: RecordKind = RecordKind.OURS
+    pid: int | None = None  # the holder process (claude, or the `guard run` process)
+    holder_start_time: int | None = None
+    boot_id: str | None = None
+    token: str | None = None
+    generation: int = 0
+    workspace: str | None = None
+    branch: str | None = None  # the branch its holder last saw
+    agent: str | None = None  # claude-code | guard-run | git
+    schema_version: int = SCHEMA_VERSION
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def expires_at(self) -> int:
+        return self.last_active_at + self.ttl_ms
+
+    def touched(self, now_ms: int, branch: str | None) -> LeaseRecord:
+        return replace(self, last_active_at=now_ms, branch=branch if branch else self.branch)
+
+
+@dataclass(frozen=True)
+class UnreadableLease:
+    """A lease file that holds no usable record: held by nobody we know, for one ttl."""
+
+    reason: str
+    mtime_ms: int
+
+
+LeaseView = LeaseRecord | UnreadableLease | None
+
+
+def _stamp_ms(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = int(value)
+    if number < 0:
+        return None
+    return number * 1000 if number < _SECONDS_CUTOFF else number
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def parse_record(data: bytes, mtime_ms: int, default_ttl_ms: int) -> LeaseRecord | UnreadableLease:
+    """Bytes of a lease file -> a record, or the reason it is unreadable. Never raises."""
+    if not data.strip():
+        return UnreadableLease("empty", mtime_ms)
+    if len(data) > MAX_RECORD_BYTES:
+        return UnreadableLease("oversized", mtime_ms)
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return UnreadableLease("not valid JSON", mtime_ms)
+    if not isinstance(obj, dict):
+        return UnreadableLease("not a JSON object", mtime_ms)
+    version = _opt_int(obj.get("schema_version"))
+    session_id = obj.get("session_id")
+    if version is None or not isinstance(session_id, str) or not session_id:
+        return UnreadableLease("no schema_version or session_id", mtime_ms)
+    ttl = _opt_int(obj.get("ttl_ms"))
+    ttl = ttl if ttl is not None and ttl > 0 else default_ttl_ms
+    acquired = _stamp_ms(obj.get("acquired_at"))
+    last_active = _stamp_ms(obj.get("last_active_at"))
+    if version > SCHEMA_VERSION:
+        stamp = max(x for x in (acquired, last_active, mtime_ms) if x is not None)
+        return LeaseRecord(session_id, acquired or stamp, ttl, stamp, RecordKind.FUTURE,
+                           schema_version=version, raw=obj)
+    if acquired is None:
+        return UnreadableLease("no acquired_at", mtime_ms)
+    if last_active is None or "token" not in obj:
+        # The seed's five fields: good until acquired_at + ttl_ms; its pid was a hook's.
+        return LeaseRecord(session_id, acquired, ttl, acquired, RecordKind.SEED,
+                           schema_version=version, raw=obj)
+    return LeaseRecord(
+        session_id=session_id,
+        acquired_at=acquired,
+        ttl_ms=ttl,
+        last_active_at=last_active,
+        kind=RecordKind.OURS,
+        pid=_opt_int(obj.get("pid")),
+        holder_start_time=_opt_int(obj.get("holder_start_time")),
+        boot_id=_opt_str(obj.get("boot_id")),
+        token=_opt_str(obj.get("token")),
+        generation=_opt_int(obj.get("generation")) or 0,
+        workspace=_opt_str(obj.get("workspace")),
+        branch=_opt_str(obj.get("branch")),
+        agent=_opt_str(obj.get("agent")),
+        schema_version=version,
+        raw=obj,
+    )
+
+
+def serialize_record(record: LeaseRecord) -> bytes:
+    """Our record as the bytes of a lease file (only ever called for kind OURS)."""
+    body = {
+        "schema_version": SCHEMA_VERSION,
+        "session_id": record.session_id,
+        "pid": record.pid,
+        "acquired_at": record.acquired_at,
+        "ttl_ms": record.ttl_ms,
+        "last_active_at": record.last_active_at,
+        "token": record.token,
+        "generation": record.generation,
+        "holder_start_time": record.holder_start_time,
+        "boot_id": record.boot_id,
+        "workspace": record.workspace,
+        "branch": record.branch,
+        "agent": record.agent,
+    }
+    return (json.dumps(body, indent=1) + "\n").encode("utf-8", "surrogateescape")

@@ -1,0 +1,117 @@
+"""Which working tree a path belongs to, its key, and the branch its HEAD is on.
+
+Read straight from the `.git` files instead of running `git rev-parse`: this runs on every
+hook call, and a git subprocess would cost more than the rest of the hook together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+# A HEAD file is one line; anything far larger is not a HEAD file.
+_MAX_HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Workspace:
+    toplevel: str  # realpath of the working tree's top folder
+    git_dir: str  # the folder holding this working tree's HEAD (per-worktree git dir)
+
+    @property
+    def key(self) -> str:
+        return workspace_key(self.toplevel)
+
+
+def workspace_key(toplevel: str) -> str:
+    """First 12 hex digits of the MD5 of the toplevel path (the seed design's hash)."""
+    return hashlib.md5(toplevel.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
+def find_workspace(cwd: str, env: dict[str, str] | None = None) -> Workspace | None:
+    """The working tree holding `cwd`, or None when `cwd` is in no repository or is gone.
+
+    Inside git hooks git exports GIT_DIR (and GIT_WORK_TREE when the tree is elsewhere);
+    they name the repository more exactly than a walk from the folder does.
+    """
+    environ = os.environ if env is None else env
+    work_tree = environ.get("GIT_WORK_TREE")
+    git_dir = environ.get("GIT_DIR")
+    if work_tree and git_dir:
+        top = os.path.realpath(os.path.join(cwd, work_tree))
+        gd = os.path.realpath(os.path.join(cwd, git_dir))
+        return Workspace(top, gd) if os.path.isdir(top) and _is_git_dir(gd) else None
+    try:
+        start = os.path.realpath(cwd)
+    except (OSError, ValueError):
+        return None
+    if not os.path.isdir(start):
+        return None
+    if git_dir and not work_tree:
+        found = _from_git_dir(os.path.realpath(os.path.join(start, git_dir)))
+        if found is not None:
+            return found
+    return _walk_up(start)
+
+
+def _walk_up(start: str) -> Workspace | None:
+    folder = start
+    while True:
+        dot_git = os.path.join(folder, ".git")
+        gd = _resolve_dot_git(dot_git)
+        if gd is not None:
+            return Workspace(folder, gd)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _resolve_dot_git(dot_git: str) -> str | None:
+    """The git dir a `.git` entry stands for: the folder itself, or the `gitdir:` of a file."""
+    try:
+        if os.path.isdir(dot_git):
+            return dot_git if _is_git_dir(dot_git) else None
+        with open(dot_git, "rb") as fh:
+            first = fh.read(_MAX_HEAD_BYTES).split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
+    except (OSError, ValueError):
+        return None
+    if not first.startswith("gitdir:"):
+        return None
+    target = first[len("gitdir:") :].strip()
+    resolved = os.path.realpath(os.path.join(os.path.dirname(dot_git), target))
+    return resolved if _is_git_dir(resolved) else None
+
+
+def _from_git_dir(git_dir: str) -> Workspace | None:
+    """The working tree of a git dir named by GIT_DIR (main `.git` or `.git/worktrees/<n>`)."""
+    if not _is_git_dir(git_dir):
+        return None
+    gitdir_file = os.path.join(git_dir, "gitdir")  # linked worktree: points at <tree>/.git
+    try:
+        with open(gitdir_file, encoding="utf-8", errors="surrogateescape") as fh:
+            dot_git = fh.read(_MAX_HEAD_BYTES).strip()
+        return Workspace(os.path.realpath(os.path.dirname(dot_git)), git_dir)
+    except OSError:
+        pass
+    if os.path.basename(git_dir) == ".git":
+        return Workspace(os.path.dirname(git_dir), git_dir)
+    return None
+
+
+def _is_git_dir(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "HEAD"))
+
+
+def current_branch(ws: Workspace) -> str | None:
+    """The branch HEAD is on, `(detached <sha7>)` when detached, None when unreadable."""
+    try:
+        with open(os.path.join(ws.git_dir, "HEAD"), "rb") as fh:
+            head = fh.read(_MAX_HEAD_BYTES).decode("utf-8", "surrogateescape").strip()
+    except OSError:
+        return None
+    if head.startswith("ref:"):
+        ref = head[4:].strip()
+        return ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
+    return f"(detached {head[:7]})" if head else None
