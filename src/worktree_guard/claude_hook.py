@@ -8,15 +8,10 @@ client honours and shows the model; any other exit would fail open without a wor
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
-from dataclasses import dataclass
-from types import FrameType
-from typing import Any
 
-from worktree_guard import events
+from worktree_guard import events, fastjson
 from worktree_guard.config import Settings, load_settings
 from worktree_guard.decide import (
     LeaseState,
@@ -32,8 +27,19 @@ from worktree_guard.decide import (
 from worktree_guard.identity import find_claude_ancestor
 from worktree_guard.lease import Caller, LeaseStore, Result, now_ms
 from worktree_guard.record import LeaseRecord
-from worktree_guard.shell import classify_command
 from worktree_guard.workspace import Workspace, current_branch, find_workspace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _sig
+    from collections.abc import Mapping
+    from types import FrameType
+    from typing import Any
+else:
+    try:  # the C module behind `signal`, which would import `enum` on every hook call
+        import _signal as _sig
+    except ImportError:  # pragma: no cover
+        import signal as _sig
 
 GUARDED_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Bash"})
 # The whole hook must answer well inside the client's timeout (install sets 10 s).
@@ -48,9 +54,11 @@ class _Deadline(Exception):
     pass
 
 
-@dataclass(frozen=True)
 class HookAnswer:
-    stdout: str = ""
+    __slots__ = ("stdout",)
+
+    def __init__(self, stdout: str = "") -> None:
+        self.stdout = stdout
 
 
 ALLOW = HookAnswer()
@@ -64,7 +72,7 @@ def _deny(reason: str) -> HookAnswer:
             "permissionDecisionReason": reason,
         }
     }
-    return HookAnswer(json.dumps(body))
+    return HookAnswer(fastjson.dumps(body))
 
 
 def _str_field(payload: dict[str, Any], name: str) -> str:
@@ -96,7 +104,7 @@ def _nearest_existing_dir(path: str) -> str:
 
 
 class ClaudeHook:
-    def __init__(self, settings: Settings, env: dict[str, str] | os._Environ[str]) -> None:
+    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
         self.settings = settings
         self.env = env
         self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
@@ -132,6 +140,9 @@ class ClaudeHook:
             tool_input = payload.get("tool_input")
             command = tool_input.get("command") if isinstance(tool_input, dict) else None
             if isinstance(command, str):
+                # Loaded only for Bash: the classifier needs `re`, the file tools do not.
+                from worktree_guard.shell import classify_command
+
                 verdict = classify_command(command)
                 read_only, bypass = verdict.read_only, verdict.disables_git_hooks
                 why = verdict.reason
@@ -236,12 +247,12 @@ class ClaudeHook:
         context = session_start_context(ws.toplevel, holder_facts(view, now))
         body = {"hookSpecificOutput": {"hookEventName": "SessionStart",
                                        "additionalContext": context}}
-        return HookAnswer(json.dumps(body))
+        return HookAnswer(fastjson.dumps(body))
 
 
 def _read_payload(raw: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(raw)
+        payload = fastjson.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"stdin is not JSON ({type(exc).__name__})") from None
     if not isinstance(payload, dict):
@@ -253,21 +264,21 @@ def _on_deadline(signum: int, frame: FrameType | None) -> None:
     raise _Deadline
 
 
-def run(env: dict[str, str] | os._Environ[str] | None = None) -> int:
+def run(env: Mapping[str, str] | None = None) -> int:
     """The `guard hook` command. Never a traceback, never an exit code but 0, never a hang."""
     environ = os.environ if env is None else env
     settings = load_settings(environ)
     event = "?"
-    signal.signal(signal.SIGALRM, _on_deadline)
-    signal.setitimer(signal.ITIMER_REAL, _DEADLINE_S)
+    _sig.signal(_sig.SIGALRM, _on_deadline)
+    _sig.setitimer(_sig.ITIMER_REAL, _DEADLINE_S)
     try:
         payload = _read_payload(sys.stdin.buffer.read())
         raw_event = payload.get("hook_event_name")
         event = raw_event if isinstance(raw_event, str) else "?"
         answer = ClaudeHook(settings, environ).handle(payload)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _sig.setitimer(_sig.ITIMER_REAL, 0)
     except BaseException as exc:  # the failure policy: one line, an event, and a decision
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _sig.setitimer(_sig.ITIMER_REAL, 0)
         answer = _failure_answer(settings, event, exc)
     if answer.stdout:
         sys.stdout.write(answer.stdout + "\n")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_TTL_MS = 300_000
 DEFAULT_LOCK_TIMEOUT_MS = 2_000  # well under the 10 s hook timeout that `guard install` sets
@@ -12,17 +15,30 @@ DEFAULT_LOG_MAX_BYTES = 1_048_576
 DEFAULT_REFRESH_INTERVAL_MS = 2_000
 
 
-@dataclass(frozen=True)
 class Settings:
-    lock_dir: str
-    ttl_ms: int
-    lock_timeout_ms: int
-    log_max_bytes: int
-    refresh_interval_ms: int
-    fail_closed: bool
+    __slots__ = (
+        "fail_closed", "lock_dir", "lock_timeout_ms", "log_max_bytes", "refresh_interval_ms",
+        "ttl_ms",
+    )
+
+    def __init__(
+        self,
+        lock_dir: str,
+        ttl_ms: int,
+        lock_timeout_ms: int,
+        log_max_bytes: int,
+        refresh_interval_ms: int,
+        fail_closed: bool,
+    ) -> None:
+        self.lock_dir = lock_dir
+        self.ttl_ms = ttl_ms
+        self.lock_timeout_ms = lock_timeout_ms
+        self.log_max_bytes = log_max_bytes
+        self.refresh_interval_ms = refresh_interval_ms
+        self.fail_closed = fail_closed
 
 
-def _int_env(env: dict[str, str] | os._Environ[str], name: str, default: int, low: int) -> int:
+def _int_env(env: Mapping[str, str], name: str, default: int, low: int) -> int:
     raw = env.get(name, "").strip()
     try:
         value = int(raw) if raw else default
@@ -31,7 +47,7 @@ def _int_env(env: dict[str, str] | os._Environ[str], name: str, default: int, lo
     return value if value >= low else default
 
 
-def default_lock_dir(env: dict[str, str] | os._Environ[str] | None = None) -> str:
+def default_lock_dir(env: Mapping[str, str] | None = None) -> str:
     environ = os.environ if env is None else env
     configured = environ.get("GUARD_LOCK_DIR", "").strip()
     if configured:
@@ -39,7 +55,7 @@ def default_lock_dir(env: dict[str, str] | os._Environ[str] | None = None) -> st
     return os.path.join(os.path.expanduser("~"), ".claude", "runtime")
 
 
-def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if env is None else env
     return Settings(
         lock_dir=default_lock_dir(environ),

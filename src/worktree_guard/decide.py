@@ -6,24 +6,35 @@ values they found come in as arguments, so each rule can be tested on plain data
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-
 from worktree_guard.identity import Liveness
-from worktree_guard.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
+from worktree_guard.kinds import Kind
+from worktree_guard.record import LeaseRecord, RecordKind, UnreadableLease
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
+
+    from worktree_guard.record import LeaseView
 
 # Tools that change files; everything else Claude Code offers reads or talks.
 MUTATING_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 SHELL_TOOL = "Bash"
 
 
-class LeaseState(Enum):
-    FREE = "free"  # no record
-    EXPIRED = "expired"  # no activity for a ttl, or a stamp too far in the future
-    DEAD = "dead"  # the holder process is gone, reused, or from another boot
-    HELD_BY_CALLER = "held_by_caller"
-    HELD_BY_OTHER = "held_by_other"
+class LeaseState(Kind):
+    __slots__ = ()
+    FREE: ClassVar[LeaseState]  # no record
+    EXPIRED: ClassVar[LeaseState]  # no activity for a ttl, or a stamp too far in the future
+    DEAD: ClassVar[LeaseState]  # the holder process is gone, reused, or from another boot
+    HELD_BY_CALLER: ClassVar[LeaseState]
+    HELD_BY_OTHER: ClassVar[LeaseState]
 
+
+LeaseState.FREE = LeaseState("free")
+LeaseState.EXPIRED = LeaseState("expired")
+LeaseState.DEAD = LeaseState("dead")
+LeaseState.HELD_BY_CALLER = LeaseState("held_by_caller")
+LeaseState.HELD_BY_OTHER = LeaseState("held_by_other")
 
 TAKEABLE = frozenset({LeaseState.FREE, LeaseState.EXPIRED, LeaseState.DEAD})
 
@@ -67,10 +78,16 @@ def assess(
     return LeaseState.HELD_BY_OTHER
 
 
-class ToolAction(Enum):
-    READ_ONLY = "read_only"
-    MUTATING = "mutating"
-    BYPASSES_HOOKS = "bypasses_hooks"
+class ToolAction(Kind):
+    __slots__ = ()
+    READ_ONLY: ClassVar[ToolAction]
+    MUTATING: ClassVar[ToolAction]
+    BYPASSES_HOOKS: ClassVar[ToolAction]
+
+
+ToolAction.READ_ONLY = ToolAction("read_only")
+ToolAction.MUTATING = ToolAction("mutating")
+ToolAction.BYPASSES_HOOKS = ToolAction("bypasses_hooks")
 
 
 def classify_tool(tool_name: str, read_only_shell: bool, bypasses_hooks: bool) -> ToolAction:
@@ -87,32 +104,50 @@ def is_hijack(branch_seen: str | None, branch_now: str | None) -> bool:
     return bool(branch_seen and branch_now and branch_seen != branch_now)
 
 
-class HumanPolicy(Enum):
-    WARN = "warn"
-    DENY = "deny"
-    ALLOW = "allow"
+class HumanPolicy(Kind):
+    __slots__ = ()
+    WARN: ClassVar[HumanPolicy]
+    DENY: ClassVar[HumanPolicy]
+    ALLOW: ClassVar[HumanPolicy]
+
+
+HumanPolicy.WARN = HumanPolicy("warn")
+HumanPolicy.DENY = HumanPolicy("deny")
+HumanPolicy.ALLOW = HumanPolicy("allow")
 
 
 def parse_human_policy(value: str | None) -> HumanPolicy:
-    try:
-        return HumanPolicy((value or "warn").strip().lower())
-    except ValueError:
-        return HumanPolicy.WARN
+    """git config guard.humanPolicy; anything unknown is the default, warn."""
+    wanted = (value or "").strip().lower()
+    for policy in (HumanPolicy.WARN, HumanPolicy.DENY, HumanPolicy.ALLOW):
+        if policy.value == wanted:
+            return policy
+    return HumanPolicy.WARN
 
 
 # ---- messages -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class HolderFacts:
     """What a message says about the session holding a tree."""
 
-    session_short: str
-    pid: int | None
-    idle_ms: int | None
-    branch: str | None
-    agent: str | None
-    unreadable_reason: str | None = None
+    __slots__ = ("agent", "branch", "idle_ms", "pid", "session_short", "unreadable_reason")
+
+    def __init__(
+        self,
+        session_short: str,
+        pid: int | None,
+        idle_ms: int | None,
+        branch: str | None,
+        agent: str | None,
+        unreadable_reason: str | None = None,
+    ) -> None:
+        self.session_short = session_short
+        self.pid = pid
+        self.idle_ms = idle_ms
+        self.branch = branch
+        self.agent = agent
+        self.unreadable_reason = unreadable_reason
 
 
 def holder_facts(view: LeaseView, now_ms: int) -> HolderFacts:
@@ -144,7 +179,8 @@ def describe_holder(facts: HolderFacts) -> str:
             f"written {format_ago(facts.idle_ms)})"
         )
     who = f"session {facts.session_short}" + (f" ({facts.agent})" if facts.agent else "")
-    pid = f"claude pid {facts.pid}" if facts.pid is not None else "pid unknown"
+    label = "pid" if facts.agent and facts.agent != "claude-code" else "claude pid"
+    pid = f"{label} {facts.pid}" if facts.pid is not None else "pid unknown"
     branch = f"on branch {facts.branch}" if facts.branch else "branch unknown"
     return f"{who}, {pid}, last active {format_ago(facts.idle_ms)}, {branch}"
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
 import os
 import time
-from collections.abc import Iterator
-from typing import Any
+
+from worktree_guard import fastjson
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 LOG_NAME = "events.jsonl"
 _ROTATE_LOCK_NAME = "events.lock"
@@ -22,7 +25,7 @@ def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> No
     """Append one event; never raises (a log must not break the hook it reports on)."""
     entry: dict[str, Any] = {"ts_ms": time.time_ns() // 1_000_000, "event": event}
     entry.update({k: v for k, v in fields.items() if v is not None})
-    line = (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode("utf-8", "replace")
+    line = (fastjson.dumps(entry) + "\n").encode("ascii")
     path = log_path(lock_dir)
     try:
         # One write() of an O_APPEND descriptor: lines from concurrent hooks never interleave.
@@ -39,7 +42,7 @@ def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> No
             os.close(fd)
         if size > max_bytes:
             _rotate(lock_dir, max_bytes)
-    except OSError:
+    except (OSError, ValueError, TypeError):
         pass
 
 
@@ -55,23 +58,29 @@ def _rotate(lock_dir: str, max_bytes: int) -> None:
         return  # another process is rotating right now
     try:
         path = log_path(lock_dir)
-        with contextlib.suppress(FileNotFoundError):
+        try:
             if os.lstat(path).st_size > max_bytes:
                 os.replace(path, path + ".1")
+        except FileNotFoundError:
+            pass
     finally:
         os.close(lock_fd)
 
 
 def read_events(lock_dir: str) -> Iterator[dict[str, Any]]:
     """Every readable event, oldest first, the rotated generation included."""
+    import json  # the readers of the log are people's commands: the cold path
+
     path = log_path(lock_dir)
     for name in (path + ".1", path):
         try:
             with open(name, encoding="utf-8", errors="replace") as fh:
                 for line in fh:
-                    with contextlib.suppress(ValueError):
+                    try:
                         entry = json.loads(line)
-                        if isinstance(entry, dict):
-                            yield entry
+                    except ValueError:
+                        continue
+                    if isinstance(entry, dict):
+                        yield entry
         except OSError:
             continue

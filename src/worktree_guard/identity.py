@@ -7,8 +7,13 @@ process start time (field 22 of /proc/<pid>/stat) and the boot id pin one proces
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from enum import Enum
+
+from worktree_guard.kinds import Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import ClassVar
 
 _PROC = "/proc"
 _BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
@@ -17,27 +22,48 @@ _MAX_ANCESTRY = 12
 _HOLDER_NAMES = frozenset({"claude"})
 
 
-class Liveness(Enum):
-    ALIVE = "alive"
-    DEAD = "dead"
-    UNKNOWN = "unknown"
+class Liveness(Kind):
+    __slots__ = ()
+    ALIVE: ClassVar[Liveness]
+    DEAD: ClassVar[Liveness]
+    UNKNOWN: ClassVar[Liveness]
 
 
-@dataclass(frozen=True)
+Liveness.ALIVE = Liveness("alive")
+Liveness.DEAD = Liveness("dead")
+Liveness.UNKNOWN = Liveness("unknown")
+
+
 class ProcessId:
     """One process, pinned against pid reuse by its start time and boot."""
 
-    pid: int
-    start_time: int | None  # clock ticks since boot, from /proc/<pid>/stat
-    boot_id: str | None
+    __slots__ = ("boot_id", "pid", "start_time")
+
+    def __init__(self, pid: int, start_time: int | None, boot_id: str | None) -> None:
+        self.pid = pid
+        self.start_time = start_time  # clock ticks since boot, from /proc/<pid>/stat
+        self.boot_id = boot_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProcessId) and (self.pid, self.start_time, self.boot_id) == (
+            other.pid, other.start_time, other.boot_id
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.pid, self.start_time, self.boot_id))
+
+    def __repr__(self) -> str:
+        return f"ProcessId(pid={self.pid}, start_time={self.start_time}, boot_id={self.boot_id!r})"
 
 
-@dataclass(frozen=True)
 class _Stat:
-    name: str
-    state: str
-    ppid: int
-    start_time: int
+    __slots__ = ("name", "ppid", "start_time", "state")
+
+    def __init__(self, name: str, state: str, ppid: int, start_time: int) -> None:
+        self.name = name
+        self.state = state
+        self.ppid = ppid
+        self.start_time = start_time
 
 
 def _read_stat(pid: int) -> _Stat | None:
@@ -134,7 +160,7 @@ def _liveness_without_proc(pid: int) -> Liveness:
     return Liveness.UNKNOWN  # it exists, but without a start time it may be a reused pid
 
 
-def session_from_env(env: dict[str, str] | None = None) -> str | None:
+def session_from_env(env: Mapping[str, str] | None = None) -> str | None:
     """The agent session a git hook runs for, or None for a person at a plain shell."""
     environ = os.environ if env is None else env
     for name in ("GUARD_SESSION_ID", "CLAUDE_CODE_SESSION_ID"):

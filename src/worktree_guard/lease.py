@@ -13,19 +13,15 @@ a directory cannot be replaced and is reported as an error.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
-import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from enum import Enum
 
 from worktree_guard.decide import LeaseState, assess, needs_liveness_check
 from worktree_guard.identity import Liveness, ProcessId, liveness
+from worktree_guard.kinds import Kind
 from worktree_guard.record import (
     MAX_RECORD_BYTES,
     LeaseRecord,
@@ -36,6 +32,11 @@ from worktree_guard.record import (
     serialize_record,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import ClassVar
+
 LEASE_PREFIX = "session-lock-"
 LEASE_SUFFIX = ".json"
 LOCK_SUFFIX = ".lock"
@@ -45,30 +46,54 @@ class LeaseStoreError(Exception):
     """The store could not do its job (lock timeout, a directory where the lease belongs...)."""
 
 
-class Result(Enum):
-    ACQUIRED = "acquired"  # the tree was free
-    TOOK_OVER = "took_over"  # from an expired, dead or unreadable holder
-    HELD = "held"  # the caller already held it (stamp refreshed)
-    BUSY = "busy"  # another live session holds it
-    REFRESHED = "refreshed"
-    NOT_HOLDER = "not_holder"
-    RELEASED = "released"
-    NOT_FOUND = "not_found"
+class Result(Kind):
+    __slots__ = ()
+    ACQUIRED: ClassVar[Result]  # the tree was free
+    TOOK_OVER: ClassVar[Result]  # from an expired, dead or unreadable holder
+    HELD: ClassVar[Result]  # the caller already held it (stamp refreshed)
+    BUSY: ClassVar[Result]  # another live session holds it
+    REFRESHED: ClassVar[Result]
+    NOT_HOLDER: ClassVar[Result]
+    RELEASED: ClassVar[Result]
+    NOT_FOUND: ClassVar[Result]
 
 
-@dataclass(frozen=True)
+Result.ACQUIRED = Result("acquired")
+Result.TOOK_OVER = Result("took_over")
+Result.HELD = Result("held")
+Result.BUSY = Result("busy")
+Result.REFRESHED = Result("refreshed")
+Result.NOT_HOLDER = Result("not_holder")
+Result.RELEASED = Result("released")
+Result.NOT_FOUND = Result("not_found")
+
+
 class Caller:
-    session_id: str
-    holder: ProcessId | None  # the long-lived process of the session, when one was found
-    agent: str  # claude-code | guard-run | git
+    __slots__ = ("agent", "holder", "session_id")
+
+    def __init__(self, session_id: str, holder: ProcessId | None, agent: str) -> None:
+        self.session_id = session_id
+        self.holder = holder  # the long-lived process of the session, when one was found
+        self.agent = agent  # claude-code | guard-run | git
 
 
-@dataclass(frozen=True)
 class Outcome:
-    result: Result
-    record: LeaseView  # after the call: the caller's record, or the other holder's view
-    previous: LeaseView  # what the file held before the call
-    previous_state: LeaseState
+    __slots__ = ("previous", "previous_state", "record", "result")
+
+    def __init__(
+        self, result: Result, record: LeaseView, previous: LeaseView, previous_state: LeaseState
+    ) -> None:
+        self.result = result
+        self.record = record  # after the call: the caller's record, or the other holder's view
+        self.previous = previous  # what the file held before the call
+        self.previous_state = previous_state
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.result!r}, record={self.record!r}, previous={self.previous!r})"
+
+
+def _token() -> str:
+    return os.urandom(8).hex()  # `secrets` would import hmac and hashlib for the same bytes
 
 
 def now_ms() -> int:
@@ -147,8 +172,8 @@ class LeaseStore:
 
     # ---- locking and publishing ----------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _locked(self, key: str) -> Iterator[int]:
+    def _lock(self, key: str) -> int:
+        """Open and flock the side file; the caller closes the descriptor to unlock."""
         self.ensure_dir()
         path = self._lock_path(key)
         try:
@@ -157,9 +182,10 @@ class LeaseStore:
             raise LeaseStoreError(f"cannot open lock file {path}: {exc}") from exc
         try:
             self._flock_with_deadline(fd, path)
-            yield fd
-        finally:
-            os.close(fd)  # closing drops the flock; a killed process drops it too
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd  # closing it drops the flock; a killed process drops it too
 
     def _flock_with_deadline(self, fd: int, path: str) -> None:
         deadline = time.monotonic() + self.lock_timeout_ms / 1000
@@ -177,7 +203,7 @@ class LeaseStore:
 
     def _publish(self, key: str, record: LeaseRecord) -> None:
         path = self.lease_path(key)
-        tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        tmp = f"{path}.{os.getpid()}.{_token()[:8]}.tmp"
         data = serialize_record(record)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -188,16 +214,20 @@ class LeaseStore:
             # rename replaces the directory entry: a symlink there is replaced, not followed.
             os.replace(tmp, path)
         except OSError as exc:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(tmp)
+            except OSError:
+                pass
             raise LeaseStoreError(f"cannot publish {path}: {exc}") from exc
 
     def _remove(self, key: str, view: LeaseView) -> None:
         path = self.lease_path(key)
         if isinstance(view, UnreadableLease) and view.reason == "a directory":
             raise LeaseStoreError(f"{path} is a directory; remove it by hand")
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(path)  # unlink removes a symlink itself, never its target
+        except FileNotFoundError:
+            pass
 
     @staticmethod
     def _next_generation(lock_fd: int, previous: LeaseView) -> int:
@@ -207,10 +237,12 @@ class LeaseStore:
             stored = 0
         seen = previous.generation if isinstance(previous, LeaseRecord) else 0
         generation = max(stored, seen) + 1
-        with contextlib.suppress(OSError):
-            encoded = f"{generation}\n".encode("ascii")
+        encoded = f"{generation}\n".encode("ascii")
+        try:
             os.pwrite(lock_fd, encoded, 0)
             os.ftruncate(lock_fd, len(encoded))
+        except OSError:
+            pass  # the record carries the generation too
         return generation
 
     # ---- operations ----------------------------------------------------------------------
@@ -227,7 +259,8 @@ class LeaseStore:
         fast = self._unlocked_hold(key, caller, branch, refresh_interval_ms)
         if fast is not None:
             return fast
-        with self._locked(key) as lock_fd:
+        lock_fd = self._lock(key)
+        try:
             now = self.clock()
             view = self.read(key)
             if isinstance(view, UnreadableLease) and view.reason == "a directory":
@@ -250,7 +283,7 @@ class LeaseStore:
                 pid=caller.holder.pid if caller.holder else None,
                 holder_start_time=caller.holder.start_time if caller.holder else None,
                 boot_id=caller.holder.boot_id if caller.holder else None,
-                token=secrets.token_hex(8),
+                token=_token(),
                 generation=self._next_generation(lock_fd, view),
                 workspace=workspace,
                 branch=branch,
@@ -259,6 +292,8 @@ class LeaseStore:
             self._publish(key, record)
             result = Result.ACQUIRED if state is LeaseState.FREE else Result.TOOK_OVER
             return Outcome(result, record, view, state)
+        finally:
+            os.close(lock_fd)
 
     def _claimed(
         self, view: LeaseRecord, caller: Caller, now: int, branch: str | None
@@ -267,15 +302,14 @@ class LeaseStore:
         (`claude --resume` keeps the session id in a new process) replaces the old one."""
         record = view.touched(now, branch)
         if view.kind is RecordKind.SEED:
-            record = replace(record, kind=RecordKind.OURS, pid=None, token=secrets.token_hex(8))
+            record = record.replace(kind=RecordKind.OURS, pid=None, token=_token())
         if caller.holder is not None and caller.holder.pid != record.pid:
-            record = replace(
-                record,
+            record = record.replace(
                 pid=caller.holder.pid,
                 holder_start_time=caller.holder.start_time,
                 boot_id=caller.holder.boot_id,
             )
-        return record if record.agent else replace(record, agent=caller.agent)
+        return record if record.agent else record.replace(agent=caller.agent)
 
     def _unlocked_hold(
         self, key: str, caller: Caller, branch: str | None, refresh_interval_ms: int
@@ -309,7 +343,8 @@ class LeaseStore:
         fast = self._unlocked_hold(key, Caller(session_id, None, ""), branch, refresh_interval_ms)
         if fast is not None:
             return Outcome(Result.REFRESHED, fast.record, fast.previous, fast.previous_state)
-        with self._locked(key):
+        lock_fd = self._lock(key)
+        try:
             now = self.clock()
             view = self.read(key)
             state = self.state_of(view, session_id, now)
@@ -320,14 +355,17 @@ class LeaseStore:
                 return Outcome(Result.REFRESHED, view, view, state)
             record = view.touched(now, branch)
             if view.kind is RecordKind.SEED:
-                record = replace(record, kind=RecordKind.OURS, token=secrets.token_hex(8))
+                record = record.replace(kind=RecordKind.OURS, token=_token())
             self._publish(key, record)
             return Outcome(Result.REFRESHED, record, view, state)
+        finally:
+            os.close(lock_fd)
 
     def release(self, key: str, session_id: str) -> Outcome:
         """Give up the caller's own lease; someone else's record is never deleted.
         An expired record of the caller's own is released too: it is still the caller's."""
-        with self._locked(key):
+        lock_fd = self._lock(key)
+        try:
             view = self.read(key)
             state = self.state_of(view, session_id, self.clock())
             if not isinstance(view, LeaseRecord) or view.session_id != session_id:
@@ -335,16 +373,21 @@ class LeaseStore:
                 return Outcome(result, view, view, state)
             self._remove(key, view)
             return Outcome(Result.RELEASED, None, view, state)
+        finally:
+            os.close(lock_fd)
 
     def force_release(self, key: str) -> Outcome:
         """Remove whatever the lease file holds (a person's `guard release --force`)."""
-        with self._locked(key):
+        lock_fd = self._lock(key)
+        try:
             view = self.read(key)
             state = self.state_of(view, None, self.clock())
             if view is None:
                 return Outcome(Result.NOT_FOUND, None, None, state)
             self._remove(key, view)
             return Outcome(Result.RELEASED, None, view, state)
+        finally:
+            os.close(lock_fd)
 
     def keys(self) -> list[str]:
         """Every lease key in the folder (for `guard list`)."""

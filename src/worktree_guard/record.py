@@ -8,10 +8,12 @@ A record with a newer schema_version is FUTURE: honoured while fresh, never rewr
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
-from enum import Enum
-from typing import Any
+from worktree_guard import fastjson
+from worktree_guard.kinds import Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeAlias
 
 SCHEMA_VERSION = 1
 MAX_RECORD_BYTES = 65_536
@@ -19,47 +21,113 @@ MAX_RECORD_BYTES = 65_536
 _SECONDS_CUTOFF = 100_000_000_000
 
 
-class RecordKind(Enum):
-    OURS = "ours"
-    SEED = "seed"
-    FUTURE = "future"
+class RecordKind(Kind):
+    __slots__ = ()
+    OURS: ClassVar[RecordKind]
+    SEED: ClassVar[RecordKind]
+    FUTURE: ClassVar[RecordKind]
 
 
-@dataclass(frozen=True)
+RecordKind.OURS = RecordKind("ours")
+RecordKind.SEED = RecordKind("seed")
+RecordKind.FUTURE = RecordKind("future")
+
+_FIELDS = (
+    "session_id", "acquired_at", "ttl_ms", "last_active_at", "kind", "pid",
+    "holder_start_time", "boot_id", "token", "generation", "workspace", "branch", "agent",
+    "schema_version",
+)
+
+
 class LeaseRecord:
-    session_id: str
-    acquired_at: int  # ms since the epoch
-    ttl_ms: int
-    last_active_at: int  # ms since the epoch
-    kind: RecordKind = RecordKind.OURS
-    pid: int | None = None  # the holder process (claude, or the `guard run` process)
-    holder_start_time: int | None = None
-    boot_id: str | None = None
-    token: str | None = None
-    generation: int = 0
-    workspace: str | None = None
-    branch: str | None = None  # the branch its holder last saw
-    agent: str | None = None  # claude-code | guard-run | git
-    schema_version: int = SCHEMA_VERSION
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """One lease record. Plain slots, not a dataclass: `dataclasses` costs a third of an
+    interpreter start to import, on every hook call."""
+
+    __slots__ = (*_FIELDS, "raw")
+
+    def __init__(
+        self,
+        session_id: str,
+        acquired_at: int,  # ms since the epoch
+        ttl_ms: int,
+        last_active_at: int,  # ms since the epoch
+        kind: RecordKind = RecordKind.OURS,
+        pid: int | None = None,  # the holder process (claude, or the `guard run` process)
+        holder_start_time: int | None = None,
+        boot_id: str | None = None,
+        token: str | None = None,
+        generation: int = 0,
+        workspace: str | None = None,
+        branch: str | None = None,  # the branch its holder last saw
+        agent: str | None = None,  # claude-code | guard-run | git
+        schema_version: int = SCHEMA_VERSION,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.acquired_at = acquired_at
+        self.ttl_ms = ttl_ms
+        self.last_active_at = last_active_at
+        self.kind = kind
+        self.pid = pid
+        self.holder_start_time = holder_start_time
+        self.boot_id = boot_id
+        self.token = token
+        self.generation = generation
+        self.workspace = workspace
+        self.branch = branch
+        self.agent = agent
+        self.schema_version = schema_version
+        self.raw: dict[str, Any] = raw if raw is not None else {}
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LeaseRecord) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"LeaseRecord({inner})"
+
+    def replace(self, **changes: Any) -> LeaseRecord:
+        values = {name: getattr(self, name) for name in _FIELDS}
+        values["raw"] = self.raw
+        values.update(changes)
+        return LeaseRecord(**values)
 
     @property
     def expires_at(self) -> int:
         return self.last_active_at + self.ttl_ms
 
     def touched(self, now_ms: int, branch: str | None) -> LeaseRecord:
-        return replace(self, last_active_at=now_ms, branch=branch if branch else self.branch)
+        return self.replace(last_active_at=now_ms, branch=branch if branch else self.branch)
 
 
-@dataclass(frozen=True)
 class UnreadableLease:
     """A lease file that holds no usable record: held by nobody we know, for one ttl."""
 
-    reason: str
-    mtime_ms: int
+    __slots__ = ("mtime_ms", "reason")
+
+    def __init__(self, reason: str, mtime_ms: int) -> None:
+        self.reason = reason
+        self.mtime_ms = mtime_ms
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnreadableLease) and (self.reason, self.mtime_ms) == (
+            other.reason, other.mtime_ms
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.reason, self.mtime_ms))
+
+    def __repr__(self) -> str:
+        return f"UnreadableLease(reason={self.reason!r}, mtime_ms={self.mtime_ms})"
 
 
-LeaseView = LeaseRecord | UnreadableLease | None
+LeaseView: TypeAlias = "LeaseRecord | UnreadableLease | None"
 
 
 def _stamp_ms(value: Any) -> int | None:
@@ -86,7 +154,7 @@ def parse_record(data: bytes, mtime_ms: int, default_ttl_ms: int) -> LeaseRecord
     if len(data) > MAX_RECORD_BYTES:
         return UnreadableLease("oversized", mtime_ms)
     try:
-        obj = json.loads(data.decode("utf-8"))
+        obj = fastjson.loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return UnreadableLease("not valid JSON", mtime_ms)
     if not isinstance(obj, dict):
@@ -145,4 +213,4 @@ def serialize_record(record: LeaseRecord) -> bytes:
         "branch": record.branch,
         "agent": record.agent,
     }
-    return (json.dumps(body, indent=1) + "\n").encode("utf-8", "surrogateescape")
+    return (fastjson.dumps(body) + "\n").encode("ascii")

@@ -6,18 +6,40 @@ hook call, and a git subprocess would cost more than the rest of the hook togeth
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+try:  # the builtin module: `hashlib` would load OpenSSL on every hook call
+    from _md5 import md5 as _md5  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover
+    from hashlib import md5 as _md5
 
 # A HEAD file is one line; anything far larger is not a HEAD file.
 _MAX_HEAD_BYTES = 4096
 
 
-@dataclass(frozen=True)
 class Workspace:
-    toplevel: str  # realpath of the working tree's top folder
-    git_dir: str  # the folder holding this working tree's HEAD (per-worktree git dir)
+    """One working tree: its toplevel (realpath) and its own git dir (where HEAD lives)."""
+
+    __slots__ = ("git_dir", "toplevel")
+
+    def __init__(self, toplevel: str, git_dir: str) -> None:
+        self.toplevel = toplevel
+        self.git_dir = git_dir
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workspace) and (self.toplevel, self.git_dir) == (
+            other.toplevel, other.git_dir
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.toplevel, self.git_dir))
+
+    def __repr__(self) -> str:
+        return f"Workspace(toplevel={self.toplevel!r}, git_dir={self.git_dir!r})"
 
     @property
     def key(self) -> str:
@@ -26,10 +48,11 @@ class Workspace:
 
 def workspace_key(toplevel: str) -> str:
     """First 12 hex digits of the MD5 of the toplevel path (the seed design's hash)."""
-    return hashlib.md5(toplevel.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    digest: str = _md5(toplevel.encode("utf-8", "surrogateescape")).hexdigest()
+    return digest[:12]
 
 
-def find_workspace(cwd: str, env: dict[str, str] | None = None) -> Workspace | None:
+def find_workspace(cwd: str, env: Mapping[str, str] | None = None) -> Workspace | None:
     """The working tree holding `cwd`, or None when `cwd` is in no repository or is gone.
 
     Inside git hooks git exports GIT_DIR (and GIT_WORK_TREE when the tree is elsewhere);

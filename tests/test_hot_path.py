@@ -1,0 +1,66 @@
+"""The hook entry points import the standard library only, and only the cheap parts of it.
+
+Read from `python -X importtime` of the real `guard` process: Typer, Click and GitPython
+must never load on a hook path, and the file-tool path must not pay for `re`, `json`,
+`enum`, `dataclasses` or `typing` either (each costs a good part of an interpreter start).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GUARD, event, pre_tool
+
+HEAVY = {"typer", "click", "git", "rich", "pydantic", "gitdb"}
+SLOW_STDLIB = {"re", "json", "enum", "dataclasses", "typing", "inspect", "shlex", "secrets",
+               "hashlib", "contextlib", "subprocess", "signal"}
+
+
+def imported_modules(args: list[str], stdin: bytes, env: dict[str, str], cwd: Path) -> set[str]:
+    done = subprocess.run(
+        [GUARD, *args], input=stdin, capture_output=True, timeout=60, cwd=cwd,
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    names = set()
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    assert "worktree_guard.entry" in names, done.stderr[-2000:]
+    return names
+
+
+def claude_payloads(repo: Path) -> dict[str, dict[str, object]]:
+    return {
+        "PreToolUse Write (acquire)": pre_tool("s1", repo),
+        "PreToolUse Edit (holder)": pre_tool("s1", repo, "Edit", file_path=str(repo / "README"),
+                                             old_string="a", new_string="b"),
+        "PreToolUse Write (denied)": pre_tool("s2", repo),
+        "PreToolUse Read": pre_tool("s1", repo, "Read", file_path=str(repo / "README")),
+        "PostToolUse": {**pre_tool("s1", repo), "hook_event_name": "PostToolUse"},
+        "Stop": event("s1", repo, "Stop"),
+        "SessionStart": event("s2", repo, "SessionStart", source="startup"),
+        "SessionEnd": event("s1", repo, "SessionEnd", reason="other"),
+    }
+
+
+def test_claude_hook_file_paths_import_only_cheap_stdlib(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    for name, payload in claude_payloads(repo).items():
+        loaded = imported_modules(["hook"], json.dumps(payload).encode(), guard_env, repo)
+        assert not loaded & HEAVY, (name, loaded & HEAVY)
+        assert not loaded & SLOW_STDLIB, (name, loaded & SLOW_STDLIB)
+
+
+@pytest.mark.parametrize("command", ["git status", "git commit -m x", "make test"])
+def test_claude_hook_bash_path_never_loads_the_cli(
+    command: str, repo: Path, guard_env: dict[str, str]
+) -> None:
+    payload = pre_tool("s1", repo, "Bash", command=command)
+    loaded = imported_modules(["hook"], json.dumps(payload).encode(), guard_env, repo)
+    assert not loaded & HEAVY
+    assert "worktree_guard.shell" in loaded
