@@ -63,4 +63,5 @@ def test_claude_hook_bash_path_never_loads_the_cli(
     payload = pre_tool("s1", repo, "Bash", command=command)
     loaded = imported_modules(["hook"], json.dumps(payload).encode(), guard_env, repo)
     assert not loaded & HEAVY
+    assert not loaded & SLOW_STDLIB, loaded & SLOW_STDLIB
     assert "worktree_guard.shell" in loaded
