@@ -1,0 +1,117 @@
+"""Fixtures for the end-to-end tests: the real Claude Code client and `guard`.
+
+Overrides: GUARD_CLAUDE_BIN=<claude executable>, GUARD_BIN=<guard or a stand-in for it>.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
+CLAUDE_CODE_VERSION = "2.1.197"  # the client version PROTOCOL.md was measured on
+NPM_INSTALL_TIMEOUT = 600.0
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _npm_failure(output: str) -> str:
+    """npm's error code and its last real line (its very last one only points at a log)."""
+    lines = [line.strip() for line in output.splitlines()]
+    lines = [line for line in lines if line and line != "npm error" and "complete log" not in line]
+    code = next((line for line in lines if line.startswith("npm error code ")), "")
+    last = lines[-1] if lines else ""
+    return " / ".join(dict.fromkeys(part for part in (code, last) if part))
+
+
+def _npm_install(prefix: Path) -> Path:
+    """Install the pinned client under prefix; pytest.skip with npm's last words on failure."""
+    claude = prefix / "node_modules" / ".bin" / "claude"
+    if claude.exists():
+        return claude
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("real Claude Code client not available: npm is not installed")
+    cmd = [
+        npm,
+        "install",
+        "--prefix",
+        str(prefix),
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        f"{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}",
+    ]
+    try:
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=NPM_INSTALL_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"npm install {CLAUDE_CODE_PACKAGE} timed out after {NPM_INSTALL_TIMEOUT:.0f}s")
+    if done.returncode != 0 or not claude.exists():
+        why = _npm_failure(done.stderr or done.stdout or "") or f"exit status {done.returncode}"
+        pytest.skip(f"npm install {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION} failed: {why}")
+    return claude
+
+
+@pytest.fixture(scope="session")
+def claude_bin(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real `claude` executable: $GUARD_CLAUDE_BIN, .tools/ (CI), or a cached npm install."""
+    override = os.environ.get("GUARD_CLAUDE_BIN")
+    if override:
+        claude = Path(override)
+    elif (REPO_ROOT / ".tools" / "node_modules" / ".bin" / "claude").exists():
+        claude = REPO_ROOT / ".tools" / "node_modules" / ".bin" / "claude"
+    else:
+        # pytest's cache outlives the run, so the ~200 MB install happens once per checkout.
+        cache = getattr(request.config, "cache", None)
+        if cache is not None:
+            prefix = Path(cache.mkdir(f"claude-code-{CLAUDE_CODE_VERSION}"))
+        else:
+            prefix = tmp_path_factory.mktemp("claude-code")
+        claude = _npm_install(prefix)
+    try:
+        version = subprocess.run(
+            [str(claude), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"Claude Code client at {claude} does not run: {exc}")
+    if CLAUDE_CODE_VERSION not in version:
+        # The hook protocol was measured on the pinned version; others may differ.
+        warnings.warn(
+            f"testing Claude Code {version!r}, not the pinned {CLAUDE_CODE_VERSION}", stacklevel=1
+        )
+    return claude.resolve()
+
+
+@pytest.fixture(scope="session")
+def guard_bin() -> Path:
+    """The `guard` console script under test ($GUARD_BIN overrides, e.g. for a stand-in)."""
+    override = os.environ.get("GUARD_BIN")
+    if override:
+        return Path(override).absolute()
+    # Next to the interpreter first: that is the guard of the package under test,
+    # even when the venv is not activated and another guard is on PATH.
+    beside_python = Path(sys.executable).parent / "guard"
+    on_path = shutil.which("guard")
+    for candidate in (beside_python, Path(on_path) if on_path else None):
+        if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate.absolute()
+    # Not a skip: the package under test not being installed is a broken setup.
+    pytest.fail("`guard` is not installed in this environment (pip install -e .)")

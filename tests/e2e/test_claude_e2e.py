@@ -1,0 +1,274 @@
+"""One writer per working tree, checked with the real Claude Code client.
+
+Three `claude -p` sessions share one git repo whose `.claude/settings.json` runs
+`guard hook`; a scripted stand-in for the model API drives their tool calls:
+
+* A writes a.txt, then the fake API holds A's next answer, so A stays alive
+  holding the working tree;
+* B, concurrently, tries to write b.txt and must be denied, the model seeing
+  guard's reason as an error tool_result;
+* A is released and ends (its SessionEnd frees the tree); C then writes c.txt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fake_model_api import FakeModelAPI, Gate, Text, ToolUse, Turn
+
+pytestmark = pytest.mark.e2e
+
+# A stable piece of guard's deny reason; the one place to change if the wording moves.
+DENY_PHRASE = "holds this working tree"
+# The `event` values of guard's log (JSON lines in GUARD_LOCK_DIR).
+ACQUIRED_EVENT, DENIED_EVENT, RELEASED_EVENT = "acquired", "denied", "released"
+
+HOOK_TIMEOUT_S = 5
+RUN_TIMEOUT_S = 90.0  # safety net per claude run, never a timed assertion
+
+GUARDED_TOOLS = "Edit|Write|MultiEdit|NotebookEdit|Bash"
+HOOK_EVENTS = ("PostToolUse", "PostToolUseFailure", "Stop", "SessionStart", "SessionEnd")
+
+
+def write_guard_settings(repo: Path, guard_bin: Path) -> None:
+    """Register `guard hook` for the repo as PROTOCOL.md shows (until `guard install` exists)."""
+    hook = {
+        "type": "command",
+        "command": f"{shlex.quote(str(guard_bin))} hook",
+        "timeout": HOOK_TIMEOUT_S,
+    }
+    hooks: dict[str, list[dict[str, Any]]] = {
+        "PreToolUse": [{"matcher": GUARDED_TOOLS, "hooks": [hook]}],
+    }
+    for event in HOOK_EVENTS:
+        hooks[event] = [{"hooks": [hook]}]
+    settings = repo / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"hooks": hooks}, indent=2) + "\n")
+
+
+# Variables of an enclosing agent session, the user's API setup, proxies or git
+# plumbing would leak into the sessions under test; none of them may.
+_DROPPED_PREFIXES = ("CLAUDE", "ANTHROPIC", "AI_AGENT", "GUARD_", "GIT_", "XDG_")
+_PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+
+
+def base_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(_DROPPED_PREFIXES) and k.lower() not in _PROXIES
+    }
+    env.update(HOME=str(home), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    return env
+
+
+@dataclass
+class ClaudeRun:
+    """One `claude -p` process; output goes to files so a full pipe never stalls it."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_dir: Path
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self) -> int:
+        try:
+            return self.proc.wait(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(
+                f"claude session {self.name} still running after {RUN_TIMEOUT_S:.0f}s\n"
+                + self.output()
+            )
+
+    def kill(self) -> None:
+        if self.running():
+            # Its own process group: the hooks it started go too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def output(self) -> str:
+        out = (self.log_dir / "stdout").read_text(errors="replace")[-2000:]
+        err = (self.log_dir / "stderr").read_text(errors="replace")[-2000:]
+        return f"--- {self.name} stdout ---\n{out}\n--- {self.name} stderr ---\n{err}"
+
+
+@dataclass
+class Harness:
+    claude_bin: Path
+    repo: Path
+    lock_dir: Path
+    api: FakeModelAPI
+    tmp: Path
+
+    def start(self, name: str, prompt: str) -> ClaudeRun:
+        run_dir = self.tmp / f"session-{name}"
+        home = run_dir / "home"  # a throwaway HOME per run: the user's ~/.claude is never touched
+        home.mkdir(parents=True)
+        env = base_env(home)
+        env.update(
+            ANTHROPIC_BASE_URL=self.api.base_url,
+            ANTHROPIC_API_KEY="dummy",
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+            DISABLE_AUTOUPDATER="1",
+            IS_SANDBOX="1",  # lets root use bypassPermissions
+            GUARD_LOCK_DIR=str(self.lock_dir),
+        )
+        with (run_dir / "stdout").open("wb") as out, (run_dir / "stderr").open("wb") as err:
+            proc = subprocess.Popen(
+                [str(self.claude_bin), "-p", prompt, "--permission-mode", "bypassPermissions"],
+                cwd=self.repo,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        return ClaudeRun(name, proc, run_dir)
+
+    def report(self, *runs: ClaudeRun) -> str:
+        """What to show when an assertion fails: the sessions' output and guard's log."""
+        events = "\n".join(json.dumps(r) for r in logged_events(self.lock_dir))
+        return "\n".join([*(run.output() for run in runs), f"--- guard events ---\n{events}"])
+
+
+# A fixed identity and no signing: the user's git config must not matter.
+_GIT_CONFIG = (
+    "-c",
+    "user.name=e2e",
+    "-c",
+    "user.email=e2e@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+)
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**base_env(repo.parent), "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", *_GIT_CONFIG, *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, guard_bin: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "README.md").write_text("e2e\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", "init")
+    write_guard_settings(repo, guard_bin)
+    return repo
+
+
+def result_text(tool_result: dict[str, Any]) -> str:
+    content = tool_result.get("content")
+    if isinstance(content, list):
+        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return str(content or "")
+
+
+def logged_events(lock_dir: Path) -> list[dict[str, Any]]:
+    """Every JSON-lines record under the lock dir, whatever guard names its log."""
+    records: list[dict[str, Any]] = []
+    for log in sorted(lock_dir.rglob("*.jsonl*")):  # events.jsonl.1 after a rotation
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
+
+
+def logged(lock_dir: Path, event: str, session_ids: set[str]) -> bool:
+    """Whether the log has `event` for one of the sessions (whatever field names the id)."""
+    return any(
+        r.get("event") == event and not session_ids.isdisjoint(map(str, r.values()))
+        for r in logged_events(lock_dir)
+    )
+
+
+def write(path: Path, content: str) -> Turn:
+    return Turn([ToolUse("Write", {"file_path": str(path), "content": content})])
+
+
+@pytest.fixture
+def harness(tmp_path: Path, repo: Path, claude_bin: Path) -> Iterator[Harness]:
+    lock_dir = tmp_path / "locks"
+    lock_dir.mkdir()
+    with FakeModelAPI() as api:
+        yield Harness(claude_bin, repo, lock_dir, api, tmp_path)
+
+
+def test_second_session_is_denied_until_first_ends(harness: Harness) -> None:
+    repo, api = harness.repo, harness.api
+    hold_a = Gate()
+    api.scripts.update(
+        a=[write(repo / "a.txt", "from A\n"), Turn([Text("done")], gate=hold_a)],
+        b=[write(repo / "b.txt", "from B\n"), Turn([Text("done")])],
+        c=[write(repo / "c.txt", "from C\n"), Turn([Text("done")])],
+    )
+    runs: list[ClaudeRun] = []
+    try:
+        a = harness.start("a", "SCRIPT:a write a.txt")
+        runs.append(a)
+        # A asking for its next turn means its Write ran and the result came back:
+        # A now holds the tree, mid-turn, and waits on the gate.
+        reached = hold_a.wait_reached(RUN_TIMEOUT_S)
+        assert reached, "session A never finished its Write\n" + harness.report(a)
+        assert (repo / "a.txt").read_text() == "from A\n"
+        a_result = api.tool_result("a")
+        assert a_result is not None and not a_result.get("is_error"), a_result
+
+        b = harness.start("b", "SCRIPT:b write b.txt")
+        runs.append(b)
+        assert b.wait() == 0, harness.report(b)
+        assert a.running(), "A ended before B did: not concurrent\n" + harness.report(a, b)
+
+        assert not (repo / "b.txt").exists(), "B wrote while A held the tree\n" + harness.report(b)
+        b_result = api.tool_result("b")
+        assert b_result is not None, "no tool_result for B's Write\n" + harness.report(b)
+        assert b_result.get("is_error") is True, b_result
+        assert DENY_PHRASE.lower() in result_text(b_result).lower(), b_result
+        # B was also warned up front: guard's SessionStart context reaches the model
+        # (in 2.1.197 as a role "system" entry of `messages`), before any tool call.
+        first_b = next(r for r in api.requests("scripted") if r.script == "b")
+        assert DENY_PHRASE.lower() in json.dumps(first_b.body["messages"]).lower()
+        # The client names its session in a request header; the hooks get the same id.
+        session_a, session_b = api.session_ids("a"), api.session_ids("b")
+        assert session_a and session_b and session_a.isdisjoint(session_b)
+        assert logged(harness.lock_dir, ACQUIRED_EVENT, session_a), harness.report()
+        assert logged(harness.lock_dir, DENIED_EVENT, session_b), harness.report()
+
+        hold_a.open()
+        assert a.wait() == 0, harness.report(a)
+        assert logged(harness.lock_dir, RELEASED_EVENT, session_a), harness.report(a)
+
+        c = harness.start("c", "SCRIPT:c write c.txt")
+        runs.append(c)
+        assert c.wait() == 0, harness.report(c)
+        c_result = api.tool_result("c")
+        assert c_result is not None, "no tool_result for C's Write\n" + harness.report(c)
+        assert not c_result.get("is_error"), f"{c_result}\n{harness.report(c)}"
+        assert (repo / "c.txt").read_text() == "from C\n"
+        assert (repo / "a.txt").read_text() == "from A\n"
+    finally:
+        hold_a.open()
+        for run in runs:
+            run.kill()
