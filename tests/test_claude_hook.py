@@ -276,3 +276,19 @@ def test_every_file_tool_is_guarded(
     key = "notebook_path" if tool == "NotebookEdit" else "file_path"
     payload = pre_tool("other", repo, tool, **{key: str(repo / "n.ipynb")})
     assert run_hook(payload, guard_env).denied
+
+
+def test_the_way_out_is_open_to_a_denied_session(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
+) -> None:
+    assert not run_hook(pre_tool("holder", repo), guard_env).denied
+    reason = run_hook(pre_tool("other", repo), guard_env).reason
+    assert "git worktree add ../<name> -b <branch>" in reason
+    command = f"git worktree add {tmp_path / 'mine'} -b other-work"
+    assert not run_hook(pre_tool("other", repo, "Bash", command=command), guard_env).denied
+    assert read_lease(lock_dir)["session_id"] == "holder"
+    git(repo, "worktree", "add", "-q", str(tmp_path / "mine"), "-b", "other-work")
+    assert not run_hook(pre_tool("other", tmp_path / "mine"), guard_env).denied
+    # Anything more than adding a tree is still a change to this one.
+    both = f"git worktree add {tmp_path / 'x'} -b y && rm README"
+    assert run_hook(pre_tool("other", repo, "Bash", command=both), guard_env).denied

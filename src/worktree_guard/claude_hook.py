@@ -144,7 +144,10 @@ class ClaudeHook:
                 from worktree_guard.shell import classify_command
 
                 verdict = classify_command(command)
-                read_only, bypass = verdict.read_only, verdict.disables_git_hooks
+                # `git worktree add` is the way out a deny message offers: it writes only a
+                # new tree, so it needs no lease of this one.
+                read_only = verdict.read_only or verdict.only_adds_worktree
+                bypass = verdict.disables_git_hooks
                 why = verdict.reason
         action = classify_tool(tool, read_only, bypass)
         if action is ToolAction.BYPASSES_HOOKS:

@@ -96,12 +96,17 @@ class ShellVerdict:
     """Outcome of classifying one Bash command line (plain slots: `dataclasses` is slow to
     import, and this runs on every Bash tool call)."""
 
-    __slots__ = ("disables_git_hooks", "read_only", "reason")
+    __slots__ = ("disables_git_hooks", "only_adds_worktree", "read_only", "reason")
 
-    def __init__(self, read_only: bool, disables_git_hooks: bool, reason: str) -> None:
+    def __init__(
+        self, read_only: bool, disables_git_hooks: bool, reason: str,
+        only_adds_worktree: bool = False,
+    ) -> None:
         self.read_only = read_only  # True only when the WHOLE command is provably read-only
         self.disables_git_hooks = disables_git_hooks  # the command switches git hooks off
         self.reason = reason  # why not read-only / why it bypasses hooks ("" when read-only)
+        # Its only write is `git worktree add`: a new tree, which needs no lease of this one.
+        self.only_adds_worktree = only_adds_worktree
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ShellVerdict) and (
@@ -716,7 +721,9 @@ def _classify(command: str) -> ShellVerdict:
     if acc.bypass:
         return ShellVerdict(read_only=False, disables_git_hooks=True, reason=acc.bypass[0])
     if acc.mutating:
-        return ShellVerdict(read_only=False, disables_git_hooks=False, reason=acc.mutating[0])
+        new_tree_only = all(reason.endswith(NEW_WORKTREE) for reason in acc.mutating)
+        return ShellVerdict(read_only=False, disables_git_hooks=False, reason=acc.mutating[0],
+                            only_adds_worktree=new_tree_only)
     return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
 
 
@@ -2055,9 +2062,15 @@ def _git_stash(rest: list[_Word]) -> str | None:
     return "changes the working tree"
 
 
+# The way out guard offers a blocked session: it writes only the new tree (and a new branch).
+NEW_WORKTREE = "adds a new worktree"
+
+
 def _git_worktree(rest: list[_Word]) -> str | None:
     if rest and rest[0].literal and rest[0].text == "list":
         return None
+    if rest and rest[0].literal and rest[0].text == "add" and all(w.literal for w in rest[1:]):
+        return NEW_WORKTREE
     return "changes worktrees"
 
 

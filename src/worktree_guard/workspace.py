@@ -72,9 +72,14 @@ def find_workspace(cwd: str, env: Mapping[str, str] | None = None) -> Workspace 
     if not os.path.isdir(start):
         return None
     if git_dir and not work_tree:
-        found = _from_git_dir(os.path.realpath(os.path.join(start, git_dir)))
+        named = os.path.realpath(os.path.join(start, git_dir))
+        found = _from_git_dir(named)
         if found is not None:
             return found
+        # A git dir we cannot map (a bare repository, say): the tree found by walking up is
+        # the right one only if it is that same repository (a submodule's, for one).
+        walked = _walk_up(start)
+        return walked if walked is not None and walked.git_dir == named else None
     return _walk_up(start)
 
 
