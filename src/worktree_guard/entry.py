@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         from worktree_guard.git_hook import run as run_git_hook
 
         return run_git_hook(args[1:])
+    if args == ["statusline"]:  # Claude Code redraws its status line often: skip Typer
+        from worktree_guard.statusline import main as run_statusline
+
+        return run_statusline()
     from worktree_guard.cli import run_cli
 
     return run_cli(args)

@@ -1,0 +1,366 @@
+"""The `guard` command for people (cold path: Typer is fine here).
+
+Each command is a thin layer over a library module: parse the flags, call it, print.
+`guard hook` and `guard git-hook` never come here (see entry.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from worktree_guard import __version__
+from worktree_guard.config import Settings, load_settings
+from worktree_guard.lease import LeaseStoreError
+from worktree_guard.targets import GuardError, Scope
+from worktree_guard.workspace import Workspace, find_workspace
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+# 2 is Typer's own code for a bad flag or argument.
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _examples(*lines: str) -> str:
+    # "\b" keeps click from re-wrapping the example block.
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+app = typer.Typer(
+    help=(
+        "worktree-guard: one writer per git working tree among AI coding-agent sessions.\n\n"
+        "The first session that changes a working tree takes its lease; every other session "
+        "stays read-only there until the holder ends, goes idle for the ttl, or dies."
+    ),
+    epilog=_examples(
+        "guard install            # Claude Code hooks + git hooks for this repository",
+        "guard status             # who holds this working tree",
+        "guard run -- make test   # hold the tree while a script runs",
+        "guard demo               # see it work in a throwaway repository",
+    ),
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _ExitCode(Exception):
+    """Leave the command with this exit code; anything to say has been printed."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _fail(text: str, code: int = EXIT_ERROR) -> NoReturn:
+    _err(f"guard: {text}")
+    raise _ExitCode(code)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _workspace() -> Workspace:
+    ws = find_workspace(os.getcwd())
+    if ws is None:
+        _fail(f"not inside a git working tree: {os.getcwd()}")
+    return ws
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"guard {__version__}")
+        raise typer.Exit(0)
+
+
+# ---- install / uninstall --------------------------------------------------------------------
+
+
+@app.command(epilog=_examples(
+    "guard install                    # .claude/settings.local.json + git hooks",
+    "guard install --scope project    # .claude/settings.json, to commit for the team",
+    "guard install --no-claude        # git hooks only (other agents, plain shells)",
+    "guard install --statusline       # also show the lease in Claude Code's status line",
+))  # fmt: skip
+def install(
+    scope: Annotated[Scope, typer.Option(help="Which Claude Code settings file: local (this "
+                                         "tree, not committed), project (committed) or user.")
+                     ] = Scope.LOCAL,
+    no_claude: Annotated[bool, typer.Option("--no-claude",
+                                            help="Leave Claude Code settings alone.")] = False,
+    no_git_hooks: Annotated[bool, typer.Option("--no-git-hooks",
+                                               help="Leave git hooks alone.")] = False,
+    statusline: Annotated[bool, typer.Option("--statusline", help="Also set Claude Code's "
+                                             "statusLine to `guard statusline`.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Install the git hooks into a "
+                                        "core.hooksPath folder owned by another tool (its "
+                                        "hooks are chained).")] = False,
+) -> None:  # fmt: skip
+    """Guard this repository: Claude Code hook entries and git hook shims.
+
+    Works from any folder of the repository, main or linked worktree. Other settings and
+    hooks are kept (a hook already there is chained and still runs). Safe to run again.
+    """
+    from worktree_guard.install import InstallOptions
+    from worktree_guard.install import install as do_install
+    from worktree_guard.targets import guard_executable
+
+    options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force)
+    report = do_install(os.getcwd(), options, guard_executable())
+    for line in report.done:
+        typer.echo(line)
+    for line in report.warnings:
+        _err(f"warning: {line}")
+    if not no_claude:
+        typer.echo("Claude Code reads hooks when a session starts: restart running sessions.")
+    if not report.complete:
+        raise _ExitCode(EXIT_ERROR)
+
+
+@app.command(epilog=_examples("guard uninstall", "guard uninstall --user"))
+def uninstall(
+    user: Annotated[bool, typer.Option("--user", help="Also take guard out of "
+                                       "~/.claude/settings.json when another repository put "
+                                       "it there.")] = False,
+) -> None:  # fmt: skip
+    """Remove what `guard install` added, restoring each file as it was before."""
+    from worktree_guard.uninstall import uninstall as do_uninstall
+
+    report = do_uninstall(os.getcwd(), user)
+    for line in report.done:
+        typer.echo(line)
+    for line in report.warnings:
+        _err(f"warning: {line}")
+
+
+# ---- looking --------------------------------------------------------------------------------
+
+
+@app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state"))
+def status(json_out: JsonFlag = False) -> None:
+    """Who holds this working tree, since when, and what guard has installed here."""
+    from worktree_guard.status import render_status, status_data
+    from worktree_guard.targets import locate_repo
+
+    data = status_data(locate_repo(os.getcwd()), _settings())
+    if json_out:
+        _print_json(data)
+    else:
+        typer.echo(render_status(data))
+
+
+@app.command("list", epilog=_examples("guard list", "guard list --json"))
+def list_(json_out: JsonFlag = False) -> None:
+    """Every lease on this machine (in the lock folder)."""
+    from worktree_guard.status import list_data, render_list
+
+    data = list_data(_settings())
+    if json_out:
+        _print_json(data)
+    else:
+        typer.echo(render_list(data))
+
+
+@app.command(epilog=_examples(
+    "guard log                 # the last 20 events",
+    "guard log -n 100 --json   # JSON lines, one event each",
+    "guard log --follow        # keep printing new events (Ctrl-C stops)",
+))  # fmt: skip
+def log(
+    count: Annotated[int, typer.Option("-n", "--lines", min=0,
+                                       help="How many of the last events.")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    follow_: Annotated[bool, typer.Option("--follow", "-f",
+                                          help="Keep printing new events.")] = False,
+) -> None:  # fmt: skip
+    """The event log: leases acquired, refreshed, denied, released, taken over."""
+    from worktree_guard.log_cmd import as_json_line, follow, format_event, last_events
+
+    lock_dir = _settings().lock_dir
+    show = as_json_line if json_out else format_event
+    for entry in last_events(lock_dir, count):
+        typer.echo(show(entry))
+    if follow_:
+        try:
+            for entry in follow(lock_dir):
+                typer.echo(show(entry))
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command(epilog=_examples("guard doctor", "guard doctor --json"))
+def doctor(json_out: JsonFlag = False) -> None:
+    """Check that guard can do its job here; explain each problem. Exit 1 if one fails."""
+    from worktree_guard.doctor import as_json, failed, run_checks
+
+    checks = run_checks(os.getcwd(), _settings())
+    if json_out:
+        _print_json(as_json(checks))
+    else:
+        marks = {"ok": ("ok  ", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL", "red")}
+        for check in checks:
+            mark, tint = marks[check.level]
+            label = typer.style(mark, fg=tint) if _color() else mark
+            typer.echo(f"{label}  {check.name}: {check.detail}")
+            if check.fix and check.level != "ok":
+                typer.echo(f"      fix: {check.fix}")
+    if failed(checks):
+        raise _ExitCode(EXIT_ERROR)
+
+
+# ---- acting ---------------------------------------------------------------------------------
+
+
+@app.command(epilog=_examples(
+    "guard release            # give up the lease of your `guard run` session",
+    "guard release --force    # free a lease left by a dead session (asks if alive)",
+    "guard release --force --yes",
+))  # fmt: skip
+def release(
+    force: Annotated[bool, typer.Option("--force", help="Free the lease whoever holds it "
+                                        "(logged as forced).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y",
+                                      help="Do not ask before freeing a live holder.")] = False,
+) -> None:  # fmt: skip
+    """Release this working tree's lease."""
+    from worktree_guard.identity import session_from_env
+    from worktree_guard.release_cmd import release as do_release
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        try:
+            return typer.confirm(question, default=False, err=True)
+        except typer.Abort:
+            return False
+
+    result = do_release(_settings(), _workspace(), session_from_env(), force, confirm)
+    if result.exit_code == 0:
+        typer.echo(result.message)
+    else:
+        _fail(result.message, result.exit_code)
+
+
+@app.command(
+    # Everything after the first word (or after `--`) belongs to CMD, its flags included.
+    context_settings={"allow_extra_args": True, "allow_interspersed_args": False,
+                      "ignore_unknown_options": True},
+    options_metavar="[--wait SECONDS] [--] CMD [ARGS]...",
+    epilog=_examples(
+        "guard run -- make deploy          # exit 75 at once if the tree is held",
+        "guard run --wait 300 -- ./ci.sh   # wait up to 5 minutes for the tree",
+        "guard run -- codex exec '...'     # any agent, one writer all the same",
+    ),
+)  # fmt: skip
+def run(
+    ctx: typer.Context,
+    wait: Annotated[float, typer.Option("--wait", min=0.0, metavar="SECONDS",
+                                        help="Wait up to SECONDS for a held tree instead of "
+                                        "exiting 75 at once.")] = 0.0,
+) -> None:  # fmt: skip
+    """Hold this working tree's lease while CMD runs, like flock(1).
+
+    CMD gets GUARD_SESSION_ID, so its git hooks know the session. Exit code: CMD's own;
+    75 when the tree is held (after --wait); 125 when guard fails; 126/127 when CMD cannot
+    run; 128+N when CMD is killed by signal N.
+    """
+    command = list(ctx.args)
+    if not command:
+        raise typer.BadParameter("name the command to run: guard run -- CMD [ARGS]...",
+                                 param_hint="CMD")  # fmt: skip
+    if command[0].startswith("-"):
+        raise typer.BadParameter(f"no such option {command[0]!r}; the command goes after --",
+                                 param_hint="CMD")  # fmt: skip
+    from worktree_guard.run_cmd import EXIT_GUARD_FAILED, say_stderr
+    from worktree_guard.run_cmd import run as do_run
+
+    ws = find_workspace(os.getcwd())
+    if ws is None:
+        _fail(f"not inside a git working tree: {os.getcwd()}", EXIT_GUARD_FAILED)
+    try:
+        code = do_run(_settings(), ws, command, wait, say_stderr)
+    except (GuardError, LeaseStoreError) as exc:
+        _fail(str(exc), EXIT_GUARD_FAILED)
+    raise _ExitCode(code)
+
+
+@app.command(epilog=_examples(
+    'echo \'{"session_id": "s1", "cwd": "."}\' | guard statusline',
+    "guard install --statusline    # sets it up in Claude Code's settings",
+))  # fmt: skip
+def statusline() -> None:
+    """Claude Code status line: statusLine JSON on stdin, one short segment on stdout."""
+    from worktree_guard.statusline import main
+
+    # Not typer.echo: it strips colour codes from a pipe, and Claude Code reads a pipe.
+    raise _ExitCode(main())
+
+
+@app.command(epilog=_examples("guard demo", "guard demo --keep   # keep the demo repository"))
+def demo(
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary repository.")] = False,
+) -> None:
+    """A narrated run in a throwaway repository: two sessions, a deny, a refused commit,
+    a dead holder freed. Uses the real hook code; no Claude Code needed."""
+    from worktree_guard.demo import run_demo
+    from worktree_guard.targets import guard_executable
+
+    code = run_demo(guard_executable(), typer.echo, _color(), keep)
+    if code:
+        raise _ExitCode(code)
+
+
+# ---- the entry ------------------------------------------------------------------------------
+
+
+def run_cli(args: list[str]) -> int:
+    """Run the CLI; every failure is a message and an exit code, never a traceback."""
+    try:
+        # Standalone mode: Typer prints usage errors itself and exits 2 (SystemExit).
+        app(args=args, prog_name="guard", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except _ExitCode as exc:
+        return exc.code
+    except (GuardError, LeaseStoreError) as exc:
+        _err(f"guard: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK  # `guard log | head`: the reader has what it wanted
+    except OSError as exc:  # a file or folder guard cannot use: the person can fix that
+        _err(f"guard: {exc}")
+        return EXIT_ERROR
+    except Exception as exc:
+        if os.environ.get("GUARD_DEBUG"):
+            traceback.print_exc()
+        _err(f"guard: internal error: {type(exc).__name__}: {exc} "
+             "(GUARD_DEBUG=1 shows the traceback)")  # fmt: skip
+        return EXIT_ERROR
+    return EXIT_OK
