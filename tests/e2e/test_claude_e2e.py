@@ -1,7 +1,8 @@
 """One writer per working tree, checked with the real Claude Code client.
 
-Three `claude -p` sessions share one git repo whose `.claude/settings.json` runs
-`guard hook`; a scripted stand-in for the model API drives their tool calls:
+Three `claude -p` sessions share one git repo whose Claude Code settings run `guard hook`
+(written by hand as PROTOCOL.md shows, and again by `guard install` alone); a scripted
+stand-in for the model API drives their tool calls:
 
 * A writes a.txt, then the fake API holds A's next answer, so A stays alive
   holding the working tree;
@@ -42,7 +43,7 @@ HOOK_EVENTS = ("PostToolUse", "PostToolUseFailure", "Stop", "SessionStart", "Ses
 
 
 def write_guard_settings(repo: Path, guard_bin: Path) -> None:
-    """Register `guard hook` for the repo as PROTOCOL.md shows (until `guard install` exists)."""
+    """Register `guard hook` for the repo exactly as PROTOCOL.md shows."""
     hook = {
         "type": "command",
         "command": f"{shlex.quote(str(guard_bin))} hook",
@@ -163,15 +164,27 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *_GIT_CONFIG, *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
-@pytest.fixture
-def repo(tmp_path: Path, guard_bin: Path) -> Path:
+def run_guard_install(repo: Path, guard_bin: Path) -> None:
+    """Set the repo up the way a user does: `guard install`, nothing else."""
+    env = {**base_env(repo.parent / "home"), "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run([str(guard_bin), "install"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (repo / ".claude" / "settings.local.json").is_file()
+
+
+@pytest.fixture(params=["settings by hand", "guard install"])
+def repo(request: pytest.FixtureRequest, tmp_path: Path, guard_bin: Path) -> Path:
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q")
     (repo / "README.md").write_text("e2e\n")
     git(repo, "add", "README.md")
     git(repo, "commit", "-q", "-m", "init")
-    write_guard_settings(repo, guard_bin)
+    if request.param == "guard install":
+        run_guard_install(repo, guard_bin)
+    else:
+        write_guard_settings(repo, guard_bin)
     return repo
 
 
