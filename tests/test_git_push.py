@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import GUARD
 from tests.test_git_hooks import A, B, World, install_shims, world
 
 __all__ = ["world"]  # the fixture, shared with test_git_hooks
@@ -194,3 +195,25 @@ def test_a_bare_repository_inside_a_held_tree_is_not_that_tree(world: World) -> 
     done = world.git("push", "-q", str(world.remote), "main:from-bare", session=B, cwd=inner)
     assert done.returncode == 0, done.stderr
     assert remote_sha(world, "from-bare") != ""
+
+
+def test_pre_commit_framework_push_without_stdin_is_judged_from_its_variables(
+    world: World,
+) -> None:
+    """The pre-commit framework runs pre-push with no stdin and PRE_COMMIT_* variables."""
+    rewrite_last_commit(world)
+    guard = GUARD
+    framework = {
+        **world.env,
+        "PRE_COMMIT_TO_REF": world.out("rev-parse", "HEAD"),
+        "PRE_COMMIT_FROM_REF": remote_sha(world, "main"),
+        "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+        "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
+        "PRE_COMMIT_REMOTE_NAME": "origin",
+    }
+    done = world.run([guard, "git-hook", "pre-push", "origin", str(world.remote)],
+                     cwd=world.repo, session=A, input="", env=framework)
+    assert done.returncode != 0 and "main is a protected branch" in done.stderr
+    plain = world.run([guard, "git-hook", "pre-push", "origin", str(world.remote)],
+                      cwd=world.repo, session=A, input="", env=world.env)
+    assert plain.returncode == 0, "no stdin and no variables: nothing is pushed"

@@ -20,6 +20,7 @@ from worktree_guard.git_rules import (
     GitGuardConfig,
     Verdict,
     checkout_warning,
+    framework_push_line,
     only_new_branches,
     parse_push_lines,
     parse_ref_updates,
@@ -230,7 +231,8 @@ class GitHook:
         rewritten or deleted by an agent; people are told what an agent would be refused."""
         from worktree_guard.git_facts import ancestry_of
 
-        updates = parse_push_lines(_read_stdin())
+        # The pre-commit framework runs pre-push without git's stdin: it sets variables.
+        updates = parse_push_lines(_read_stdin() or framework_push_line(self.env))
         if not updates:
             return 0
         config = self.config()

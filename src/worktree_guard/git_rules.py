@@ -19,6 +19,7 @@ from worktree_guard.kinds import Kind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import ClassVar
 
 DEFAULT_PROTECTED: tuple[str, ...] = ("main", "master", "deploy*", "release*", "production")
@@ -157,6 +158,21 @@ def parse_push_lines(text: str) -> list[PushUpdate]:
             raise ValueError(f"unexpected pre-push line: {line[:200]!r}")
         updates.append(PushUpdate(*parts))
     return updates
+
+
+_NO_SHA = "0" * 40
+
+
+def framework_push_line(env: Mapping[str, str]) -> str:
+    """The pre-push line the pre-commit framework does not pass on stdin, rebuilt from the
+    PRE_COMMIT_* variables it sets instead ("" when they are not there)."""
+    local_sha = env.get("PRE_COMMIT_TO_REF", "").strip()
+    if not local_sha:
+        return ""
+    local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "").strip() or "HEAD"
+    remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH", "").strip() or local_ref
+    remote_sha = env.get("PRE_COMMIT_FROM_REF", "").strip() or _NO_SHA
+    return f"{local_ref} {local_sha} {remote_ref} {remote_sha}\n"
 
 
 class Ancestry(Kind):
