@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from worktree_guard import events, fastjson
+from worktree_guard import deadline, events, fastjson
 from worktree_guard.config import Settings, load_settings
 from worktree_guard.decide import (
     LeaseState,
@@ -31,15 +31,8 @@ from worktree_guard.workspace import Workspace, current_branch, find_workspace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import signal as _sig
     from collections.abc import Mapping
-    from types import FrameType
     from typing import Any
-else:
-    try:  # the C module behind `signal`, which would import `enum` on every hook call
-        import _signal as _sig
-    except ImportError:  # pragma: no cover
-        import signal as _sig
 
 GUARDED_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Bash"})
 # The whole hook must answer well inside the client's timeout (install sets 10 s).
@@ -49,9 +42,6 @@ _DEADLINE_S = 4.0
 class PayloadError(Exception):
     """The payload is not what Claude Code sends."""
 
-
-class _Deadline(Exception):
-    pass
 
 
 class HookAnswer:
@@ -263,25 +253,20 @@ def _read_payload(raw: bytes) -> dict[str, Any]:
     return payload
 
 
-def _on_deadline(signum: int, frame: FrameType | None) -> None:
-    raise _Deadline
-
-
 def run(env: Mapping[str, str] | None = None) -> int:
     """The `guard hook` command. Never a traceback, never an exit code but 0, never a hang."""
     environ = os.environ if env is None else env
     settings = load_settings(environ)
     event = "?"
-    _sig.signal(_sig.SIGALRM, _on_deadline)
-    _sig.setitimer(_sig.ITIMER_REAL, _DEADLINE_S)
+    deadline.arm(_DEADLINE_S)
     try:
         payload = _read_payload(sys.stdin.buffer.read())
         raw_event = payload.get("hook_event_name")
         event = raw_event if isinstance(raw_event, str) else "?"
         answer = ClaudeHook(settings, environ).handle(payload)
-        _sig.setitimer(_sig.ITIMER_REAL, 0)
+        deadline.disarm()
     except BaseException as exc:  # the failure policy: one line, an event, and a decision
-        _sig.setitimer(_sig.ITIMER_REAL, 0)
+        deadline.disarm()
         answer = _failure_answer(settings, event, exc)
     if answer.stdout:
         sys.stdout.write(answer.stdout + "\n")
@@ -290,7 +275,8 @@ def run(env: Mapping[str, str] | None = None) -> int:
 
 
 def _failure_answer(settings: Settings, event: str, exc: BaseException) -> HookAnswer:
-    what = "timed out" if isinstance(exc, _Deadline) else f"{type(exc).__name__}: {exc}"
+    timed_out = isinstance(exc, deadline.DeadlineExceeded)
+    what = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
     closed = settings.fail_closed
     verdict = "denying (GUARD_FAIL_CLOSED=1)" if closed else "allowing"
     print(f"worktree-guard: internal error in {event} hook, {verdict}: {what}", file=sys.stderr)

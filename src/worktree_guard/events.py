@@ -67,20 +67,24 @@ def _rotate(lock_dir: str, max_bytes: int) -> None:
         os.close(lock_fd)
 
 
+def parse_event(line: str | bytes) -> dict[str, Any] | None:
+    """One line of the log as an event, or None for a line that is not one (a torn write)."""
+    try:
+        entry = fastjson.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
 def read_events(lock_dir: str) -> Iterator[dict[str, Any]]:
     """Every readable event, oldest first, the rotated generation included."""
-    import json  # the readers of the log are people's commands: the cold path
-
     path = log_path(lock_dir)
     for name in (path + ".1", path):
         try:
-            with open(name, encoding="utf-8", errors="replace") as fh:
+            with open(name, "rb") as fh:
                 for line in fh:
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(entry, dict):
+                    entry = parse_event(line)
+                    if entry is not None:
                         yield entry
         except OSError:
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from worktree_guard import events
+from worktree_guard import deadline, events
 from worktree_guard.config import Settings, load_settings
 from worktree_guard.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
 from worktree_guard.git_pass import leave_pass, pass_file
@@ -41,14 +41,7 @@ from worktree_guard.workspace import Workspace, current_branch, find_workspace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import signal as _sig
-    from types import FrameType
     from typing import Any
-else:
-    try:  # the C module behind `signal`, which would import `enum` on every hook call
-        import _signal as _sig
-    except ImportError:  # pragma: no cover
-        import signal as _sig
 
 REFUSE = 1
 # Hooks whose non-zero exit stops git; the others cannot undo anything.
@@ -60,9 +53,6 @@ _DEADLINE_S = 8.0
 # git hook <- git worktree add -b: the branch `git worktree add` creates for a new tree.
 _WORKTREE_ADD_DEPTH = 4
 
-
-class _Deadline(Exception):
-    pass
 
 
 def _say(text: str) -> None:
@@ -308,10 +298,6 @@ def _is_worktree_add(args: list[str]) -> bool:
     return args[at : at + 2] == ["worktree", "add"]
 
 
-def _on_deadline(signum: int, frame: FrameType | None) -> None:
-    raise _Deadline
-
-
 def run(args: list[str], env: dict[str, str] | None = None) -> int:
     """The `guard git-hook` command. Never a traceback; internal errors follow the failure
     policy: git goes on with one line on stderr, unless fail-closed is asked for."""
@@ -320,13 +306,12 @@ def run(args: list[str], env: dict[str, str] | None = None) -> int:
     name = args[0] if args else "?"
     timed = name != "pre-push"
     if timed:
-        _sig.signal(_sig.SIGALRM, _on_deadline)
-        _sig.setitimer(_sig.ITIMER_REAL, _DEADLINE_S)
+        deadline.arm(_DEADLINE_S)
     try:
         status = GitHook(settings, environ).dispatch(name, args[1:])
     except BaseException as exc:
         if timed:
-            _sig.setitimer(_sig.ITIMER_REAL, 0)
+            deadline.disarm()
         status = _failure(settings, name, args[1:], exc)
         session = session_from_env(environ)
         if status == 0 and session is not None:
@@ -336,12 +321,13 @@ def run(args: list[str], env: dict[str, str] | None = None) -> int:
                 leave_pass(path)
         return status
     if timed:
-        _sig.setitimer(_sig.ITIMER_REAL, 0)
+        deadline.disarm()
     return status
 
 
 def _failure(settings: Settings, name: str, args: list[str], exc: BaseException) -> int:
-    what = "timed out" if isinstance(exc, _Deadline) else f"{type(exc).__name__}: {exc}"
+    timed_out = isinstance(exc, deadline.DeadlineExceeded)
+    what = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
     blocking = name in BLOCKING_HOOKS and (
         name != "reference-transaction" or args[:1] == ["prepared"]
     )

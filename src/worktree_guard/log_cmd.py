@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from worktree_guard.events import log_path, read_events
+from worktree_guard.events import log_path, parse_event, read_events
 
 _FOLLOW_POLL_S = 0.5
 # Shown first, in this order; the rest follow as key=value.
@@ -67,11 +67,8 @@ def follow(lock_dir: str, stop: Callable[[], bool] = lambda: False) -> Iterator[
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict):
+                entry = parse_event(line)
+                if entry is not None:
                     yield entry
             continue
         time.sleep(_FOLLOW_POLL_S)
