@@ -292,3 +292,18 @@ def test_the_way_out_is_open_to_a_denied_session(
     # Anything more than adding a tree is still a change to this one.
     both = f"git worktree add {tmp_path / 'x'} -b y && rm README"
     assert run_hook(pre_tool("other", repo, "Bash", command=both), guard_env).denied
+
+
+def test_a_switch_during_the_holders_long_command_is_still_a_hijack(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path
+) -> None:
+    env = {**guard_env, "GUARD_REFRESH_INTERVAL_MS": "0"}
+    assert not run_hook(pre_tool("holder", repo, "Bash", command="make test"), env).denied
+    git(repo, "checkout", "-q", "-b", "switched-meanwhile")  # someone else, mid-command
+    post = {**pre_tool("holder", repo, "Bash", command="make test"),
+            "hook_event_name": "PostToolUse", "tool_response": {}}
+    run_hook(post, env)
+    run_hook(event("holder", repo, "Stop"), env)
+    assert read_lease(lock_dir)["branch"] == "main", "the holder never saw that switch"
+    answer = run_hook(pre_tool("holder", repo), env)
+    assert answer.denied and "from branch main to switched-meanwhile" in answer.reason

@@ -4,6 +4,7 @@ stamp far in the future, `claude --resume`. The holder is a real process named `
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -114,3 +115,17 @@ def test_liveness_of_real_processes() -> None:
         proc.kill()
         proc.wait()
     assert liveness(pinned) is Liveness.DEAD  # reaped: the pid is gone
+
+
+def test_a_holder_in_another_pid_namespace_is_unknown_not_dead(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, fake_claude: Any
+) -> None:
+    holder = fake_claude(pre_tool("s1", repo), guard_env)
+    assert read_lease(lock_dir)["holder_pid_ns"].startswith("pid:[")
+    holder.kill()
+    # Seen from another namespace (a container sharing the lock folder), the pid lookup means
+    # nothing: the holder counts as alive until the ttl, never as dead.
+    rewrite_lease(lock_dir, holder_pid_ns="pid:[1]")
+    assert run_hook(pre_tool("s2", repo), guard_env).denied
+    rewrite_lease(lock_dir, holder_pid_ns=process_id(os.getpid()).pid_ns)
+    assert not run_hook(pre_tool("s2", repo), guard_env).denied

@@ -109,6 +109,9 @@ def short_ttl(env: dict[str, str]) -> dict[str, str]:
         ("non-object", b"[1,2,3]"),
         ("no session", b'{"schema_version": 1}'),
         ("oversized", b'{"schema_version": 1, "session_id": "' + b"x" * 70_000 + b'"}'),
+        ("infinite stamp", b'{"schema_version": 1, "session_id": "x", "acquired_at": Infinity}'),
+        ("NaN stamp", b'{"schema_version": 1, "session_id": "x", "acquired_at": NaN}'),
+        ("huge stamp", b'{"schema_version": 1, "session_id": "x", "acquired_at": 1e999}'),
     ],
 )
 def test_unreadable_lease_file_is_held_for_one_ttl_then_replaced(
@@ -211,3 +214,15 @@ def test_future_schema_is_honoured_and_never_rewritten(
     time.sleep(1.1)
     assert not run_hook(pre_tool("s1", repo), guard_env).denied
     assert read_lease(lock_dir)["schema_version"] == 1
+
+
+def test_a_fifo_where_the_event_log_belongs_never_hangs_a_hook(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path
+) -> None:
+    lock_dir.mkdir(mode=0o700)
+    os.mkfifo(lock_dir / "events.jsonl")
+    assert not run_hook(pre_tool("s1", repo), guard_env).denied  # would block on open
+    assert run_hook(pre_tool("s2", repo), guard_env).denied
+    closed = {**guard_env, "GUARD_FAIL_CLOSED": "1", "GUARD_LOCK_TIMEOUT_MS": "1"}
+    answer = run_hook(b"not json", closed)  # the failure path logs too
+    assert answer.denied and (lock_dir / "events.jsonl").exists()

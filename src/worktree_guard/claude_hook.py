@@ -83,6 +83,13 @@ def _target_workspace(payload: dict[str, Any], cwd: str) -> Workspace | None:
     return find_workspace(cwd)
 
 
+def _ran_git(payload: dict[str, Any]) -> bool:
+    """A Bash call whose command runs git: it may have switched the branch itself."""
+    tool_input = payload.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    return payload.get("tool_name") == "Bash" and isinstance(command, str) and "git" in command
+
+
 def _nearest_existing_dir(path: str) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     while not os.path.isdir(folder):
@@ -201,10 +208,13 @@ class ClaudeHook:
 
     def refresh(self, payload: dict[str, Any], event: str) -> HookAnswer:
         session, _ = self.session_of(payload)
+        own_git = _ran_git(payload)
         for ws in self._workspaces_of(payload):
-            outcome = self.store.refresh(
-                ws.key, session, current_branch(ws), self.settings.refresh_interval_ms
-            )
+            # The branch is recorded only after the holder's own git command: a switch made
+            # by someone else while a long command ran must still be reported as a hijack.
+            branch = current_branch(ws) if own_git else None
+            outcome = self.store.refresh(ws.key, session, branch,
+                                         self.settings.refresh_interval_ms)
             if outcome.result is Result.REFRESHED and outcome.previous is not outcome.record:
                 self.log("refreshed", session=session, key=ws.key, via=event)
         return ALLOW
@@ -280,8 +290,9 @@ def _failure_answer(settings: Settings, event: str, exc: BaseException) -> HookA
     closed = settings.fail_closed
     verdict = "denying (GUARD_FAIL_CLOSED=1)" if closed else "allowing"
     print(f"worktree-guard: internal error in {event} hook, {verdict}: {what}", file=sys.stderr)
-    events.append_event(settings.lock_dir, "error", settings.log_max_bytes,
-                        hook_event=event, error=what, fail_closed=closed)
+    deadline.run_bounded(0.5, lambda: events.append_event(
+        settings.lock_dir, "error", settings.log_max_bytes,
+        hook_event=event, error=what, fail_closed=closed))
     if closed and event in ("PreToolUse", "?"):
         return _deny(f"worktree-guard could not decide ({what}) and GUARD_FAIL_CLOSED=1 is set.")
     return ALLOW

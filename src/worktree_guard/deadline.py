@@ -10,6 +10,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _sig
+    from collections.abc import Callable
     from types import FrameType
 else:
     try:
@@ -33,3 +34,15 @@ def arm(seconds: float) -> None:
 
 def disarm() -> None:
     _sig.setitimer(_sig.ITIMER_REAL, 0)
+
+
+def run_bounded(seconds: float, action: Callable[[], object]) -> None:
+    """Run `action` under a fresh deadline, giving up quietly when it runs out: for the
+    failure path's own logging, after the main deadline has already been spent."""
+    arm(seconds)
+    try:
+        action()
+    except DeadlineExceeded:
+        pass
+    finally:
+        disarm()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 
 from worktree_guard import fastjson
@@ -29,15 +30,19 @@ def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> No
     path = log_path(lock_dir)
     try:
         # One write() of an O_APPEND descriptor: lines from concurrent hooks never interleave.
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        # O_NONBLOCK: a FIFO put where the log belongs must not hang the hook.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
             fd = os.open(path, flags, 0o600)
         except FileNotFoundError:
             os.makedirs(lock_dir, mode=0o700, exist_ok=True)
             fd = os.open(path, flags, 0o600)
         try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return  # not a log we can append to: the event is dropped, the hook goes on
             os.write(fd, line)
-            size = os.fstat(fd).st_size
+            size = st.st_size + len(line)
         finally:
             os.close(fd)
         if size > max_bytes:

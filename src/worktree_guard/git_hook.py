@@ -334,8 +334,9 @@ def _failure(settings: Settings, name: str, args: list[str], exc: BaseException)
     closed = blocking and (settings.fail_closed or _config_fail_closed())
     verdict = "refusing (fail-closed)" if closed else "letting git go on"
     _say(f"worktree-guard: internal error in {name} hook, {verdict}: {what}")
-    events.append_event(settings.lock_dir, "error", settings.log_max_bytes,
-                        hook=name, error=what, fail_closed=closed)
+    deadline.run_bounded(0.5, lambda: events.append_event(
+        settings.lock_dir, "error", settings.log_max_bytes,
+        hook=name, error=what, fail_closed=closed))
     return REFUSE if closed else 0
 
 

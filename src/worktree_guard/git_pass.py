@@ -65,3 +65,19 @@ def prune(folder: str) -> None:
                 os.unlink(os.path.join(folder, name))
             except OSError:
                 pass  # pruned by another hook at the same moment
+
+
+def revoke(lock_dir: str, session: str) -> None:
+    """Void every pass of a session that lost its lease (taken over, or forced free): a git
+    command of that session still running must be asked again at its next hook."""
+    folder = os.path.join(lock_dir, PASS_DIR_NAME)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith("-" + session):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass

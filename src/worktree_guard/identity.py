@@ -35,25 +35,38 @@ Liveness.UNKNOWN = Liveness("unknown")
 
 
 class ProcessId:
-    """One process, pinned against pid reuse by its start time and boot."""
+    """One process, pinned against pid reuse by its start time and boot, and placed in its
+    pid namespace (a pid means nothing to a process in another namespace)."""
 
-    __slots__ = ("boot_id", "pid", "start_time")
+    __slots__ = ("boot_id", "pid", "pid_ns", "start_time")
 
-    def __init__(self, pid: int, start_time: int | None, boot_id: str | None) -> None:
+    def __init__(
+        self, pid: int, start_time: int | None, boot_id: str | None, pid_ns: str | None = None
+    ) -> None:
         self.pid = pid
         self.start_time = start_time  # clock ticks since boot, from /proc/<pid>/stat
         self.boot_id = boot_id
+        self.pid_ns = pid_ns  # e.g. "pid:[4026531836]", from /proc/<pid>/ns/pid
+
+    def _key(self) -> tuple[int, int | None, str | None, str | None]:
+        return (self.pid, self.start_time, self.boot_id, self.pid_ns)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ProcessId) and (self.pid, self.start_time, self.boot_id) == (
-            other.pid, other.start_time, other.boot_id
-        )
+        return isinstance(other, ProcessId) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.pid, self.start_time, self.boot_id))
+        return hash(self._key())
 
     def __repr__(self) -> str:
-        return f"ProcessId(pid={self.pid}, start_time={self.start_time}, boot_id={self.boot_id!r})"
+        return (f"ProcessId(pid={self.pid}, start_time={self.start_time}, "
+                f"boot_id={self.boot_id!r}, pid_ns={self.pid_ns!r})")
+
+
+def pid_namespace(pid: int | str = "self") -> str | None:
+    try:
+        return os.readlink(f"{_PROC}/{pid}/ns/pid")
+    except OSError:
+        return None
 
 
 class _Stat:
@@ -99,7 +112,7 @@ def boot_id() -> str | None:
 
 def process_id(pid: int) -> ProcessId:
     stat = _read_stat(pid)
-    return ProcessId(pid, stat.start_time if stat else None, boot_id())
+    return ProcessId(pid, stat.start_time if stat else None, boot_id(), pid_namespace(pid))
 
 
 def _is_holder_name(pid: int, stat: _Stat) -> bool:
@@ -126,7 +139,7 @@ def find_claude_ancestor(start_pid: int | None = None) -> ProcessId | None:
         if stat is None:
             return None
         if _is_holder_name(pid, stat):
-            return ProcessId(pid, stat.start_time, boot_id())
+            return ProcessId(pid, stat.start_time, boot_id(), pid_namespace(pid))
         pid = stat.ppid
     return None
 
@@ -136,6 +149,9 @@ def liveness(holder: ProcessId) -> Liveness:
     current_boot = boot_id()
     if holder.boot_id and current_boot and holder.boot_id != current_boot:
         return Liveness.DEAD
+    if holder.pid_ns and holder.pid_ns != pid_namespace():
+        # Another pid namespace (a container, a sandbox): its pids are not ours to look up.
+        return Liveness.UNKNOWN
     stat = _read_stat(holder.pid)
     if stat is None:
         return _liveness_without_proc(holder.pid)

@@ -166,8 +166,10 @@ class LeaseStore:
     def state_of(self, view: LeaseView, caller_session: str | None, now: int) -> LeaseState:
         holder_alive = Liveness.UNKNOWN
         if needs_liveness_check(view, caller_session):
-            assert isinstance(view, LeaseRecord) and view.pid is not None
-            holder_alive = liveness(ProcessId(view.pid, view.holder_start_time, view.boot_id))
+            assert isinstance(view, LeaseRecord)
+            holder = view.holder_process()
+            if holder is not None:
+                holder_alive = liveness(holder)
         return assess(view, caller_session, now, self.ttl_ms, holder_alive)
 
     # ---- locking and publishing ----------------------------------------------------------
@@ -229,6 +231,12 @@ class LeaseStore:
         except FileNotFoundError:
             pass
 
+    def _revoke_passes(self, session_id: str) -> None:
+        """The git hooks' pass markers of a session that lost the tree are void."""
+        from worktree_guard.git_pass import revoke  # rare: only when a lease changes hands
+
+        revoke(self.lock_dir, session_id)
+
     @staticmethod
     def _next_generation(lock_fd: int, previous: LeaseView) -> int:
         try:
@@ -283,6 +291,7 @@ class LeaseStore:
                 pid=caller.holder.pid if caller.holder else None,
                 holder_start_time=caller.holder.start_time if caller.holder else None,
                 boot_id=caller.holder.boot_id if caller.holder else None,
+                holder_pid_ns=caller.holder.pid_ns if caller.holder else None,
                 token=_token(),
                 generation=self._next_generation(lock_fd, view),
                 workspace=workspace,
@@ -291,6 +300,8 @@ class LeaseStore:
             )
             self._publish(key, record)
             result = Result.ACQUIRED if state is LeaseState.FREE else Result.TOOK_OVER
+            if isinstance(view, LeaseRecord):
+                self._revoke_passes(view.session_id)
             return Outcome(result, record, view, state)
         finally:
             os.close(lock_fd)
@@ -308,6 +319,7 @@ class LeaseStore:
                 pid=caller.holder.pid,
                 holder_start_time=caller.holder.start_time,
                 boot_id=caller.holder.boot_id,
+                holder_pid_ns=caller.holder.pid_ns,
             )
         return record if record.agent else record.replace(agent=caller.agent)
 
@@ -385,6 +397,8 @@ class LeaseStore:
             if view is None:
                 return Outcome(Result.NOT_FOUND, None, None, state)
             self._remove(key, view)
+            if isinstance(view, LeaseRecord):
+                self._revoke_passes(view.session_id)
             return Outcome(Result.RELEASED, None, view, state)
         finally:
             os.close(lock_fd)

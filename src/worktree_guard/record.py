@@ -9,6 +9,7 @@ A record with a newer schema_version is FUTURE: honoured while fresh, never rewr
 from __future__ import annotations
 
 from worktree_guard import fastjson
+from worktree_guard.identity import ProcessId
 from worktree_guard.kinds import Kind
 
 TYPE_CHECKING = False
@@ -34,8 +35,8 @@ RecordKind.FUTURE = RecordKind("future")
 
 _FIELDS = (
     "session_id", "acquired_at", "ttl_ms", "last_active_at", "kind", "pid",
-    "holder_start_time", "boot_id", "token", "generation", "workspace", "branch", "agent",
-    "schema_version",
+    "holder_start_time", "boot_id", "holder_pid_ns", "token", "generation", "workspace",
+    "branch", "agent", "schema_version",
 )
 
 
@@ -55,6 +56,7 @@ class LeaseRecord:
         pid: int | None = None,  # the holder process (claude, or the `guard run` process)
         holder_start_time: int | None = None,
         boot_id: str | None = None,
+        holder_pid_ns: str | None = None,
         token: str | None = None,
         generation: int = 0,
         workspace: str | None = None,
@@ -71,6 +73,7 @@ class LeaseRecord:
         self.pid = pid
         self.holder_start_time = holder_start_time
         self.boot_id = boot_id
+        self.holder_pid_ns = holder_pid_ns
         self.token = token
         self.generation = generation
         self.workspace = workspace
@@ -97,6 +100,12 @@ class LeaseRecord:
         values["raw"] = self.raw
         values.update(changes)
         return LeaseRecord(**values)
+
+    def holder_process(self) -> ProcessId | None:
+        """The holder process this record names, when it names one worth asking about."""
+        if self.kind is not RecordKind.OURS or self.pid is None:
+            return None
+        return ProcessId(self.pid, self.holder_start_time, self.boot_id, self.holder_pid_ns)
 
     @property
     def expires_at(self) -> int:
@@ -132,6 +141,8 @@ LeaseView: TypeAlias = "LeaseRecord | UnreadableLease | None"
 
 def _stamp_ms(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not -1e18 < value < 1e18:  # NaN, Infinity, 1e999
         return None
     number = int(value)
     if number < 0:
@@ -186,6 +197,7 @@ def parse_record(data: bytes, mtime_ms: int, default_ttl_ms: int) -> LeaseRecord
         pid=_opt_int(obj.get("pid")),
         holder_start_time=_opt_int(obj.get("holder_start_time")),
         boot_id=_opt_str(obj.get("boot_id")),
+        holder_pid_ns=_opt_str(obj.get("holder_pid_ns")),
         token=_opt_str(obj.get("token")),
         generation=_opt_int(obj.get("generation")) or 0,
         workspace=_opt_str(obj.get("workspace")),
@@ -209,6 +221,7 @@ def serialize_record(record: LeaseRecord) -> bytes:
         "generation": record.generation,
         "holder_start_time": record.holder_start_time,
         "boot_id": record.boot_id,
+        "holder_pid_ns": record.holder_pid_ns,
         "workspace": record.workspace,
         "branch": record.branch,
         "agent": record.agent,

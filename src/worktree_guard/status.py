@@ -11,7 +11,7 @@ from typing import Any
 
 from worktree_guard.config import Settings
 from worktree_guard.decide import LeaseState, format_ago
-from worktree_guard.identity import Liveness, ProcessId, liveness, session_from_env
+from worktree_guard.identity import Liveness, liveness, session_from_env
 from worktree_guard.lease import LeaseStore, now_ms
 from worktree_guard.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
 from worktree_guard.settings_merge import SettingsError, find_guard, parse_settings
@@ -27,7 +27,8 @@ def store_for(settings: Settings) -> LeaseStore:
 def holder_liveness(view: LeaseView) -> Liveness | None:
     """ALIVE/DEAD/UNKNOWN for a record naming its holder process; None when it names none."""
     if isinstance(view, LeaseRecord) and view.kind is RecordKind.OURS and view.pid is not None:
-        return liveness(ProcessId(view.pid, view.holder_start_time, view.boot_id))
+        holder = view.holder_process()
+        return liveness(holder) if holder is not None else None
     return None
 
 
