@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
-CLAUDE_CODE_VERSION = "2.1.197"  # the client version PROTOCOL.md was measured on
+CLAUDE_CODE_VERSION = "2.1.197"  # the client version whose hook protocol was measured
 NPM_INSTALL_TIMEOUT = 600.0
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 """One writer per working tree, checked with the real Claude Code client.
 
 Three `claude -p` sessions share one git repo whose Claude Code settings run `guard hook`
-(written by hand as PROTOCOL.md shows, and again by `guard install` alone); a scripted
+(written by hand as the client documents them, and again by `guard install` alone); a scripted
 stand-in for the model API drives their tool calls:
 
 * A writes a.txt, then the fake API holds A's next answer, so A stays alive
@@ -43,7 +43,7 @@ HOOK_EVENTS = ("PostToolUse", "PostToolUseFailure", "Stop", "SessionStart", "Ses
 
 
 def write_guard_settings(repo: Path, guard_bin: Path) -> None:
-    """Register `guard hook` for the repo exactly as PROTOCOL.md shows."""
+    """Register `guard hook` for the repo by hand, in the client's settings format."""
     hook = {
         "type": "command",
         "command": f"{shlex.quote(str(guard_bin))} hook",
