@@ -212,3 +212,30 @@ def test_help_lists_exit_codes() -> None:
                           env={**os.environ, "NO_COLOR": "1"})  # fmt: skip
     assert done.returncode == 0
     assert "75" in done.stdout and "Examples:" in done.stdout
+
+
+def test_a_failed_heartbeat_never_orphans_the_command(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
+) -> None:
+    """The lease lock held elsewhere makes a heartbeat fail: guard says so and keeps
+    supervising; the command's own exit code still comes back."""
+    import fcntl
+
+    from worktree_guard.workspace import workspace_key
+
+    env = {**guard_env, "GUARD_TTL_MS": "3000", "GUARD_LOCK_TIMEOUT_MS": "200"}
+    command, ready, go = holding(tmp_path)
+    proc = start(repo, env, "--", "sh", "-c", f'{command[2]}; exit 5')
+    wait_for(ready, proc)
+    key = workspace_key(os.path.realpath(repo))
+    fd = os.open(lock_dir / f"session-lock-{key}.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the next beat (within a second) times out
+        time.sleep(1.5)
+    finally:
+        os.close(fd)
+    assert proc.poll() is None, "guard gave up on its command"
+    go.touch()
+    _, err = proc.communicate(timeout=SAFETY_S)
+    assert proc.returncode == 5
+    assert "could not refresh the lease" in err and "Traceback" not in err

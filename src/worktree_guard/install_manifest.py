@@ -30,6 +30,9 @@ class FileEntry:
     mode: int | None = None  # permission bits before
     after_sha256: str | None = None  # what guard last wrote there
     moved_to: str | None = None  # hook: where the foreign hook now lives (`<name>.pre-guard`)
+    # Someone changed the file between two installs: uninstall must never put "before" back
+    # over those changes, only take guard's own part out.
+    edited: bool | None = None
 
     @property
     def before(self) -> bytes | None:
@@ -43,15 +46,21 @@ class Manifest:
     guard: str | None = None  # the executable the last install pointed at
 
     def with_entry(self, entry: FileEntry) -> Manifest:
-        """Record `entry`, keeping the "before" of an entry that is already there."""
+        """Record `entry` (called just before guard writes the file), keeping the "before" of
+        an entry already there, and noting when the file changed since guard last wrote it."""
         old = self.files.get(entry.path)
         if old is not None:
+            current = _read(entry.path)
+            changed = old.after_sha256 is not None and (
+                current is None or sha256(current) != old.after_sha256
+            )
             entry = replace(
                 entry,
                 existed=old.existed,
                 before_b64=old.before_b64,
                 mode=old.mode,
                 moved_to=old.moved_to or entry.moved_to,
+                edited=bool(old.edited) or changed,
             )
         return replace(self, files={**self.files, entry.path: entry})
 
@@ -62,6 +71,14 @@ class Manifest:
 
     def without(self, path: str) -> Manifest:
         return replace(self, files={k: v for k, v in self.files.items() if k != path})
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
 
 
 def sha256(data: bytes) -> str:
@@ -103,10 +120,13 @@ def from_json(text: str) -> Manifest:
 
 
 def load(common_dir: str) -> Manifest:
+    """The manifest; a missing or unreadable one (not UTF-8, not JSON) is empty."""
+    data = _read(manifest_path(common_dir))
+    if data is None:
+        return Manifest()
     try:
-        with open(manifest_path(common_dir), encoding="utf-8") as fh:
-            return from_json(fh.read())
-    except FileNotFoundError:
+        return from_json(data.decode("utf-8"))
+    except UnicodeDecodeError:
         return Manifest()
 
 

@@ -92,6 +92,13 @@ class Outcome:
         return f"Outcome({self.result!r}, record={self.record!r}, previous={self.previous!r})"
 
 
+def _same_holding(a: LeaseView, b: LeaseView) -> bool:
+    """The same session's same acquisition (a refresh in between does not count)."""
+    if isinstance(a, LeaseRecord) and isinstance(b, LeaseRecord):
+        return (a.session_id, a.token, a.acquired_at) == (b.session_id, b.token, b.acquired_at)
+    return a == b
+
+
 def _token() -> str:
     return os.urandom(8).hex()  # `secrets` would import hmac and hashlib for the same bytes
 
@@ -388,14 +395,18 @@ class LeaseStore:
         finally:
             os.close(lock_fd)
 
-    def force_release(self, key: str) -> Outcome:
-        """Remove whatever the lease file holds (a person's `guard release --force`)."""
+    def force_release(self, key: str, expected: LeaseView | None = None) -> Outcome:
+        """Remove whatever the lease file holds (a person's `guard release --force`). With
+        `expected` (the holder the person was asked about), only that holder: a lease that
+        changed hands meanwhile is left alone and reported as NOT_HOLDER."""
         lock_fd = self._lock(key)
         try:
             view = self.read(key)
             state = self.state_of(view, None, self.clock())
             if view is None:
                 return Outcome(Result.NOT_FOUND, None, None, state)
+            if expected is not None and not _same_holding(view, expected):
+                return Outcome(Result.NOT_HOLDER, view, view, state)
             self._remove(key, view)
             if isinstance(view, LeaseRecord):
                 self._revoke_passes(view.session_id)

@@ -60,7 +60,13 @@ def release(
         "Freeing it lets another session write while that one still works. Release anyway?"
     ):
         return ReleaseResult(False, "not released", 1)
-    outcome = store.force_release(ws.key)
+    outcome = store.force_release(ws.key, expected=view)
+    if outcome.result is Result.NOT_HOLDER:
+        now_holder = describe_holder(holder_facts(outcome.record, now_ms()))
+        return ReleaseResult(False, (
+            f"{ws.toplevel} changed hands while you answered: it is now held by {now_holder}. "
+            "Nothing was released; run guard release --force again to free that one."
+        ), 1)  # fmt: skip
     if outcome.result is not Result.RELEASED:
         return ReleaseResult(False, f"{ws.toplevel} is free; nothing to release", 0)
     _log(settings, ws, session=holder_session, forced=True, previous_state=state.value)

@@ -23,7 +23,7 @@ from worktree_guard import events
 from worktree_guard.config import Settings
 from worktree_guard.decide import describe_holder, holder_facts
 from worktree_guard.identity import ProcessId, find_claude_ancestor, process_id
-from worktree_guard.lease import Caller, LeaseStore, Outcome, Result, now_ms
+from worktree_guard.lease import Caller, LeaseStore, LeaseStoreError, Outcome, Result, now_ms
 from worktree_guard.record import LeaseRecord
 from worktree_guard.workspace import Workspace, current_branch
 
@@ -112,7 +112,15 @@ class Runner:
             time.sleep(min(_WAIT_POLL_S, left))
 
     def beat(self, say: Callable[[str], None]) -> None:
-        outcome = self.store.refresh(self.ws.key, self.session.session_id, current_branch(self.ws))
+        """Refresh the lease. Never raises: the command runs on whatever the store says, and
+        an error here must not orphan it; the next beat tries again."""
+        try:
+            outcome = self.store.refresh(self.ws.key, self.session.session_id,
+                                         current_branch(self.ws))
+        except (LeaseStoreError, OSError) as exc:
+            say(f"guard run: could not refresh the lease ({exc}); will try again")
+            self.log("error", error=f"heartbeat: {exc}")
+            return
         if outcome.result is Result.NOT_HOLDER and not self.lease_lost:
             self.lease_lost = True
             say(f"guard run: the lease on {self.ws.toplevel} is no longer this run's "

@@ -84,7 +84,7 @@ class Uninstaller:
         if current is None:
             self.report.warn(f"{shown} was removed since install; left removed")
             return
-        if sha256(current) == entry.after_sha256:
+        if sha256(current) == entry.after_sha256 and not entry.edited:
             self._put_back(entry, before, shown)
             return
         # Changed since guard wrote it: take guard's entries out and keep the rest.
@@ -118,7 +118,7 @@ class Uninstaller:
         current = read_bytes(entry.path)
         if current is None or current == entry.before:
             return
-        if sha256(current) == entry.after_sha256:
+        if sha256(current) == entry.after_sha256 and not entry.edited:
             self._put_back(entry, entry.before, "info/exclude")
             return
         text = current.decode("utf-8", "surrogateescape")
