@@ -334,3 +334,55 @@ def test_no_color_is_respected(repo: Path, guard_env: dict[str, str]) -> None:
 def test_env_has_no_leaks(guard_env: dict[str, str]) -> None:
     assert not any(k.startswith(("CLAUDE", "GUARD_SESSION")) for k in guard_env)
     assert os.path.isabs(GUARD)
+
+
+# ---- fixes from review ---------------------------------------------------------------------------
+
+
+def test_doctor_warns_after_a_git_hooks_only_install(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    assert guard(repo, guard_env, "install", "--no-claude").returncode == 0
+    done = guard(repo, guard_env, "doctor", "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0, report
+    (check,) = [c for c in report["checks"] if c["name"].startswith("claude settings")]
+    assert check["level"] == "warn" and "not installed" in check["detail"]
+    assert check["fix"] == "guard install"
+    text = guard(repo, guard_env, "doctor").stdout
+    assert "warn  claude settings:" in text and "FAIL" not in text
+    # A broken settings file still fails.
+    settings = repo / ".claude" / "settings.local.json"
+    settings.parent.mkdir()
+    settings.write_text('{"hooks": ')
+    broken = guard(repo, guard_env, "doctor", "--json")
+    assert broken.returncode == 1
+    levels = {c["name"]: c["level"] for c in json.loads(broken.stdout)["checks"]}
+    assert levels["claude settings (local)"] == "fail"
+
+
+def test_log_into_a_closed_pipe_exits_quietly(repo: Path, guard_env: dict[str, str]) -> None:
+    for _ in range(4):
+        assert guard(repo, guard_env, "run", "--", "true").returncode == 0
+    for args in (["log"], ["log", "--json"]):
+        proc = subprocess.Popen([GUARD, *args], cwd=repo, env=guard_env, text=True,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)  # fmt: skip
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()  # like `guard log | head -1`
+        err = proc.stderr.read()
+        assert proc.wait(timeout=SAFETY_S) == 0, err
+        assert "Traceback" not in err and "BrokenPipe" not in err and err == ""
+
+
+def test_force_release_reads_a_piped_answer(
+    repo: Path, guard_env: dict[str, str], held: Any, lock_dir: Path
+) -> None:
+    said_no = guard(repo, guard_env, "release", "--force", stdin="")  # end of input: no
+    assert said_no.returncode == 1 and lease_files(lock_dir)
+    assert "[y/N]" in said_no.stderr and said_no.stdout == ""
+    said_yes = guard(repo, guard_env, "release", "--force", stdin="y\n")
+    assert said_yes.returncode == 0 and not lease_files(lock_dir)
+    assert "[y/N]" in said_yes.stderr
+    assert said_yes.stdout.strip() and not said_yes.stdout.startswith(" ")  # no stray space

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import GUARD, git, make_repo
+from worktree_guard.shims import HOOK_NAMES, shim_text, write_shims
 
 OTHER_SETTINGS = """{
     "model": "opus",
@@ -97,6 +98,7 @@ def guard_commands(settings: dict[str, Any]) -> dict[str, list[str]]:
 
 
 EVENTS = {"SessionStart", "PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop", "SessionEnd"}
+EXCLUDE_LINE = "/.claude/settings.local.json"
 
 
 def test_install_merges_settings_and_chains_a_foreign_hook(
@@ -352,3 +354,120 @@ def test_uninstall_user_scope_from_another_repository(
     assert guard_commands(settings_of(user))  # left alone without --user
     guard(second, guard_env, "uninstall", "--user")
     assert guard_commands(settings_of(user)) == {}
+
+
+# ---- a symlinked hook, a tracked local settings file -----------------------------------------
+
+
+def commit(repo: Path, env: dict[str, str], name: str) -> subprocess.CompletedProcess[str]:
+    (repo / name).write_text(f"{name}\n")
+    git(repo, "add", name)
+    return subprocess.run(["git", "commit", "-q", "-m", name], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+
+
+def test_a_symlinked_hook_is_chained_as_a_link_never_written_through(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    tracked = repo / "tools" / "pre-commit"
+    tracked.parent.mkdir()
+    tracked.write_text(FOREIGN_PRE_COMMIT)
+    tracked.chmod(0o755)
+    git(repo, "add", "tools/pre-commit")
+    git(repo, "commit", "-q", "-m", "a tracked hook")
+    original = tracked.read_bytes()
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.symlink_to(os.path.join("..", "..", "tools", "pre-commit"))
+    link_target = os.readlink(hook)
+
+    done = guard(repo, guard_env, "install")
+    assert "pre-commit.pre-guard" in done.stdout
+    assert git(repo, "status", "--porcelain") == ""  # the tracked script is untouched
+    assert tracked.read_bytes() == original
+    assert not hook.is_symlink() and "worktree-guard shim" in hook.read_text()
+    chained = repo / ".git" / "hooks" / "pre-commit.pre-guard"
+    assert chained.is_symlink() and os.readlink(chained) == link_target
+
+    # The chained hook still runs after guard, and its exit code is the hook's.
+    log = repo / ".git" / "foreign.log"
+    assert commit(repo, guard_env, "a").returncode == 0
+    assert "foreign pre-commit ran" in log.read_text()
+    refused = commit(repo, {**guard_env, "FOREIGN_EXIT": "1"}, "b")
+    assert refused.returncode != 0
+    assert log.read_text().count("foreign pre-commit ran") == 2
+    assert guard(repo, guard_env, "install").stdout.count("already installed") == 5
+
+    guard(repo, guard_env, "uninstall")
+    assert hook.is_symlink() and os.readlink(hook) == link_target
+    assert not os.path.lexists(chained)
+    assert tracked.read_bytes() == original
+    assert git(repo, "status", "--porcelain") == "A  b"  # only the refused commit's file
+
+
+def track_local_settings(repo: Path) -> Path:
+    path = repo / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_text('{"model": "opus"}\n')
+    git(repo, "add", ".claude/settings.local.json")
+    git(repo, "commit", "-q", "-m", "shared local settings")
+    return path
+
+
+def test_a_tracked_local_settings_file_is_refused_without_force(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    track_local_settings(repo)
+    before = git_state(repo)
+    done = guard(repo, guard_env, "install", check=1)
+    assert "is tracked by git" in done.stderr and "git commit -a" in done.stderr
+    assert "--scope user" in done.stderr and "git rm --cached" in done.stderr
+    assert "--force" in done.stderr and "Nothing was changed" in done.stderr
+    assert "never committed" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert git_state(repo) == before  # no settings, no hooks, no manifest
+    assert git(repo, "status", "--porcelain") == ""
+    # Other scopes and a git-hooks-only install are not affected.
+    guard(repo, guard_env, "install", "--no-claude")
+    guard(repo, guard_env, "install", "--scope", "user", "--no-git-hooks")
+
+
+def test_force_installs_into_a_tracked_local_settings_file_with_a_warning(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    path = track_local_settings(repo)
+    done = guard(repo, guard_env, "install", "--force")
+    assert "warning:" in done.stderr and "is tracked by git" in done.stderr
+    assert "will be committed" in done.stderr and "git rm --cached" in done.stderr
+    assert "never committed" not in done.stdout and "info/exclude" not in done.stdout
+    assert guard_commands(settings_of(path)).keys() == EVENTS
+    assert git(repo, "status", "--porcelain") == "M .claude/settings.local.json"
+    assert EXCLUDE_LINE not in (repo / ".git" / "info" / "exclude").read_text()
+    guard(repo, guard_env, "uninstall")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_symlink_to_a_tracked_guard_shim_is_not_written_through(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    """A repository's own git-hooks/ shims (guard from PATH), linked into .git/hooks."""
+    folder = repo / "git-hooks"
+    folder.mkdir()
+    write_shims(str(folder))
+    git(repo, "add", "git-hooks")
+    git(repo, "commit", "-q", "-m", "shims")
+    hooks = repo / ".git" / "hooks"
+    for name in HOOK_NAMES:
+        (hooks / name).symlink_to(os.path.join("..", "..", "git-hooks", name))
+    before = git_state(repo)
+
+    guard(repo, guard_env, "install", "--no-claude")
+    assert git(repo, "status", "--porcelain") == ""
+    for name in HOOK_NAMES:
+        assert not (hooks / name).is_symlink()
+        assert (hooks / name).read_text() == shim_text(name, GUARD)
+        assert (hooks / f"{name}.pre-guard").is_symlink()
+    assert commit(repo, guard_env, "a").returncode == 0
+
+    guard(repo, guard_env, "uninstall")
+    assert git_state(repo) == before
+    assert git(repo, "status", "--porcelain") == ""

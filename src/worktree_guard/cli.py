@@ -74,6 +74,20 @@ def _fail(text: str, code: int = EXIT_ERROR) -> NoReturn:
     raise _ExitCode(code)
 
 
+def _ask_yes_no(question: str) -> bool:
+    """Ask on stderr, read one line of stdin: `y`/`yes` (typed or piped) is yes; anything
+    else, end of input included, is no. Not typer.confirm: it prints the last character of
+    its prompt (a space) on stdout, which belongs to the command's output."""
+    typer.echo(f"{question} [y/N]: ", err=True, nl=False)
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None else ""
+    except (KeyboardInterrupt, OSError):
+        answer = ""
+    if not answer.endswith("\n"):
+        _err("")  # end of input (or Ctrl-C): end the prompt's line
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
@@ -119,7 +133,9 @@ def install(
                                              "statusLine to `guard statusline`.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Install the git hooks into a "
                                         "core.hooksPath folder owned by another tool (its "
-                                        "hooks are chained).")] = False,
+                                        "hooks are chained), and guard's entries into a "
+                                        ".claude/settings.local.json that git tracks (they "
+                                        "get committed).")] = False,
 ) -> None:  # fmt: skip
     """Guard this repository: Claude Code hook entries and git hook shims.
 
@@ -252,12 +268,7 @@ def release(
     from worktree_guard.release_cmd import release as do_release
 
     def confirm(question: str) -> bool:
-        if yes:
-            return True
-        try:
-            return typer.confirm(question, default=False, err=True)
-        except typer.Abort:
-            return False
+        return True if yes else _ask_yes_no(question)
 
     result = do_release(_settings(), _workspace(), session_from_env(), force, confirm)
     if result.exit_code == 0:
@@ -338,11 +349,45 @@ def demo(
 # ---- the entry ------------------------------------------------------------------------------
 
 
+def _run_app(args: list[str]) -> int:
+    """Parse and run a command as Typer's main loop would, without that loop: it turns a
+    closed stdout (`guard log | head -1`) into exit 1, standalone mode or not, before
+    run_cli sees the BrokenPipeError. What the loop did besides (usage errors on stderr
+    with exit 2, --help and --version with exit 0, Abort) is done here."""
+    command = typer.main.get_command(app)
+    try:
+        with command.make_context("guard", list(args)) as ctx:
+            command.invoke(ctx)
+    except typer.Exit as exc:  # --help, --version, ctx.exit()
+        return exc.exit_code
+    except typer.TyperException as exc:  # click's usage errors: message on stderr, exit 2
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _err(f"Error: {exc.format_message()}")
+        return exc.exit_code
+    except (typer.Abort, EOFError):
+        _err("Aborted!")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the flush at exit does not hit the closed pipe again
+    (Python would print "Exception ignored ... BrokenPipeError" and exit 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def run_cli(args: list[str]) -> int:
     """Run the CLI; every failure is a message and an exit code, never a traceback."""
     try:
-        # Standalone mode: Typer prints usage errors itself and exits 2 (SystemExit).
-        app(args=args, prog_name="guard", standalone_mode=True)
+        return _run_app(args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except _ExitCode as exc:
@@ -353,6 +398,7 @@ def run_cli(args: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _quiet_stdout()
         return EXIT_OK  # `guard log | head`: the reader has what it wanted
     except OSError as exc:  # a file or folder guard cannot use: the person can fix that
         _err(f"guard: {exc}")
@@ -363,4 +409,3 @@ def run_cli(args: list[str]) -> int:
         _err(f"guard: internal error: {type(exc).__name__}: {exc} "
              "(GUARD_DEBUG=1 shows the traceback)")  # fmt: skip
         return EXIT_ERROR
-    return EXIT_OK

@@ -7,6 +7,7 @@ manifest (see install_manifest.py) before it is made, so uninstall.py can undo e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -176,6 +177,27 @@ def plan_hooks_target(repo: RepoPaths, guard_path: str, force: bool) -> HooksTar
     ))  # fmt: skip
 
 
+def is_tracked(repo: RepoPaths, path: str) -> bool:
+    """Whether git tracks `path` in this working tree's index (info/exclude cannot hide it)."""
+    rel = os.path.relpath(path, repo.toplevel)
+    done = run_git(["--literal-pathspecs", "ls-files", "--error-unmatch", "--", rel],
+                   repo.toplevel, check=False)  # fmt: skip
+    return done.returncode == 0
+
+
+def tracked_settings_message(shown: str, guard_path: str, forced: bool) -> str:
+    will = "will" if forced else "would"
+    anyway = "" if forced else "; `guard install --force` installs into it anyway"
+    return (
+        f"{shown} is tracked by git, so info/exclude cannot keep it out of commits: guard's "
+        f"entries, with the absolute path {guard_path}, {will} be committed by the next "
+        "`git commit -a` and reach every clone.\n"
+        "Use `guard install --scope user` (~/.claude/settings.json, outside the repository), "
+        f"or untrack the file (`git rm --cached {shown}`, then commit that) and run "
+        f"`guard install` again{anyway}."
+    )
+
+
 def _needs_exclude(repo: RepoPaths, settings_file: str) -> bool:
     rel = os.path.relpath(settings_file, repo.toplevel)
     done = run_git(["check-ignore", "-q", "--no-index", rel], repo.toplevel, check=False)
@@ -183,6 +205,22 @@ def _needs_exclude(repo: RepoPaths, settings_file: str) -> bool:
 
 
 # ---- applying ------------------------------------------------------------------------------
+
+
+def write_hook(path: str, data: bytes) -> None:
+    """Publish a shim at `path` itself (temp + rename in its folder). Not write_atomic: that
+    writes through a symlink, and a hook symlink's target may be a tracked file."""
+    tmp = f"{path}.guard-{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, _HOOK_MODE)
+        os.replace(tmp, path)  # replaces a link at `path` rather than following it
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class Installer:
@@ -243,6 +281,11 @@ class Installer:
         write_atomic(path, after, file_mode(path) or NEW_FILE_MODE)
         self.report.done.append(f"git: {EXCLUDE_PATTERN} added to info/exclude (never committed)")
 
+    def apply_tracked_warning(self, plan: SettingsPlan) -> None:
+        """--force into a tracked local settings file: say plainly that it gets committed."""
+        shown = shown_path(plan.path, self.repo)
+        self.report.warn(tracked_settings_message(shown, self.guard_path, forced=True))
+
     def apply_hooks(self, folder: str) -> None:
         self._make_dirs(folder)
         for name in HOOK_NAMES:
@@ -256,14 +299,17 @@ class Installer:
         if os.path.isdir(path):
             self.report.warn(f"git hook {name}: {path} is a folder; skipped", incomplete=True)
             return f"git hook {name}: skipped"
-        current = read_bytes(path) if os.path.isfile(path) else None
+        # A symlink is always somebody else's hook (guard writes regular files), and its
+        # target may be a tracked file: it is moved aside as a link, never written through.
+        link = os.readlink(path) if os.path.islink(path) else None
+        current = read_bytes(path) if link is None and os.path.isfile(path) else None
         if current is not None and is_guard_shim(current.decode("utf-8", "replace")):
             entry = FileEntry(path, "hook", has_chained, moved_to=chained if has_chained else None,
                               after_sha256=sha256(shim))  # fmt: skip
             self._record(entry)
             if current == shim and os.access(path, os.X_OK):
                 return f"git hook {name}: already installed"
-            write_atomic(path, shim, _HOOK_MODE)
+            write_hook(path, shim)
             return f"git hook {name}: updated"
         if os.path.lexists(path):  # a foreign hook (or a dangling symlink): chain it
             if has_chained:
@@ -274,14 +320,15 @@ class Installer:
                 )
                 return f"git hook {name}: skipped"
             self._record(FileEntry(path, "hook", True, moved_to=chained, after_sha256=sha256(shim)))
-            os.rename(path, chained)
-            write_atomic(path, shim, _HOOK_MODE)
+            os.rename(path, chained)  # renames a symlink itself, not what it points at
+            write_hook(path, shim)
             runs = "still runs after guard" if os.access(chained, os.X_OK) else (
                 "kept, but it is not executable, so git did not run it and neither will guard")
             kept = f"{name}{CHAINED_SUFFIX}"
-            return f"git hook {name}: installed; the existing hook is now {kept}, {runs}"
+            what = "the existing hook" if link is None else f"the existing symlink (-> {link})"
+            return f"git hook {name}: installed; {what} is now {kept}, {runs}"
         self._record(FileEntry(path, "hook", False, after_sha256=sha256(shim)))
-        write_atomic(path, shim, _HOOK_MODE)
+        write_hook(path, shim)
         return f"git hook {name}: installed"
 
 
@@ -289,11 +336,18 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
     repo = locate_repo(cwd)
     # Read and check everything first: a bad settings file must leave nothing changed.
     plan = None
-    exclude = False
+    exclude = tracked = False
     if options.claude:
         path = settings_path(options.scope, repo.toplevel)
+        # The local file is meant to stay out of git; a tracked one would carry guard's
+        # absolute path into the next `git commit -a`, so that takes --force.
+        tracked = options.scope is Scope.LOCAL and is_tracked(repo, path)
+        if tracked and not options.force:
+            shown = shown_path(path, repo)
+            raise GuardError("not installing: " + tracked_settings_message(
+                shown, guard_path, forced=False) + "\nNothing was changed.")  # fmt: skip
         plan = plan_settings(path, guard_path, options.statusline)
-        exclude = options.scope is Scope.LOCAL and _needs_exclude(repo, path)
+        exclude = options.scope is Scope.LOCAL and not tracked and _needs_exclude(repo, path)
     target = plan_hooks_target(repo, guard_path, options.force) if options.git_hooks else None
 
     installer = Installer(repo, guard_path)
@@ -303,6 +357,8 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
         installer.apply_settings(plan)
         if exclude:
             installer.apply_exclude()
+        if tracked:
+            installer.apply_tracked_warning(plan)
     if target is not None:
         if target.folder is not None:
             installer.apply_hooks(target.folder)

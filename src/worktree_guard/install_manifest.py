@@ -60,7 +60,7 @@ class Manifest:
                 before_b64=old.before_b64,
                 mode=old.mode,
                 moved_to=old.moved_to or entry.moved_to,
-                edited=bool(old.edited) or changed,
+                edited=True if old.edited or changed else old.edited,  # unchanged: same bytes
             )
         return replace(self, files={**self.files, entry.path: entry})
 
