@@ -160,16 +160,21 @@ def test_shims_are_posix_sh() -> None:
         assert done.returncode == 0, done.stdout
 
 
-def test_without_guard_each_git_command_warns_once_and_goes_on(
-    world: World, tmp_path: Path
-) -> None:
-    bare = tmp_path / "bare-bin"  # git and cat, but no guard
+def path_without_guard(tmp_path: Path) -> str:
+    """A PATH with git and cat, but no guard."""
+    bare = tmp_path / "bare-bin"
     bare.mkdir()
     for tool in ("git", "cat"):
         found = shutil.which(tool)
         assert found
         (bare / tool).symlink_to(found)
-    env = {**world.env, "PATH": str(bare)}
+    return str(bare)
+
+
+def test_without_guard_each_git_command_warns_once_and_goes_on(
+    world: World, tmp_path: Path
+) -> None:
+    env = {**world.env, "PATH": path_without_guard(tmp_path)}
     for session in (None, A):
         done = world.commit(f"unguarded {session}", session, env=env)
         assert done.returncode == 0, done.stderr
@@ -189,13 +194,7 @@ def test_shims_with_guards_absolute_path_work_without_guard_on_path(
     hooks = world.repo / ".git" / "hooks"
     for name in HOOK_NAMES:
         (hooks / name).write_text(shim_text(name, GUARD))
-    bare = tmp_path / "bare-bin"
-    bare.mkdir()
-    for tool in ("git", "cat"):
-        found = shutil.which(tool)
-        assert found
-        (bare / tool).symlink_to(found)
-    env = {**world.env, "PATH": str(bare)}
+    env = {**world.env, "PATH": path_without_guard(tmp_path)}
     assert world.commit("A, by absolute path", A, env=env).returncode == 0
     before = world.refs()
     refused = world.commit("B, by absolute path", B, None, "--no-verify", env=env)

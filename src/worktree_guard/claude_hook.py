@@ -200,7 +200,7 @@ class ClaudeHook:
                 found.append(ws)
         # The project folder does not follow a `cd` in the Bash tool; the lease may be there.
         project = self.env.get("CLAUDE_PROJECT_DIR", "")
-        if project:
+        if project and project != cwd:  # mostly the same folder: no second walk then
             ws = find_workspace(project)
             if ws is not None and all(w.key != ws.key for w in found):
                 found.append(ws)

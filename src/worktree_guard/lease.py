@@ -271,9 +271,10 @@ class LeaseStore:
         refresh_interval_ms: int = 0,
     ) -> Outcome:
         """Take a free, expired or dead lease; refresh the caller's own; else report BUSY."""
-        fast = self._unlocked_hold(key, caller, branch, refresh_interval_ms)
-        if fast is not None:
-            return fast
+        if refresh_interval_ms > 0:
+            fast = self._unlocked_hold(self.read(key), caller, branch, refresh_interval_ms)
+            if fast is not None:
+                return fast
         lock_fd = self._lock(key)
         try:
             now = self.clock()
@@ -331,14 +332,11 @@ class LeaseStore:
         return record if record.agent else record.replace(agent=caller.agent)
 
     def _unlocked_hold(
-        self, key: str, caller: Caller, branch: str | None, refresh_interval_ms: int
+        self, view: LeaseView, caller: Caller, branch: str | None, refresh_interval_ms: int
     ) -> Outcome | None:
-        """The steady state without the lock: the caller holds a fresh record that needs no
-        rewrite. Safe because only the holder or an expiry can change a fresh record's owner,
-        and a stamp younger than the refresh interval is far from expiry."""
-        if refresh_interval_ms <= 0:
-            return None
-        view = self.read(key)
+        """The steady state without the lock: `view`, read without it, is the caller's fresh
+        record and needs no rewrite. Safe because only the holder or an expiry can change a
+        fresh record's owner, and a stamp younger than the refresh interval is far from expiry."""
         if not isinstance(view, LeaseRecord) or view.kind is not RecordKind.OURS:
             return None
         if view.session_id != caller.session_id or (branch and view.branch != branch):
@@ -359,7 +357,8 @@ class LeaseStore:
             # Not ours without the lock means not ours: only our own session could make it so.
             state = self.state_of(view, session_id, self.clock())
             return Outcome(Result.NOT_HOLDER, view, view, state)
-        fast = self._unlocked_hold(key, Caller(session_id, None, ""), branch, refresh_interval_ms)
+        caller = Caller(session_id, None, "")
+        fast = self._unlocked_hold(view, caller, branch, refresh_interval_ms)  # the same read
         if fast is not None:
             return Outcome(Result.REFRESHED, fast.record, fast.previous, fast.previous_state)
         lock_fd = self._lock(key)
