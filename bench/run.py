@@ -945,7 +945,7 @@ def imports_group(ctx: Context, plan: Plan) -> GroupResult:
 
 
 # What the console script and `guard hook` import before they read stdin.
-HOOK_IMPORTS = "import worktree_guard.entry, worktree_guard.claude_hook"
+HOOK_IMPORTS = "import worktree_guard.entry, worktree_guard.agents.claude"
 
 
 def split_table(ctx: Context, hook: Spawn, plan: Plan) -> tuple[Table, dict[str, Any]]:

@@ -15,10 +15,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from worktree_guard import __version__
-from worktree_guard.config import Settings, load_settings
-from worktree_guard.lease import LeaseStoreError
-from worktree_guard.targets import GuardError, Scope
-from worktree_guard.workspace import Workspace, find_workspace
+from worktree_guard.core.config import Settings, load_settings
+from worktree_guard.core.lease import LeaseStoreError
+from worktree_guard.core.workspace import Workspace, find_workspace
+from worktree_guard.install.targets import GuardError, Scope
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -142,9 +142,9 @@ def install(
     Works from any folder of the repository, main or linked worktree. Other settings and
     hooks are kept (a hook already there is chained and still runs). Safe to run again.
     """
-    from worktree_guard.install import InstallOptions
-    from worktree_guard.install import install as do_install
-    from worktree_guard.targets import guard_executable
+    from worktree_guard.install.install import InstallOptions
+    from worktree_guard.install.install import install as do_install
+    from worktree_guard.install.targets import guard_executable
 
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force)
     report = do_install(os.getcwd(), options, guard_executable())
@@ -165,7 +165,7 @@ def uninstall(
                                        "it there.")] = False,
 ) -> None:  # fmt: skip
     """Remove what `guard install` added, restoring each file as it was before."""
-    from worktree_guard.uninstall import uninstall as do_uninstall
+    from worktree_guard.install.uninstall import uninstall as do_uninstall
 
     report = do_uninstall(os.getcwd(), user)
     for line in report.done:
@@ -180,8 +180,8 @@ def uninstall(
 @app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state"))
 def status(json_out: JsonFlag = False) -> None:
     """Who holds this working tree, since when, and what guard has installed here."""
-    from worktree_guard.status import render_status, status_data
-    from worktree_guard.targets import locate_repo
+    from worktree_guard.commands.status import render_status, status_data
+    from worktree_guard.install.targets import locate_repo
 
     data = status_data(locate_repo(os.getcwd()), _settings())
     if json_out:
@@ -193,7 +193,7 @@ def status(json_out: JsonFlag = False) -> None:
 @app.command("list", epilog=_examples("guard list", "guard list --json"))
 def list_(json_out: JsonFlag = False) -> None:
     """Every lease on this machine (in the lock folder)."""
-    from worktree_guard.status import list_data, render_list
+    from worktree_guard.commands.status import list_data, render_list
 
     data = list_data(_settings())
     if json_out:
@@ -215,7 +215,7 @@ def log(
                                           help="Keep printing new events.")] = False,
 ) -> None:  # fmt: skip
     """The event log: leases acquired, refreshed, denied, released, taken over."""
-    from worktree_guard.log_cmd import as_json_line, follow, format_event, last_events
+    from worktree_guard.commands.log import as_json_line, follow, format_event, last_events
 
     lock_dir = _settings().lock_dir
     show = as_json_line if json_out else format_event
@@ -232,7 +232,7 @@ def log(
 @app.command(epilog=_examples("guard doctor", "guard doctor --json"))
 def doctor(json_out: JsonFlag = False) -> None:
     """Check that guard can do its job here; explain each problem. Exit 1 if one fails."""
-    from worktree_guard.doctor import as_json, failed, run_checks
+    from worktree_guard.commands.doctor import as_json, failed, run_checks
 
     checks = run_checks(os.getcwd(), _settings())
     if json_out:
@@ -264,8 +264,8 @@ def release(
                                       help="Do not ask before freeing a live holder.")] = False,
 ) -> None:  # fmt: skip
     """Release this working tree's lease."""
-    from worktree_guard.identity import session_from_env
-    from worktree_guard.release_cmd import release as do_release
+    from worktree_guard.commands.release import release as do_release
+    from worktree_guard.core.identity import session_from_env
 
     def confirm(question: str) -> bool:
         return True if yes else _ask_yes_no(question)
@@ -307,8 +307,8 @@ def run(
     if command[0].startswith("-"):
         raise typer.BadParameter(f"no such option {command[0]!r}; the command goes after --",
                                  param_hint="CMD")  # fmt: skip
-    from worktree_guard.run_cmd import EXIT_GUARD_FAILED, say_stderr
-    from worktree_guard.run_cmd import run as do_run
+    from worktree_guard.commands.run import EXIT_GUARD_FAILED, say_stderr
+    from worktree_guard.commands.run import run as do_run
 
     ws = find_workspace(os.getcwd())
     if ws is None:
@@ -326,7 +326,7 @@ def run(
 ))  # fmt: skip
 def statusline() -> None:
     """Claude Code status line: statusLine JSON on stdin, one short segment on stdout."""
-    from worktree_guard.statusline import main
+    from worktree_guard.commands.statusline import main
 
     # Not typer.echo: it strips colour codes from a pipe, and Claude Code reads a pipe.
     raise _ExitCode(main())
@@ -338,8 +338,8 @@ def demo(
 ) -> None:
     """A narrated run in a throwaway repository: two sessions, a deny, a refused commit,
     a dead holder freed. Uses the real hook code; no Claude Code needed."""
-    from worktree_guard.demo import run_demo
-    from worktree_guard.targets import guard_executable
+    from worktree_guard.commands.demo import run_demo
+    from worktree_guard.install.targets import guard_executable
 
     code = run_demo(guard_executable(), typer.echo, _color(), keep)
     if code:

@@ -13,15 +13,15 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"]:
-        from worktree_guard.claude_hook import run
+        from worktree_guard.agents.claude import run
 
         return run()
     if args[:1] == ["git-hook"]:
-        from worktree_guard.git_hook import run as run_git_hook
+        from worktree_guard.git.hook import run as run_git_hook
 
         return run_git_hook(args[1:])
     if args == ["statusline"]:  # Claude Code redraws its status line often: skip Typer
-        from worktree_guard.statusline import main as run_statusline
+        from worktree_guard.commands.statusline import main as run_statusline
 
         return run_statusline()
     from worktree_guard.cli import run_cli

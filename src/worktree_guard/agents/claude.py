@@ -1,0 +1,299 @@
+"""`guard hook`: one Claude Code hook payload on stdin, the hook's answer on stdout.
+
+Runs before and after every tool call, so it imports the standard library only and does
+no work that grows with the repository or the number of leases.
+Exit code is always 0: a deny is the JSON `permissionDecision: "deny"` form, which the
+client honours and shows the model; any other exit would fail open without a word.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from worktree_guard.core import events
+from worktree_guard.core.config import Settings, load_settings
+from worktree_guard.core.decide import (
+    LeaseState,
+    ToolAction,
+    bypass_reason,
+    classify_tool,
+    deny_reason,
+    hijack_reason,
+    holder_facts,
+    is_hijack,
+    session_start_context,
+)
+from worktree_guard.core.identity import find_claude_ancestor
+from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
+from worktree_guard.core.record import LeaseRecord
+from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
+from worktree_guard.lite import deadline, fastjson
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+GUARDED_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Bash"})
+# The whole hook must answer well inside the client's timeout (install sets 10 s).
+_DEADLINE_S = 4.0
+
+
+class PayloadError(Exception):
+    """The payload is not what Claude Code sends."""
+
+
+
+class HookAnswer:
+    __slots__ = ("stdout",)
+
+    def __init__(self, stdout: str = "") -> None:
+        self.stdout = stdout
+
+
+ALLOW = HookAnswer()
+
+
+def _deny(reason: str) -> HookAnswer:
+    body = {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }
+    }
+    return HookAnswer(fastjson.dumps(body))
+
+
+def _str_field(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"field {name!r} is missing or not a string")
+    return value
+
+
+def _target_workspace(payload: dict[str, Any], cwd: str) -> Workspace | None:
+    """The tree a call acts on: the edited file's tree for file tools, else the cwd's."""
+    tool_input = payload.get("tool_input")
+    if isinstance(tool_input, dict):
+        for name in ("file_path", "notebook_path"):
+            path = tool_input.get(name)
+            if isinstance(path, str) and path:
+                return find_workspace(_nearest_existing_dir(os.path.join(cwd, path)))
+    return find_workspace(cwd)
+
+
+def _ran_git(payload: dict[str, Any]) -> bool:
+    """A Bash call whose command runs git: it may have switched the branch itself."""
+    tool_input = payload.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    return payload.get("tool_name") == "Bash" and isinstance(command, str) and "git" in command
+
+
+def _nearest_existing_dir(path: str) -> str:
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
+
+
+class ClaudeHook:
+    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
+        self.settings = settings
+        self.env = env
+        self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
+
+    def log(self, event: str, **fields: Any) -> None:
+        events.append_event(self.settings.lock_dir, event, self.settings.log_max_bytes, **fields)
+
+    def session_of(self, payload: dict[str, Any]) -> tuple[str, bool]:
+        """The session id, and whether it came from `guard run` (which owns the holder pid)."""
+        wrapped = self.env.get("GUARD_SESSION_ID", "").strip()
+        return (wrapped, True) if wrapped else (_str_field(payload, "session_id"), False)
+
+    def handle(self, payload: dict[str, Any]) -> HookAnswer:
+        event = _str_field(payload, "hook_event_name")
+        if event == "PreToolUse":
+            return self.pre_tool_use(payload)
+        if event in ("PostToolUse", "PostToolUseFailure", "Stop"):
+            return self.refresh(payload, event)
+        if event == "SessionEnd":
+            return self.session_end(payload)
+        if event == "SessionStart":
+            return self.session_start(payload)
+        return ALLOW
+
+    def pre_tool_use(self, payload: dict[str, Any]) -> HookAnswer:
+        tool = _str_field(payload, "tool_name")
+        if tool not in GUARDED_TOOLS:
+            return ALLOW
+        cwd = _str_field(payload, "cwd")
+        session, wrapped = self.session_of(payload)
+        read_only, bypass, why = False, False, ""
+        if tool == "Bash":
+            tool_input = payload.get("tool_input")
+            command = tool_input.get("command") if isinstance(tool_input, dict) else None
+            if isinstance(command, str):
+                # Loaded only for Bash: the classifier needs `re`, the file tools do not.
+                from worktree_guard.shell.classify import classify_command
+
+                verdict = classify_command(command)
+                # `git worktree add` is the way out a deny message offers: it writes only a
+                # new tree, so it needs no lease of this one.
+                read_only = verdict.read_only or verdict.only_adds_worktree
+                bypass = verdict.disables_git_hooks
+                why = verdict.reason
+        action = classify_tool(tool, read_only, bypass)
+        if action is ToolAction.BYPASSES_HOOKS:
+            self.log("denied", session=session, tool=tool, cwd=cwd, why=f"no git hooks: {why}")
+            return _deny(bypass_reason(why))
+        if action is ToolAction.READ_ONLY:
+            return ALLOW
+        ws = _target_workspace(payload, cwd)
+        if ws is None:
+            return ALLOW  # nothing to guard outside a git working tree
+        branch = current_branch(ws)
+        holder = None if wrapped else find_claude_ancestor()
+        outcome = self.store.acquire(
+            ws.key,
+            Caller(session, holder, "claude-code"),
+            ws.toplevel,
+            branch,
+            self.settings.refresh_interval_ms,
+        )
+        common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
+        if outcome.result is Result.BUSY:
+            facts = holder_facts(outcome.record, now_ms())
+            other = outcome.record.session_id if isinstance(outcome.record, LeaseRecord) else None
+            self.log("denied", holder=other, **common)
+            return _deny(deny_reason(ws.toplevel, facts))
+        if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
+            taken_from = outcome.previous_state.value if outcome.previous else None
+            previous = outcome.previous
+            self.log(
+                "acquired" if outcome.result is Result.ACQUIRED else "taken_over",
+                previous_state=taken_from,
+                previous_session=previous.session_id if isinstance(previous, LeaseRecord) else None,
+                holder_pid=holder.pid if holder else None,
+                **common,
+            )
+            return ALLOW
+        previous = outcome.previous
+        seen = previous.branch if isinstance(previous, LeaseRecord) else None
+        if previous is not outcome.record and is_hijack(seen, branch):
+            assert seen is not None and branch is not None
+            self.log("hijack", branch_seen=seen, branch_now=branch, **common)
+            return _deny(hijack_reason(seen, branch))
+        if previous is not outcome.record:
+            self.log("refreshed", **common)
+        return ALLOW
+
+    def _workspaces_of(self, payload: dict[str, Any]) -> list[Workspace]:
+        cwd = payload.get("cwd")
+        found: list[Workspace] = []
+        if isinstance(cwd, str) and cwd:
+            ws = _target_workspace(payload, cwd)
+            if ws is not None:
+                found.append(ws)
+        # The project folder does not follow a `cd` in the Bash tool; the lease may be there.
+        project = self.env.get("CLAUDE_PROJECT_DIR", "")
+        if project and project != cwd:  # mostly the same folder: no second walk then
+            ws = find_workspace(project)
+            if ws is not None and all(w.key != ws.key for w in found):
+                found.append(ws)
+        return found
+
+    def refresh(self, payload: dict[str, Any], event: str) -> HookAnswer:
+        session, _ = self.session_of(payload)
+        own_git = _ran_git(payload)
+        for ws in self._workspaces_of(payload):
+            # The branch is recorded only after the holder's own git command: a switch made
+            # by someone else while a long command ran must still be reported as a hijack.
+            branch = current_branch(ws) if own_git else None
+            outcome = self.store.refresh(ws.key, session, branch,
+                                         self.settings.refresh_interval_ms)
+            if outcome.result is Result.REFRESHED and outcome.previous is not outcome.record:
+                self.log("refreshed", session=session, key=ws.key, via=event)
+        return ALLOW
+
+    def session_end(self, payload: dict[str, Any]) -> HookAnswer:
+        session, wrapped = self.session_of(payload)
+        if wrapped:
+            return ALLOW  # `guard run` releases its own lease when its command ends
+        for ws in self._workspaces_of(payload):
+            outcome = self.store.release(ws.key, session)
+            if outcome.result is Result.RELEASED:
+                reason = payload.get("reason")
+                self.log("released", session=session, key=ws.key, workspace=ws.toplevel,
+                         reason=reason if isinstance(reason, str) else None)
+        return ALLOW
+
+    def session_start(self, payload: dict[str, Any]) -> HookAnswer:
+        session, wrapped = self.session_of(payload)
+        cwd = _str_field(payload, "cwd")
+        ws = find_workspace(cwd)
+        if ws is None:
+            return ALLOW
+        now = now_ms()
+        view = self.store.read(ws.key)
+        state = self.store.state_of(view, session, now)
+        if state is LeaseState.HELD_BY_CALLER and not wrapped:
+            # `claude --resume`: the same session in a new process; record the new holder.
+            self.store.acquire(ws.key, Caller(session, find_claude_ancestor(), "claude-code"),
+                               ws.toplevel, current_branch(ws))
+            return ALLOW
+        if state is not LeaseState.HELD_BY_OTHER:
+            return ALLOW
+        context = session_start_context(ws.toplevel, holder_facts(view, now))
+        body = {"hookSpecificOutput": {"hookEventName": "SessionStart",
+                                       "additionalContext": context}}
+        return HookAnswer(fastjson.dumps(body))
+
+
+def _read_payload(raw: bytes) -> dict[str, Any]:
+    try:
+        payload = fastjson.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"stdin is not JSON ({type(exc).__name__})") from None
+    if not isinstance(payload, dict):
+        raise PayloadError("stdin is not a JSON object")
+    return payload
+
+
+def run(env: Mapping[str, str] | None = None) -> int:
+    """The `guard hook` command. Never a traceback, never an exit code but 0, never a hang."""
+    environ = os.environ if env is None else env
+    settings = load_settings(environ)
+    event = "?"
+    deadline.arm(_DEADLINE_S)
+    try:
+        payload = _read_payload(sys.stdin.buffer.read())
+        raw_event = payload.get("hook_event_name")
+        event = raw_event if isinstance(raw_event, str) else "?"
+        answer = ClaudeHook(settings, environ).handle(payload)
+        deadline.disarm()
+    except BaseException as exc:  # the failure policy: one line, an event, and a decision
+        deadline.disarm()
+        answer = _failure_answer(settings, event, exc)
+    if answer.stdout:
+        sys.stdout.write(answer.stdout + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _failure_answer(settings: Settings, event: str, exc: BaseException) -> HookAnswer:
+    timed_out = isinstance(exc, deadline.DeadlineExceeded)
+    what = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
+    closed = settings.fail_closed
+    verdict = "denying (GUARD_FAIL_CLOSED=1)" if closed else "allowing"
+    print(f"worktree-guard: internal error in {event} hook, {verdict}: {what}", file=sys.stderr)
+    deadline.run_bounded(0.5, lambda: events.append_event(
+        settings.lock_dir, "error", settings.log_max_bytes,
+        hook_event=event, error=what, fail_closed=closed))
+    if closed and event in ("PreToolUse", "?"):
+        return _deny(f"worktree-guard could not decide ({what}) and GUARD_FAIL_CLOSED=1 is set.")
+    return ALLOW

@@ -1,0 +1,251 @@
+"""`guard status` and `guard list`: what a lease says, and what guard has installed here.
+
+Gathering (files, /proc, git) is kept apart from the plain dicts it produces, which are
+both the `--json` output and the input of the text rendering.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from worktree_guard.core.config import Settings
+from worktree_guard.core.decide import LeaseState, format_ago
+from worktree_guard.core.identity import Liveness, liveness, session_from_env
+from worktree_guard.core.lease import LeaseStore, now_ms
+from worktree_guard.core.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
+from worktree_guard.core.workspace import current_branch, find_workspace
+from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
+from worktree_guard.install.settings import SettingsError, find_guard, parse_settings
+from worktree_guard.install.targets import RepoPaths, Scope, settings_path
+
+
+def store_for(settings: Settings) -> LeaseStore:
+    return LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
+
+
+def holder_liveness(view: LeaseView) -> Liveness | None:
+    """ALIVE/DEAD/UNKNOWN for a record naming its holder process; None when it names none."""
+    if isinstance(view, LeaseRecord) and view.kind is RecordKind.OURS and view.pid is not None:
+        holder = view.holder_process()
+        return liveness(holder) if holder is not None else None
+    return None
+
+
+def _state_name(state: LeaseState, view: LeaseView) -> str:
+    if state is LeaseState.HELD_BY_OTHER and isinstance(view, UnreadableLease):
+        return "unreadable"
+    if state in (LeaseState.HELD_BY_CALLER, LeaseState.HELD_BY_OTHER):
+        return "held"
+    return str(state.value)  # free, expired, dead
+
+
+def summarize(
+    key: str,
+    view: LeaseView,
+    state: LeaseState,
+    alive: Liveness | None,
+    now: int,
+    default_ttl_ms: int,
+) -> dict[str, Any]:
+    """One lease as plain data (pure: everything it needs comes in)."""
+    info: dict[str, Any] = {
+        "key": key,
+        "state": _state_name(state, view),
+        "held_by_you": state is LeaseState.HELD_BY_CALLER,
+    }
+    if isinstance(view, UnreadableLease):
+        info.update(unreadable_reason=view.reason, idle_ms=now - view.mtime_ms,
+                    ttl_left_ms=max(0, view.mtime_ms + default_ttl_ms - now))  # fmt: skip
+        return info
+    if isinstance(view, LeaseRecord):
+        info.update(
+            session_id=view.session_id,
+            agent=view.agent,
+            pid=view.pid if view.kind is RecordKind.OURS else None,
+            alive=alive.value if alive is not None else None,
+            workspace=view.workspace,
+            branch=view.branch,
+            acquired_at=view.acquired_at,
+            last_active_at=view.last_active_at,
+            held_for_ms=now - view.acquired_at,
+            idle_ms=now - view.last_active_at,
+            ttl_ms=view.ttl_ms,
+            ttl_left_ms=max(0, view.expires_at - now),
+            generation=view.generation,
+            record_kind=view.kind.value,
+        )
+    return info
+
+
+def lease_summary(store: LeaseStore, key: str, session: str | None) -> dict[str, Any]:
+    now = now_ms()
+    view = store.read(key)
+    state = store.state_of(view, session, now)
+    return summarize(key, view, state, holder_liveness(view), now, store.ttl_ms)
+
+
+# ---- what is installed -------------------------------------------------------------------------
+
+
+def settings_info(path: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"path": path, "exists": os.path.isfile(path)}
+    if not info["exists"]:
+        return info
+    try:
+        with open(path, encoding="utf-8") as fh:
+            entries = find_guard(parse_settings(fh.read(), path))
+    except (OSError, UnicodeDecodeError, SettingsError) as exc:
+        info["error"] = str(exc)
+        return info
+    info.update(
+        guard_events=sorted(entries.events),
+        missing_events=entries.missing_events,
+        executables=sorted({exe for exes in entries.events.values() for exe in exes}),
+        statusline=entries.statusline is not None,
+        hooks_disabled=entries.hooks_disabled,
+    )
+    return info
+
+
+def hook_state(folder: str, name: str) -> str:
+    """guard | guard+chained | foreign | missing (the state of one git hook file)."""
+    path = os.path.join(folder, name)
+    if not os.path.lexists(path):
+        return "missing"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(65_536)
+    except OSError:
+        return "foreign"
+    if not is_guard_shim(text):
+        return "foreign"
+    return "guard+chained" if os.path.lexists(path + CHAINED_SUFFIX) else "guard"
+
+
+def installed_info(repo: RepoPaths) -> dict[str, Any]:
+    return {
+        "claude_settings": {
+            scope.value: settings_info(settings_path(scope, repo.toplevel)) for scope in Scope
+        },
+        "hooks_dir": repo.hooks_dir,
+        "core_hooks_path": repo.hooks_path_config,
+        "git_hooks": {name: hook_state(repo.hooks_dir, name) for name in HOOK_NAMES},
+    }
+
+
+def installed_summary(installed: dict[str, Any]) -> str:
+    scopes = [
+        scope
+        for scope, info in installed["claude_settings"].items()
+        if info.get("guard_events") and not info.get("missing_events")
+    ]
+    hooks = installed["git_hooks"]
+    guarded = [name for name, state in hooks.items() if state.startswith("guard")]
+    claude = (
+        f"Claude Code hooks in {', '.join(scopes)} settings" if scopes else "no Claude Code hooks"
+    )
+    if len(guarded) == len(hooks):
+        git = "all git hooks"
+    elif guarded:
+        git = f"git hooks {', '.join(guarded)} only"
+    else:
+        git = "no git hooks"
+    return f"{claude}; {git}"
+
+
+# ---- status ---------------------------------------------------------------------------------
+
+
+def status_data(repo: RepoPaths, settings: Settings) -> dict[str, Any]:
+    ws = find_workspace(repo.toplevel)
+    branch = current_branch(ws) if ws is not None else None
+    lease = lease_summary(store_for(settings), repo.key, session_from_env())
+    return {
+        "workspace": repo.toplevel,
+        "key": repo.key,
+        "branch": branch,
+        "lock_dir": settings.lock_dir,
+        "lease": lease,
+        "installed": installed_info(repo),
+    }
+
+
+def _ms_left(ms: int | None) -> str:
+    if ms is None:
+        return "?"
+    seconds = max(0, ms) // 1000
+    return f"{seconds // 60}m {seconds % 60}s" if seconds >= 60 else f"{seconds}s"
+
+
+def describe_lease(lease: dict[str, Any]) -> list[str]:
+    """The lease as a few `label: value` lines for people."""
+    state = lease["state"]
+    if state == "free":
+        return ["lease:     free"]
+    if state == "unreadable":
+        return [
+            f"lease:     held by an unknown session (unreadable lease file: "
+            f"{lease['unreadable_reason']})",
+            f"written:   {format_ago(lease.get('idle_ms'))}; "
+            f"ttl left {_ms_left(lease.get('ttl_left_ms'))}",
+        ]
+    label = {
+        "held": "held by you" if lease.get("held_by_you") else "held by another session",
+        "expired": "free (lease expired: its holder was idle for a ttl)",
+        "dead": "free (its holder process is gone)",
+    }[state]
+    pid = lease.get("pid")
+    alive = lease.get("alive")
+    process = f"{pid} ({alive})" if pid is not None else "unknown"
+    lines = [
+        f"lease:     {label}",
+        f"session:   {lease['session_id']}",
+        f"agent:     {lease.get('agent') or 'unknown'}",
+        f"pid:       {process}",
+        f"branch:    {lease.get('branch') or 'unknown'}",
+        f"acquired:  {format_ago(lease.get('held_for_ms'))}",
+        f"active:    {format_ago(lease.get('idle_ms'))}",
+    ]
+    if state == "held":  # a stale lease has no time left worth showing
+        lines.append(f"ttl left:  {_ms_left(lease.get('ttl_left_ms'))}")
+    return lines
+
+
+def render_status(data: dict[str, Any]) -> str:
+    lines = [
+        f"tree:      {data['workspace']}",
+        f"branch:    {data.get('branch') or 'unknown'}",
+        *describe_lease(data["lease"]),
+        f"installed: {installed_summary(data['installed'])}",
+    ]
+    return "\n".join(lines)
+
+
+# ---- list -----------------------------------------------------------------------------------
+
+
+def list_data(settings: Settings) -> dict[str, Any]:
+    store = store_for(settings)
+    session = session_from_env()
+    leases = [lease_summary(store, key, session) for key in store.keys()]  # noqa: SIM118
+    return {"lock_dir": settings.lock_dir, "leases": leases}
+
+
+def render_list(data: dict[str, Any]) -> str:
+    leases = data["leases"]
+    if not leases:
+        return f"no leases in {data['lock_dir']}"
+    rows = []
+    for lease in leases:
+        who = lease.get("session_id", "?")[:8]
+        pid = lease.get("pid")
+        process = f"pid {pid} {lease.get('alive')}" if pid is not None else "pid ?"
+        where = lease.get("workspace") or f"(key {lease['key']})"
+        state = lease["state"] + (" (you)" if lease.get("held_by_you") else "")
+        rows.append(
+            f"{state:<12} {where}  session {who} {lease.get('agent') or ''}  {process}  "
+            f"active {format_ago(lease.get('idle_ms'))}, ttl left "
+            f"{_ms_left(lease.get('ttl_left_ms'))}"
+        )
+    return "\n".join(rows)

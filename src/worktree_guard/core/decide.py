@@ -1,0 +1,224 @@
+"""Pure decisions: (caller, action, lease state) -> verdict and reason. No I/O here.
+
+Everything that reads files, clocks or /proc happens in the adapters and the store; the
+values they found come in as arguments, so each rule can be tested on plain data.
+"""
+
+from __future__ import annotations
+
+from worktree_guard.core.identity import Liveness
+from worktree_guard.core.record import LeaseRecord, RecordKind, UnreadableLease
+from worktree_guard.lite.kinds import Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
+
+    from worktree_guard.core.record import LeaseView
+
+# Tools that change files; everything else Claude Code offers reads or talks.
+MUTATING_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
+SHELL_TOOL = "Bash"
+
+
+class LeaseState(Kind):
+    __slots__ = ()
+    FREE: ClassVar[LeaseState]  # no record
+    EXPIRED: ClassVar[LeaseState]  # no activity for a ttl, or a stamp too far in the future
+    DEAD: ClassVar[LeaseState]  # the holder process is gone, reused, or from another boot
+    HELD_BY_CALLER: ClassVar[LeaseState]
+    HELD_BY_OTHER: ClassVar[LeaseState]
+
+
+LeaseState.FREE = LeaseState("free")
+LeaseState.EXPIRED = LeaseState("expired")
+LeaseState.DEAD = LeaseState("dead")
+LeaseState.HELD_BY_CALLER = LeaseState("held_by_caller")
+LeaseState.HELD_BY_OTHER = LeaseState("held_by_other")
+
+TAKEABLE = frozenset({LeaseState.FREE, LeaseState.EXPIRED, LeaseState.DEAD})
+
+
+def is_expired(view: LeaseRecord | UnreadableLease, now_ms: int, default_ttl_ms: int) -> bool:
+    if isinstance(view, UnreadableLease):
+        stamp, ttl = view.mtime_ms, default_ttl_ms
+    else:
+        stamp, ttl = view.last_active_at, view.ttl_ms
+    # A stamp more than one ttl ahead means the clock was stepped back: it proves nothing.
+    return now_ms - stamp >= ttl or stamp - now_ms > ttl
+
+
+def needs_liveness_check(view: LeaseView, caller_session: str | None) -> bool:
+    """Only our own records name a holder process worth asking /proc about."""
+    return (
+        isinstance(view, LeaseRecord)
+        and view.kind is RecordKind.OURS
+        and view.session_id != caller_session
+        and view.pid is not None
+    )
+
+
+def assess(
+    view: LeaseView,
+    caller_session: str | None,
+    now_ms: int,
+    default_ttl_ms: int,
+    holder_liveness: Liveness = Liveness.UNKNOWN,
+) -> LeaseState:
+    if view is None:
+        return LeaseState.FREE
+    if is_expired(view, now_ms, default_ttl_ms):
+        return LeaseState.EXPIRED
+    if isinstance(view, UnreadableLease):
+        return LeaseState.HELD_BY_OTHER
+    if caller_session is not None and view.session_id == caller_session:
+        return LeaseState.HELD_BY_CALLER
+    if view.kind is RecordKind.OURS and holder_liveness is Liveness.DEAD:
+        return LeaseState.DEAD
+    return LeaseState.HELD_BY_OTHER
+
+
+class ToolAction(Kind):
+    __slots__ = ()
+    READ_ONLY: ClassVar[ToolAction]
+    MUTATING: ClassVar[ToolAction]
+    BYPASSES_HOOKS: ClassVar[ToolAction]
+
+
+ToolAction.READ_ONLY = ToolAction("read_only")
+ToolAction.MUTATING = ToolAction("mutating")
+ToolAction.BYPASSES_HOOKS = ToolAction("bypasses_hooks")
+
+
+def classify_tool(tool_name: str, read_only_shell: bool, bypasses_hooks: bool) -> ToolAction:
+    """What a PreToolUse call would do; the shell verdict comes from `shell.classify_command`."""
+    if tool_name == SHELL_TOOL:
+        if bypasses_hooks:
+            return ToolAction.BYPASSES_HOOKS
+        return ToolAction.READ_ONLY if read_only_shell else ToolAction.MUTATING
+    return ToolAction.MUTATING if tool_name in MUTATING_TOOLS else ToolAction.READ_ONLY
+
+
+def is_hijack(branch_seen: str | None, branch_now: str | None) -> bool:
+    """HEAD moved to another branch between the holder's own actions."""
+    return bool(branch_seen and branch_now and branch_seen != branch_now)
+
+
+class HumanPolicy(Kind):
+    __slots__ = ()
+    WARN: ClassVar[HumanPolicy]
+    DENY: ClassVar[HumanPolicy]
+    ALLOW: ClassVar[HumanPolicy]
+
+
+HumanPolicy.WARN = HumanPolicy("warn")
+HumanPolicy.DENY = HumanPolicy("deny")
+HumanPolicy.ALLOW = HumanPolicy("allow")
+
+
+def parse_human_policy(value: str | None) -> HumanPolicy:
+    """git config guard.humanPolicy; anything unknown is the default, warn."""
+    wanted = (value or "").strip().lower()
+    for policy in (HumanPolicy.WARN, HumanPolicy.DENY, HumanPolicy.ALLOW):
+        if policy.value == wanted:
+            return policy
+    return HumanPolicy.WARN
+
+
+# ---- messages -----------------------------------------------------------------------------
+
+
+class HolderFacts:
+    """What a message says about the session holding a tree."""
+
+    __slots__ = ("agent", "branch", "idle_ms", "pid", "session_short", "unreadable_reason")
+
+    def __init__(
+        self,
+        session_short: str,
+        pid: int | None,
+        idle_ms: int | None,
+        branch: str | None,
+        agent: str | None,
+        unreadable_reason: str | None = None,
+    ) -> None:
+        self.session_short = session_short
+        self.pid = pid
+        self.idle_ms = idle_ms
+        self.branch = branch
+        self.agent = agent
+        self.unreadable_reason = unreadable_reason
+
+
+def holder_facts(view: LeaseView, now_ms: int) -> HolderFacts:
+    if isinstance(view, UnreadableLease):
+        return HolderFacts("unknown", None, now_ms - view.mtime_ms, None, None, view.reason)
+    if view is None:
+        return HolderFacts("none", None, None, None, None)
+    pid = view.pid if view.kind is RecordKind.OURS else None
+    return HolderFacts(
+        view.session_id[:8], pid, now_ms - view.last_active_at, view.branch, view.agent
+    )
+
+
+def format_ago(ms: int | None) -> str:
+    if ms is None:
+        return "at an unknown time"
+    seconds = max(0, ms) // 1000
+    if seconds < 60:
+        return f"{seconds}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60}s ago"
+    return f"{seconds // 3600}h {seconds % 3600 // 60}m ago"
+
+
+def describe_holder(facts: HolderFacts) -> str:
+    if facts.unreadable_reason is not None:
+        return (
+            f"an unknown session (the lease file is unreadable: {facts.unreadable_reason}; "
+            f"written {format_ago(facts.idle_ms)})"
+        )
+    who = f"session {facts.session_short}" + (f" ({facts.agent})" if facts.agent else "")
+    label = "pid" if facts.agent and facts.agent != "claude-code" else "claude pid"
+    pid = f"{label} {facts.pid}" if facts.pid is not None else "pid unknown"
+    branch = f"on branch {facts.branch}" if facts.branch else "branch unknown"
+    return f"{who}, {pid}, last active {format_ago(facts.idle_ms)}, {branch}"
+
+
+def deny_reason(toplevel: str, facts: HolderFacts) -> str:
+    """The PreToolUse deny text: the model reads it, so it says what to do, not just no."""
+    return (
+        f"worktree-guard: another session holds this working tree ({toplevel}): "
+        f"{describe_holder(facts)}.\n"
+        "Do not retry this call in a loop: it stays blocked while that session is active.\n"
+        "Wait for it to finish, ask the user, or work in a separate worktree: "
+        "`git worktree add ../<name> -b <branch>`.\n"
+        "For the person: if that session is gone, `guard release --force` frees the lease."
+    )
+
+
+def bypass_reason(command_reason: str) -> str:
+    return (
+        "worktree-guard: this command switches git hooks off "
+        f"({command_reason}); that is refused for every agent session. "
+        "Run it without --no-verify / core.hooksPath; if a hook blocks you, say so to the user."
+    )
+
+
+def hijack_reason(branch_seen: str, branch_now: str) -> str:
+    return (
+        f"worktree-guard: HEAD moved from branch {branch_seen} to {branch_now} since your last "
+        "action, and not by you: someone else switched the branch of this working tree. "
+        "This one call is stopped so you can check before you go on (`git status`, "
+        "`git log -1`); switch back if that is what you meant to work on. "
+        "Your next call proceeds."
+    )
+
+
+def session_start_context(toplevel: str, facts: HolderFacts) -> str:
+    return (
+        f"worktree-guard: another live session holds this working tree ({toplevel}): "
+        f"{describe_holder(facts)}. Your edits, writes and mutating shell commands here will be "
+        "refused while it is active. Read freely; to make changes, ask the user or work in a "
+        "separate worktree (`git worktree add ../<name> -b <branch>`)."
+    )

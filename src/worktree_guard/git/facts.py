@@ -1,0 +1,102 @@
+"""What git knows that a rule needs: the `guard.*` config, and how pushed commits relate.
+
+Plain `git` subprocesses, not GitPython: the questions are three fixed plumbing commands
+(`config --get-regexp`, `cat-file --batch-check`, `merge-base --is-ancestor`), GitPython would
+run the same git processes underneath, and importing it costs more than the whole check.
+Only the rare paths come here: pre-push, and a person committing in a held tree.
+Hooks run in the repository with git's own environment (GIT_DIR...), which these inherit.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from worktree_guard.git.rules import (
+    Ancestry,
+    GitGuardConfig,
+    PushKind,
+    PushUpdate,
+    parse_guard_config,
+)
+
+_TIMEOUT_S = 60.0
+
+
+class GitFactsError(Exception):
+    """git could not answer."""
+
+
+def _git(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args],
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitFactsError(f"git {args[0]}: {exc}") from None
+
+
+def read_guard_config() -> GitGuardConfig:
+    """Every `guard.*` key in one git process (exit 1 just means none is set)."""
+    done = _git(["config", "-z", "--get-regexp", r"^guard\."])
+    if done.returncode not in (0, 1):
+        raise GitFactsError(f"git config: {done.stderr.decode('utf-8', 'replace').strip()}")
+    entries = []
+    for item in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if item:
+            key, _, value = item.partition("\n")
+            entries.append((key, value))
+    return parse_guard_config(entries)
+
+
+def _peeled(names: list[str]) -> dict[str, str | None]:
+    """Each object name -> the object it names here (None when missing), in one git process.
+    A `<sha>^{commit}` name peels annotated tags down to their commit."""
+    unique = list(dict.fromkeys(names))
+    if not unique:
+        return {}
+    query = "".join(f"{name}\n" for name in unique).encode("ascii", "replace")
+    done = _git(["cat-file", "--batch-check=%(objectname)"], stdin=query)
+    if done.returncode != 0:
+        raise GitFactsError(f"git cat-file: {done.stderr.decode('utf-8', 'replace').strip()}")
+    lines = done.stdout.decode("ascii", "replace").splitlines()
+    if len(lines) != len(unique):
+        raise GitFactsError("git cat-file answered an unexpected number of lines")
+    # A found object prints its name; anything else ("<name> missing", "ambiguous") is None.
+    pairs = zip(unique, lines, strict=True)
+    return {name: (line if " " not in line else None) for name, line in pairs}
+
+
+def _is_ancestor(older: str, newer: str) -> bool:
+    done = _git(["merge-base", "--is-ancestor", older, newer])
+    # 1 is "no"; any other failure (a shallow history cut short...) proves nothing either.
+    return done.returncode == 0
+
+
+def ancestry_of(updates: list[PushUpdate]) -> list[Ancestry | None]:
+    """For each update of an existing remote ref: is the push a fast-forward? None otherwise."""
+    names = []
+    for u in updates:
+        if u.kind is PushKind.UPDATE:
+            names += [u.remote_sha, f"{u.remote_sha}^{{commit}}", f"{u.local_sha}^{{commit}}"]
+    found = _peeled(names)
+    answers: list[Ancestry | None] = []
+    for u in updates:
+        if u.kind is not PushKind.UPDATE:
+            answers.append(None)
+            continue
+        if found[u.remote_sha] is None:
+            answers.append(Ancestry.UNKNOWN_REMOTE)
+            continue
+        old, new = found[f"{u.remote_sha}^{{commit}}"], found[f"{u.local_sha}^{{commit}}"]
+        if old is None or new is None:  # not commits (a tag of a tree...): no history to extend
+            answers.append(Ancestry.DIVERGED)
+        elif old == new or _is_ancestor(old, new):
+            answers.append(Ancestry.FAST_FORWARD)
+        else:
+            answers.append(Ancestry.DIVERGED)
+    return answers

@@ -1,0 +1,351 @@
+"""`guard git-hook NAME ARGS...`: a git hook's arguments and stdin in, exit code and message out.
+
+Exit 0 lets git go on; 1 refuses (pre-commit, prepare-commit-msg, reference-transaction at
+`prepared`, pre-push). Commit-time hooks import the standard library only; git is asked
+(through `git_facts`, imported late) only on rare paths: pre-push, and a person committing
+in a tree a session holds. An agent is whoever has GUARD_SESSION_ID or
+CLAUDE_CODE_SESSION_ID; whether it may act is the lease's answer, as in the Claude hook.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from worktree_guard.core import events
+from worktree_guard.core.config import Settings, load_settings
+from worktree_guard.core.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
+from worktree_guard.core.identity import find_claude_ancestor, session_from_env
+from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
+from worktree_guard.core.passes import leave_pass, pass_file
+from worktree_guard.core.record import LeaseRecord, LeaseView
+from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
+from worktree_guard.git.rules import (
+    GitGuardConfig,
+    Verdict,
+    checkout_warning,
+    framework_push_line,
+    only_new_branches,
+    parse_push_lines,
+    parse_ref_updates,
+    person_held_text,
+    person_verdict,
+    push_problem,
+    push_refused_text,
+    push_warning_text,
+    ref_list,
+    ref_update_refused,
+    refused_by_holder,
+    tree_ref_updates,
+)
+from worktree_guard.lite import deadline
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+REFUSE = 1
+# Hooks whose non-zero exit stops git; the others cannot undo anything.
+BLOCKING_HOOKS = frozenset(
+    {"pre-commit", "prepare-commit-msg", "reference-transaction", "pre-push"}
+)
+# A commit-time hook must never hang a commit; pre-push bounds each git call instead.
+_DEADLINE_S = 8.0
+# git hook <- git worktree add -b: the branch `git worktree add` creates for a new tree.
+_WORKTREE_ADD_DEPTH = 4
+
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class GitHook:
+    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
+        self.settings = settings
+        self.env = env
+        self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
+        self.session = session_from_env(env)  # None: a person
+        self.wrapped = bool(env.get("GUARD_SESSION_ID", "").strip())  # `guard run`
+        self.hook = "?"
+
+    def log(self, event: str, **fields: Any) -> None:
+        events.append_event(self.settings.lock_dir, event, self.settings.log_max_bytes,
+                            hook=self.hook, session=self.session, **fields)
+
+    def dispatch(self, name: str, args: list[str]) -> int:
+        self.hook = name
+        if name in ("pre-commit", "prepare-commit-msg"):
+            return self.commit(name)
+        if name == "reference-transaction":
+            return self.reference_transaction(args)
+        if name == "post-checkout":
+            return self.post_checkout(args)
+        if name == "pre-push":
+            return self.pre_push()
+        _say(f"worktree-guard: unknown git hook {name!r}; nothing checked")
+        return 0
+
+    # ---- shared steps ----------------------------------------------------------------------
+
+    def workspace(self) -> Workspace | None:
+        return find_workspace(os.getcwd(), self.env)
+
+    def acquire(self, ws: Workspace, branch: str | None) -> Outcome:
+        """An agent's git action: take a free tree, refresh its own (recording the branch it
+        now sees, so its own checkout is no hijack), or find it busy."""
+        assert self.session is not None
+        holder = None if self.wrapped else find_claude_ancestor()
+        agent = "guard-run" if self.wrapped else "claude-code"
+        outcome = self.store.acquire(ws.key, Caller(self.session, holder, agent), ws.toplevel,
+                                     branch, self.settings.refresh_interval_ms)
+        common = {"key": ws.key, "workspace": ws.toplevel}
+        if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
+            previous = outcome.previous
+            self.log("acquired" if outcome.result is Result.ACQUIRED else "taken_over",
+                     previous_state=outcome.previous_state.value if previous else None,
+                     previous_session=previous.session_id
+                     if isinstance(previous, LeaseRecord) else None,
+                     holder_pid=holder.pid if holder else None, **common)
+        elif outcome.result is Result.HELD and outcome.previous is not outcome.record:
+            self.log("refreshed", branch=branch, **common)
+        return outcome
+
+    def refuse_busy(self, ws: Workspace, outcome: Outcome, action: str, text: str = "") -> int:
+        """Another live session holds the tree: say what was refused, who holds it, the way out."""
+        facts = holder_facts(outcome.record, now_ms())
+        _say(text or refused_by_holder(action, ws.toplevel, facts))
+        self.log("denied", action=action, key=ws.key, workspace=ws.toplevel,
+                 holder=_session_of(outcome.record))
+        return REFUSE
+
+    def passed(self) -> None:
+        """This git process may act for the session: spare the later hooks a guard start."""
+        assert self.session is not None
+        path = pass_file(self.env, self.session)
+        if path is not None:
+            leave_pass(path)
+
+    def config(self) -> GitGuardConfig:
+        from worktree_guard.git.facts import read_guard_config  # a git process: rare paths only
+
+        return read_guard_config()
+
+    def person_in_held_tree(
+        self, ws: Workspace, action: str, config: GitGuardConfig | None = None
+    ) -> int:
+        """A person acting: a word when a session holds the tree; a refusal under `deny`."""
+        view = self.store.read(ws.key)
+        now = now_ms()
+        if self.store.state_of(view, None, now) is not LeaseState.HELD_BY_OTHER:
+            return 0
+        policy = (config or self.config()).human_policy
+        verdict = person_verdict(LeaseState.HELD_BY_OTHER, policy)
+        if verdict is Verdict.ALLOW:
+            return 0
+        _say(person_held_text(action, ws.toplevel, holder_facts(view, now), verdict))
+        self.log("denied" if verdict is Verdict.REFUSE else "warned", action=action,
+                 key=ws.key, workspace=ws.toplevel, holder=_session_of(view))
+        return REFUSE if verdict is Verdict.REFUSE else 0
+
+    # ---- hooks -----------------------------------------------------------------------------
+
+    def commit(self, name: str) -> int:
+        """pre-commit, and prepare-commit-msg (which `--no-verify` does not skip)."""
+        ws = self.workspace()
+        if ws is None:
+            return 0
+        if self.session is None:
+            # A person's commit is looked at once; `--no-verify` is a person's own choice.
+            return self.person_in_held_tree(ws, "commit") if name == "pre-commit" else 0
+        outcome = self.acquire(ws, current_branch(ws))
+        if outcome.result is Result.BUSY:
+            return self.refuse_busy(ws, outcome, "commit")
+        self.passed()
+        return 0
+
+    def reference_transaction(self, args: list[str]) -> int:
+        """At `prepared`, an agent that does not hold the tree may not move HEAD or a branch
+        (this is what stops `commit --no-verify`, `branch`, `reset`, `update-ref`)."""
+        if args[:1] != ["prepared"] or self.session is None:
+            return 0  # only `prepared` can still abort; people are not stopped here
+        updates = tree_ref_updates(parse_ref_updates(_read_stdin()))
+        if not updates:
+            return 0
+        ws = self.workspace()
+        if ws is None:
+            return 0
+        outcome = self.acquire(ws, current_branch(ws))
+        if outcome.result is Result.BUSY:
+            if only_new_branches(updates) and _run_by_worktree_add():
+                # The way out every refusal names: a new branch for a new tree moves nothing here.
+                self.log("allowed", why="git worktree add -b", refs=[u.ref for u in updates],
+                         key=ws.key, holder=_session_of(outcome.record))
+                return 0
+            refs = [u.ref for u in updates]
+            text = ref_update_refused(refs, ws.toplevel, holder_facts(outcome.record, now_ms()))
+            return self.refuse_busy(ws, outcome, "update of " + ref_list(refs), text)
+        self.passed()
+        return 0
+
+    def post_checkout(self, args: list[str]) -> int:
+        """Cannot undo: the holder's own checkout records its new branch; anyone else's
+        branch switch in a held tree is announced loudly and logged (the holder is told
+        before its next action, by the Claude hook's hijack check)."""
+        if len(args) < 3 or args[2] != "1":
+            return 0  # a file checkout leaves HEAD alone
+        ws = self.workspace()
+        if ws is None:
+            return 0
+        branch = current_branch(ws)
+        if self.session is not None:
+            outcome = self.acquire(ws, branch)
+            if outcome.result is not Result.BUSY:
+                return 0
+            view = outcome.record
+        else:
+            view = self.store.read(ws.key)
+            if self.store.state_of(view, None, now_ms()) is not LeaseState.HELD_BY_OTHER:
+                return 0
+        seen = view.branch if isinstance(view, LeaseRecord) else None
+        if not (is_hijack(seen, branch) or (seen is None and args[0] != args[1])):
+            return 0
+        self.log("checkout_while_held", branch_seen=seen, branch_now=branch, key=ws.key,
+                 workspace=ws.toplevel, holder=_session_of(view))
+        if self.session is None and self.config().human_policy is HumanPolicy.ALLOW:
+            return 0
+        _say(checkout_warning(seen, branch, holder_facts(view, now_ms())))
+        return 0
+
+    def pre_push(self) -> int:
+        """Per pushed ref: the holder may push fast-forwards; protected branches are never
+        rewritten or deleted by an agent; people are told what an agent would be refused."""
+        from worktree_guard.git.facts import ancestry_of
+
+        # The pre-commit framework runs pre-push without git's stdin: it sets variables.
+        updates = parse_push_lines(_read_stdin() or framework_push_line(self.env))
+        if not updates:
+            return 0
+        config = self.config()
+        ws = self.workspace()
+        if self.session is None:
+            # A person: the policy for a held tree, then a word on what an agent would be refused.
+            if ws is not None and self.person_in_held_tree(ws, "push", config):
+                return REFUSE
+            holder = True
+        elif ws is not None:
+            outcome = self.acquire(ws, current_branch(ws))
+            if outcome.result is Result.BUSY:
+                action = "push of " + ref_list([u.remote_ref for u in updates])
+                return self.refuse_busy(ws, outcome, action)
+            holder = True
+        else:
+            holder = False  # no working tree (a bare repository): no lease to hold
+        problems = []
+        for update, ancestry in zip(updates, ancestry_of(updates), strict=True):
+            problem = push_problem(update, ancestry, holder, config)
+            if problem is not None:
+                problems.append(problem)
+        if not problems:
+            return 0
+        refs = [p.ref for p in problems]
+        if self.session is None:
+            _say(push_warning_text(problems))
+            self.log("warned", action="push", refs=refs)
+            return 0
+        _say(push_refused_text(problems))
+        self.log("denied", action="push", refs=refs, reasons=[p.why for p in problems])
+        return REFUSE
+
+
+def _session_of(view: LeaseView) -> str | None:
+    return view.session_id if isinstance(view, LeaseRecord) else None
+
+
+def _read_stdin() -> str:
+    return sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+
+
+def _run_by_worktree_add() -> bool:
+    """Whether a `git worktree add` process is among our near ancestors (it runs
+    `git branch <new>` as a child, whose hook runs this). Linux /proc; elsewhere False."""
+    pid = os.getppid()
+    for _ in range(_WORKTREE_ADD_DEPTH):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = [a.decode("utf-8", "replace") for a in fh.read(65536).split(b"\0")]
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                stat = fh.read().decode("utf-8", "replace")
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if argv and os.path.basename(argv[0]) == "git" and _is_worktree_add(argv[1:]):
+            return True
+        if parent <= 1:
+            return False
+        pid = parent
+    return False
+
+
+# git's global options that take their value as the next argument.
+_GIT_OPTIONS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+
+
+def _is_worktree_add(args: list[str]) -> bool:
+    """git's arguments (after argv[0]) name the `worktree add` subcommand."""
+    at = 0
+    while at < len(args) and args[at].startswith("-"):
+        at += 2 if args[at] in _GIT_OPTIONS_WITH_VALUE else 1
+    return args[at : at + 2] == ["worktree", "add"]
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> int:
+    """The `guard git-hook` command. Never a traceback; internal errors follow the failure
+    policy: git goes on with one line on stderr, unless fail-closed is asked for."""
+    environ = dict(os.environ) if env is None else env
+    settings = load_settings(environ)
+    name = args[0] if args else "?"
+    timed = name != "pre-push"
+    if timed:
+        deadline.arm(_DEADLINE_S)
+    try:
+        status = GitHook(settings, environ).dispatch(name, args[1:])
+    except BaseException as exc:
+        if timed:
+            deadline.disarm()
+        status = _failure(settings, name, args[1:], exc)
+        session = session_from_env(environ)
+        if status == 0 and session is not None:
+            # Failed open for this git process: its later hooks need not fail again.
+            path = pass_file(environ, session)
+            if path is not None:
+                leave_pass(path)
+        return status
+    if timed:
+        deadline.disarm()
+    return status
+
+
+def _failure(settings: Settings, name: str, args: list[str], exc: BaseException) -> int:
+    timed_out = isinstance(exc, deadline.DeadlineExceeded)
+    what = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
+    blocking = name in BLOCKING_HOOKS and (
+        name != "reference-transaction" or args[:1] == ["prepared"]
+    )
+    closed = blocking and (settings.fail_closed or _config_fail_closed())
+    verdict = "refusing (fail-closed)" if closed else "letting git go on"
+    _say(f"worktree-guard: internal error in {name} hook, {verdict}: {what}")
+    deadline.run_bounded(0.5, lambda: events.append_event(
+        settings.lock_dir, "error", settings.log_max_bytes,
+        hook=name, error=what, fail_closed=closed))
+    return REFUSE if closed else 0
+
+
+def _config_fail_closed() -> bool:
+    """git config guard.failClosed, asked only once something already went wrong."""
+    try:
+        from worktree_guard.git.facts import read_guard_config
+
+        return read_guard_config().fail_closed
+    except Exception:
+        return False

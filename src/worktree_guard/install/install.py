@@ -1,0 +1,369 @@
+"""`guard install`: Claude Code settings entries and git hook shims.
+
+Every input is read and checked before anything is written, so a settings file that is not
+JSON stops the install with nothing changed. Each change is recorded in the install
+manifest (see install_manifest.py) before it is made, so uninstall.py can undo exactly it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from dataclasses import dataclass, field
+
+from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim, shim_text
+from worktree_guard.install import manifest as mf
+from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
+from worktree_guard.install.settings import (
+    SettingsError,
+    detect_style,
+    merge_guard,
+    parse_settings,
+    render_settings,
+)
+from worktree_guard.install.targets import (
+    GuardError,
+    RepoPaths,
+    Scope,
+    locate_repo,
+    run_git,
+    settings_path,
+)
+
+EXCLUDE_PATTERN = "/.claude/settings.local.json"
+EXCLUDE_LINES = f"# worktree-guard: this working tree's Claude Code settings\n{EXCLUDE_PATTERN}\n"
+_HOOK_MODE = 0o755
+NEW_FILE_MODE = 0o644
+_MAX_SETTINGS_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    scope: Scope = Scope.LOCAL
+    claude: bool = True
+    git_hooks: bool = True
+    statusline: bool = False
+    force: bool = False
+
+
+@dataclass
+class Report:
+    done: list[str] = field(default_factory=list)  # one line per thing changed or checked
+    warnings: list[str] = field(default_factory=list)
+    complete: bool = True  # False when something asked for was not done
+
+    def warn(self, text: str, incomplete: bool = False) -> None:
+        self.warnings.append(text)
+        if incomplete:
+            self.complete = False
+
+
+def read_bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(_MAX_SETTINGS_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise GuardError(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise GuardError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def file_mode(path: str) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def shown_path(path: str, repo: RepoPaths) -> str:
+    """A path as the person thinks of it: relative to the tree when inside it."""
+    top = repo.toplevel.rstrip(os.sep) + os.sep
+    home = os.path.expanduser("~").rstrip(os.sep) + os.sep
+    if path.startswith(top):
+        return path[len(top) :]
+    return "~/" + path[len(home) :] if path.startswith(home) else path
+
+
+# ---- planning (reads only) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingsPlan:
+    path: str
+    before: bytes | None
+    after: bytes
+    notes: tuple[str, ...]
+
+
+def plan_settings(path: str, guard_path: str, statusline: bool) -> SettingsPlan:
+    before = read_bytes(path)
+    if before is not None and len(before) > _MAX_SETTINGS_BYTES:
+        raise GuardError(f"{path} is larger than {_MAX_SETTINGS_BYTES} bytes; not touching it")
+    try:
+        text = before.decode("utf-8") if before is not None else ""
+    except UnicodeDecodeError:
+        raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
+    try:
+        merged = merge_guard(parse_settings(text, path), guard_path, statusline)
+    except SettingsError as exc:
+        raise GuardError(f"{exc}; nothing was changed") from None
+    after = render_settings(merged.settings, detect_style(text)).encode("utf-8")
+    if before is not None and parse_settings(text, path) == merged.settings:
+        after = before  # already in place: keep the bytes as they are, formatting and all
+    return SettingsPlan(path, before, after, merged.notes)
+
+
+@dataclass(frozen=True)
+class HooksTarget:
+    folder: str | None  # None: not installing (the reason is in `blocked`)
+    blocked: str | None = None
+
+
+def _manager_name(repo: RepoPaths) -> str:
+    parts = os.path.relpath(repo.hooks_dir, repo.toplevel).split(os.sep)
+    if ".husky" in parts:
+        return "husky"
+    for name in ("lefthook.yml", ".lefthook.yml", "lefthook.yaml", ".lefthook.yaml"):
+        if os.path.exists(os.path.join(repo.toplevel, name)):
+            return "lefthook"
+    return "another hook manager"
+
+
+def manager_line(guard_path: str) -> str:
+    """The one line a person adds to another manager's hook scripts to run guard first."""
+    quoted = "'" + guard_path.replace("'", "'\\''") + "'"
+    return f'{quoted} git-hook "$(basename "$0")" "$@" || exit $?'
+
+
+def _all_shims(folder: str) -> bool:
+    for name in HOOK_NAMES:
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path) or not is_guard_shim(
+                (read_bytes(path) or b"").decode("utf-8", "replace")):  # fmt: skip
+            return False
+    return True
+
+
+def plan_hooks_target(repo: RepoPaths, guard_path: str, force: bool) -> HooksTarget:
+    # A folder that already holds guard's shims (an earlier --force) is kept up to date.
+    if repo.hooks_dir_is_default or force or _all_shims(repo.hooks_dir):
+        return HooksTarget(repo.hooks_dir)
+    configured = repo.hooks_path_config or repo.hooks_dir
+    if repo.hooks_dir_in_tree:
+        manager = _manager_name(repo)
+        where = shown_path(repo.hooks_dir, repo)
+        return HooksTarget(None, (
+            f"git hooks NOT installed: core.hooksPath is {configured!r}, a folder of this "
+            f"working tree that {manager} owns; guard does not edit another manager's files.\n"
+            f"Add this line at the top of each of {manager}'s hook scripts (pre-commit, "
+            "prepare-commit-msg, pre-push, reference-transaction, post-checkout):\n"
+            f"    {manager_line(guard_path)}\n"
+            f"Or run `guard install --force` to put guard's shims into {where}, with the hooks "
+            "already there renamed to <name>.pre-guard and chained after them (the manager may "
+            "regenerate that folder; a hook that finds its work by its own file name, as "
+            "husky's do, then finds nothing).\n"
+            "Already added the line? `guard install --no-git-hooks` installs the rest."
+        ))  # fmt: skip
+    return HooksTarget(None, (
+        f"git hooks NOT installed: core.hooksPath is {configured!r}, a folder outside this "
+        "repository, probably shared by other repositories.\n"
+        f"`guard install --force` puts guard's shims into {repo.hooks_dir}, with the hooks "
+        "already there chained after them; they then run for every repository using that "
+        "folder (harmless: a tree nobody holds allows everything).\n"
+        f"Or add this line at the top of the hook scripts there:\n    {manager_line(guard_path)}"
+    ))  # fmt: skip
+
+
+def is_tracked(repo: RepoPaths, path: str) -> bool:
+    """Whether git tracks `path` in this working tree's index (info/exclude cannot hide it)."""
+    rel = os.path.relpath(path, repo.toplevel)
+    done = run_git(["--literal-pathspecs", "ls-files", "--error-unmatch", "--", rel],
+                   repo.toplevel, check=False)  # fmt: skip
+    return done.returncode == 0
+
+
+def tracked_settings_message(shown: str, guard_path: str, forced: bool) -> str:
+    will = "will" if forced else "would"
+    anyway = "" if forced else "; `guard install --force` installs into it anyway"
+    return (
+        f"{shown} is tracked by git, so info/exclude cannot keep it out of commits: guard's "
+        f"entries, with the absolute path {guard_path}, {will} be committed by the next "
+        "`git commit -a` and reach every clone.\n"
+        "Use `guard install --scope user` (~/.claude/settings.json, outside the repository), "
+        f"or untrack the file (`git rm --cached {shown}`, then commit that) and run "
+        f"`guard install` again{anyway}."
+    )
+
+
+def _needs_exclude(repo: RepoPaths, settings_file: str) -> bool:
+    rel = os.path.relpath(settings_file, repo.toplevel)
+    done = run_git(["check-ignore", "-q", "--no-index", rel], repo.toplevel, check=False)
+    return done.returncode == 1  # 0: ignored already; 128: git could not tell, leave it
+
+
+# ---- applying ------------------------------------------------------------------------------
+
+
+def write_hook(path: str, data: bytes) -> None:
+    """Publish a shim at `path` itself (temp + rename in its folder). Not write_atomic: that
+    writes through a symlink, and a hook symlink's target may be a tracked file."""
+    tmp = f"{path}.guard-{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, _HOOK_MODE)
+        os.replace(tmp, path)  # replaces a link at `path` rather than following it
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Installer:
+    def __init__(self, repo: RepoPaths, guard_path: str) -> None:
+        self.repo = repo
+        self.guard_path = guard_path
+        self.manifest = mf.load(repo.common_dir)
+        self.report = Report()
+
+    def _record(self, entry: FileEntry) -> None:
+        self.manifest = self.manifest.with_entry(entry)
+        mf.save(self.repo.common_dir, self.manifest)
+
+    def _make_dirs(self, folder: str) -> None:
+        """Create `folder` and its missing parents, each recorded for uninstall."""
+        missing: list[str] = []
+        current = folder
+        while not os.path.isdir(current):
+            missing.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for path in reversed(missing):
+            self.manifest = self.manifest.with_dir(path)
+            mf.save(self.repo.common_dir, self.manifest)
+            os.mkdir(path)
+
+    def apply_settings(self, plan: SettingsPlan) -> None:
+        shown = shown_path(plan.path, self.repo)
+        self.report.warnings.extend(plan.notes)
+        if plan.before == plan.after:
+            self.report.done.append(f"Claude Code settings: {shown} already runs guard")
+            return
+        existed = plan.before is not None
+        mode = file_mode(plan.path) if existed else None
+        self._record(FileEntry(
+            plan.path, "settings", existed,
+            before_b64=mf.encode(plan.before) if plan.before is not None else None,
+            mode=mode, after_sha256=sha256(plan.after),
+        ))  # fmt: skip
+        self._make_dirs(os.path.dirname(plan.path))
+        write_atomic(plan.path, plan.after, mode if mode is not None else NEW_FILE_MODE)
+        verb = "updated" if existed else "created"
+        self.report.done.append(f"Claude Code settings: {verb} {shown} (guard hook on 6 events)")
+
+    def apply_exclude(self) -> None:
+        path = self.repo.exclude_file
+        before = read_bytes(path)
+        after = (before or b"") + (b"\n" if before and not before.endswith(b"\n") else b"")
+        after += EXCLUDE_LINES.encode("utf-8")
+        self._record(FileEntry(
+            path, "exclude", before is not None,
+            before_b64=mf.encode(before) if before is not None else None,
+            mode=file_mode(path), after_sha256=sha256(after),
+        ))  # fmt: skip
+        self._make_dirs(os.path.dirname(path))
+        write_atomic(path, after, file_mode(path) or NEW_FILE_MODE)
+        self.report.done.append(f"git: {EXCLUDE_PATTERN} added to info/exclude (never committed)")
+
+    def apply_tracked_warning(self, plan: SettingsPlan) -> None:
+        """--force into a tracked local settings file: say plainly that it gets committed."""
+        shown = shown_path(plan.path, self.repo)
+        self.report.warn(tracked_settings_message(shown, self.guard_path, forced=True))
+
+    def apply_hooks(self, folder: str) -> None:
+        self._make_dirs(folder)
+        for name in HOOK_NAMES:
+            self.report.done.append(self._install_hook(folder, name))
+
+    def _install_hook(self, folder: str, name: str) -> str:
+        path = os.path.join(folder, name)
+        chained = path + CHAINED_SUFFIX
+        shim = shim_text(name, self.guard_path).encode("utf-8")
+        has_chained = os.path.lexists(chained)
+        if os.path.isdir(path):
+            self.report.warn(f"git hook {name}: {path} is a folder; skipped", incomplete=True)
+            return f"git hook {name}: skipped"
+        # A symlink is always somebody else's hook (guard writes regular files), and its
+        # target may be a tracked file: it is moved aside as a link, never written through.
+        link = os.readlink(path) if os.path.islink(path) else None
+        current = read_bytes(path) if link is None and os.path.isfile(path) else None
+        if current is not None and is_guard_shim(current.decode("utf-8", "replace")):
+            entry = FileEntry(path, "hook", has_chained, moved_to=chained if has_chained else None,
+                              after_sha256=sha256(shim))  # fmt: skip
+            self._record(entry)
+            if current == shim and os.access(path, os.X_OK):
+                return f"git hook {name}: already installed"
+            write_hook(path, shim)
+            return f"git hook {name}: updated"
+        if os.path.lexists(path):  # a foreign hook (or a dangling symlink): chain it
+            if has_chained:
+                self.report.warn(
+                    f"git hook {name}: both {name} and {name}{CHAINED_SUFFIX} exist and neither "
+                    "is guard's; skipped (move one of them away and re-run)",
+                    incomplete=True,
+                )
+                return f"git hook {name}: skipped"
+            self._record(FileEntry(path, "hook", True, moved_to=chained, after_sha256=sha256(shim)))
+            os.rename(path, chained)  # renames a symlink itself, not what it points at
+            write_hook(path, shim)
+            runs = "still runs after guard" if os.access(chained, os.X_OK) else (
+                "kept, but it is not executable, so git did not run it and neither will guard")
+            kept = f"{name}{CHAINED_SUFFIX}"
+            what = "the existing hook" if link is None else f"the existing symlink (-> {link})"
+            return f"git hook {name}: installed; {what} is now {kept}, {runs}"
+        self._record(FileEntry(path, "hook", False, after_sha256=sha256(shim)))
+        write_hook(path, shim)
+        return f"git hook {name}: installed"
+
+
+def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
+    repo = locate_repo(cwd)
+    # Read and check everything first: a bad settings file must leave nothing changed.
+    plan = None
+    exclude = tracked = False
+    if options.claude:
+        path = settings_path(options.scope, repo.toplevel)
+        # The local file is meant to stay out of git; a tracked one would carry guard's
+        # absolute path into the next `git commit -a`, so that takes --force.
+        tracked = options.scope is Scope.LOCAL and is_tracked(repo, path)
+        if tracked and not options.force:
+            shown = shown_path(path, repo)
+            raise GuardError("not installing: " + tracked_settings_message(
+                shown, guard_path, forced=False) + "\nNothing was changed.")  # fmt: skip
+        plan = plan_settings(path, guard_path, options.statusline)
+        exclude = options.scope is Scope.LOCAL and not tracked and _needs_exclude(repo, path)
+    target = plan_hooks_target(repo, guard_path, options.force) if options.git_hooks else None
+
+    installer = Installer(repo, guard_path)
+    installer.manifest = Manifest(installer.manifest.files, installer.manifest.created_dirs,
+                                  guard_path)  # fmt: skip
+    if plan is not None:
+        installer.apply_settings(plan)
+        if exclude:
+            installer.apply_exclude()
+        if tracked:
+            installer.apply_tracked_warning(plan)
+    if target is not None:
+        if target.folder is not None:
+            installer.apply_hooks(target.folder)
+        else:
+            assert target.blocked is not None
+            installer.report.warn(target.blocked, incomplete=True)
+    mf.save(repo.common_dir, installer.manifest)
+    return installer.report

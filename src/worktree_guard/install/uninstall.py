@@ -1,0 +1,171 @@
+"""`guard uninstall`: undo what `guard install` recorded in the install manifest.
+
+A file guard wrote and nobody changed since gets its exact bytes and mode back; one that
+changed since keeps those changes and loses only guard's entries. What the manifest does
+not know (an older install, a deleted manifest) is swept: guard's shims and guard's entries
+in this tree's settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
+from worktree_guard.install import manifest as mf
+from worktree_guard.install.install import (
+    EXCLUDE_LINES,
+    NEW_FILE_MODE,
+    Report,
+    file_mode,
+    read_bytes,
+    shown_path,
+)
+from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
+from worktree_guard.install.settings import (
+    SettingsError,
+    detect_style,
+    find_guard,
+    parse_settings,
+    remove_guard,
+    render_settings,
+)
+from worktree_guard.install.targets import GuardError, RepoPaths, Scope, locate_repo, settings_path
+
+
+class Uninstaller:
+    def __init__(self, repo: RepoPaths) -> None:
+        self.repo = repo
+        self.manifest = mf.load(repo.common_dir)
+        self.report = Report()
+
+    def run(self, sweep_user: bool) -> Report:
+        entries = sorted(self.manifest.files.values(), key=lambda e: e.kind != "hook")
+        handled: set[str] = set()
+        for entry in entries:
+            handled.add(entry.path)
+            if entry.kind == "hook":
+                self._restore_hook(entry.path, entry.moved_to)
+            elif entry.kind == "settings":
+                self._restore_settings(entry)
+            elif entry.kind == "exclude":
+                self._restore_exclude(entry)
+        self._sweep(handled, sweep_user)
+        for folder in reversed(self.manifest.created_dirs):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only when empty: anything put there since stays
+        mf.save(self.repo.common_dir, Manifest())
+        if not self.report.done:
+            self.report.done.append("nothing of guard's was installed here")
+        return self.report
+
+    def _restore_hook(self, path: str, moved_to: str | None) -> None:
+        name = os.path.basename(path)
+        current = read_bytes(path) if os.path.isfile(path) else None
+        ours = current is not None and is_guard_shim(current.decode("utf-8", "replace"))
+        if os.path.lexists(path) and not ours:
+            extra = f"; {name}{CHAINED_SUFFIX} left beside it" if moved_to and os.path.lexists(
+                moved_to) else ""  # fmt: skip
+            self.report.warn(f"git hook {name}: no longer guard's shim, left as it is{extra}")
+            return
+        if moved_to and os.path.lexists(moved_to):
+            os.replace(moved_to, path)  # a rename: bytes, mode and even the inode come back
+            self.report.done.append(f"git hook {name}: your original hook is back")
+        elif ours:
+            os.unlink(path)
+            self.report.done.append(f"git hook {name}: removed")
+
+    def _restore_settings(self, entry: FileEntry) -> None:
+        shown = shown_path(entry.path, self.repo)
+        current = read_bytes(entry.path)
+        before = entry.before
+        if current == before:
+            return
+        if current is None:
+            self.report.warn(f"{shown} was removed since install; left removed")
+            return
+        if sha256(current) == entry.after_sha256 and not entry.edited:
+            self._put_back(entry, before, shown)
+            return
+        # Changed since guard wrote it: take guard's entries out and keep the rest.
+        try:
+            text = current.decode("utf-8")
+            data = parse_settings(text, shown)
+        except (UnicodeDecodeError, SettingsError):
+            self.report.warn(f"{shown} changed since install and is not valid JSON; left as it is")
+            return
+        cleaned = remove_guard(data)
+        if not cleaned and not entry.existed:
+            os.unlink(entry.path)
+            self.report.done.append(f"Claude Code settings: removed {shown}")
+            return
+        write_atomic(entry.path, render_settings(cleaned, detect_style(text)).encode("utf-8"),
+                     file_mode(entry.path) or NEW_FILE_MODE)  # fmt: skip
+        self.report.done.append(
+            f"Claude Code settings: guard's entries taken out of {shown} "
+            "(it changed since install, so the rest is kept as it is now)"
+        )
+
+    def _put_back(self, entry: FileEntry, before: bytes | None, shown: str) -> None:
+        if before is None:
+            os.unlink(entry.path)
+            self.report.done.append(f"removed {shown}")
+        else:
+            write_atomic(entry.path, before, entry.mode if entry.mode is not None else 0o644)
+            self.report.done.append(f"restored {shown} as it was")
+
+    def _restore_exclude(self, entry: FileEntry) -> None:
+        current = read_bytes(entry.path)
+        if current is None or current == entry.before:
+            return
+        if sha256(current) == entry.after_sha256 and not entry.edited:
+            self._put_back(entry, entry.before, "info/exclude")
+            return
+        text = current.decode("utf-8", "surrogateescape")
+        if EXCLUDE_LINES in text:
+            cleaned = text.replace(EXCLUDE_LINES, "", 1).encode("utf-8", "surrogateescape")
+            write_atomic(entry.path, cleaned, file_mode(entry.path) or NEW_FILE_MODE)
+            self.report.done.append("info/exclude: guard's line taken out")
+
+    def _sweep(self, handled: set[str], sweep_user: bool) -> None:
+        """Guard's things the manifest does not know (an older install, a lost manifest)."""
+        for name in HOOK_NAMES:
+            path = os.path.join(self.repo.hooks_dir, name)
+            if path not in handled and os.path.isfile(path):
+                text = (read_bytes(path) or b"").decode("utf-8", "replace")
+                if is_guard_shim(text):
+                    self._restore_hook(path, path + CHAINED_SUFFIX)
+        scopes = [Scope.LOCAL, Scope.PROJECT] + ([Scope.USER] if sweep_user else [])
+        for scope in scopes:
+            path = settings_path(scope, self.repo.toplevel)
+            if path in handled:
+                continue
+            self._strip_settings(path)
+        user = settings_path(Scope.USER, self.repo.toplevel)
+        if not sweep_user and user not in handled and self._has_guard(user):
+            self.report.warn(
+                f"{shown_path(user, self.repo)} still runs guard for every project "
+                "(installed from elsewhere); `guard uninstall --user` takes it out"
+            )
+
+    def _has_guard(self, path: str) -> bool:
+        try:
+            data = parse_settings((read_bytes(path) or b"").decode("utf-8"), path)
+        except (UnicodeDecodeError, SettingsError, GuardError):
+            return False
+        return find_guard(data).any
+
+    def _strip_settings(self, path: str) -> None:
+        if not self._has_guard(path):
+            return
+        raw = read_bytes(path) or b""
+        text = raw.decode("utf-8")
+        cleaned = remove_guard(parse_settings(text, path))
+        write_atomic(path, render_settings(cleaned, detect_style(text)).encode("utf-8"),
+                     file_mode(path) or NEW_FILE_MODE)  # fmt: skip
+        self.report.done.append(f"Claude Code settings: guard's entries taken out of "
+                                f"{shown_path(path, self.repo)}")  # fmt: skip
+
+
+def uninstall(cwd: str, sweep_user: bool = False) -> Report:
+    return Uninstaller(locate_repo(cwd)).run(sweep_user)

@@ -1,0 +1,318 @@
+"""Per-command read-only rules: the name tables, the plain commands, and the registry
+``_HANDLERS`` mapping a command name to its handler (from this and the other rule modules).
+"""
+
+from __future__ import annotations
+
+from worktree_guard.shell.git import _git, _scan_unknown, _unsure
+from worktree_guard.shell.text_tools import _awk, _find, _sed
+from worktree_guard.shell.walk import (
+    _OPAQUE,
+    _assignment,
+    _check_assignment,
+    _long_hit,
+    _risky_env,
+    _scan_opts,
+)
+from worktree_guard.shell.wrappers import (
+    _SHELL_READ_ONLY,
+    _builtin,
+    _command,
+    _env,
+    _eval,
+    _exec,
+    _nice,
+    _shell,
+    _shell_strict,
+    _stdbuf,
+    _time,
+    _timeout,
+    _xargs,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from worktree_guard.shell.lexer import _Word
+    from worktree_guard.shell.walk import _Acc, _Handler
+
+# Read-only whatever their arguments: safe even with arguments from xargs.
+_ARG_FREE = frozenset(
+    {"ls", "cat", "head", "tail", "wc", "grep", "egrep", "fgrep", "pwd", "echo", "which",
+     "whereis", "type", "stat", "du", "df", "diff", "cmp", "cut", "tr", "nl", "basename",
+     "dirname", "realpath", "readlink", "whoami", "id", "uname", "printenv", "true", "false",
+     "test", "[", "[[", ":", "cd", "pushd", "popd", "dirs", "jq", "comm", "paste", "join",
+     "fold", "fmt", "tac", "rev", "expand", "unexpand", "od", "hexdump", "strings", "md5sum",
+     "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "cksum", "base64",
+     "seq", "expr", "sleep", "nproc", "arch", "uptime", "free", "groups", "locale", "getconf",
+     "tty", "logname", "ps", "pgrep", "column", "numfmt", "exit", "return", "shift", "wait",
+     "break", "continue", "jobs"}
+)  # fmt: skip
+# Reserved words that only introduce or close a compound command.
+_KEYWORDS = frozenset(
+    {"!", "if", "then", "elif", "else", "do", "while", "until", "{", "}", "fi", "done"}
+)
+_LOOP_HEADERS = frozenset({"for", "select"})
+# Commands that run a string argument as shell code (locally or remotely).
+_STRING_RUNNERS = frozenset({"watch", "ssh", "su", "runuser", "script", "tmux", "screen"})
+
+
+# --- plain commands ----------------------------------------------------------
+
+
+def _sort(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "ktoST", _SORT_LONG_VALUES)
+    if parsed is None:
+        return _OPAQUE
+    opts = parsed[0]
+    if "-o" in opts or _long_hit(opts, ("--output", "--compress-program")):
+        return "-o/--compress-program write a file or run a program"
+    return None
+
+
+_SORT_LONG_VALUES = frozenset(
+    {"--key", "--field-separator", "--output", "--buffer-size", "--temporary-directory",
+     "--compress-program", "--files0-from", "--parallel", "--batch-size", "--sort",
+     "--random-source"}
+)  # fmt: skip
+
+
+def _uniq(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "fsw", frozenset({"--skip-fields", "--skip-chars", "--check-chars"}))
+    if parsed is None:
+        return _OPAQUE
+    if len(parsed[1]) > 1:
+        return "a second file operand is written as output"
+    return None
+
+
+def _date(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "dfr", frozenset({"--date", "--file", "--reference"}), "I")
+    if parsed is None:
+        return _OPAQUE
+    opts, operands = parsed
+    if "-s" in opts or _long_hit(opts, ("--set",)):
+        return "sets the clock"
+    if any(not w.text.startswith("+") for w in operands):
+        return "a time operand sets the clock"
+    return None
+
+
+def _tree(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "LPIoHT", frozenset({"--charset", "--filelimit", "--timefmt"}))
+    if parsed is None:
+        return _OPAQUE
+    if "-o" in parsed[0] or "-R" in parsed[0]:
+        return "-o/-R write files"
+    return None
+
+
+def _file(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    long_values = frozenset({"--exclude", "--magic-file", "--files-from", "--separator"})
+    parsed = _scan_opts(args, "emfFP", long_values)
+    if parsed is None:
+        return _OPAQUE
+    if "-C" in parsed[0] or _long_hit(parsed[0], ("--compile",)):
+        return "-C compiles a magic file"
+    return None
+
+
+_PAGER_LETTERS = frozenset("NRSrFXiIMmEeQqcfswgGJKdlpu0123456789")
+_PAGER_LONG = frozenset(
+    {"--", "--RAW-CONTROL-CHARS", "--raw-control-chars", "--chop-long-lines", "--no-init",
+     "--quit-if-one-screen", "--ignore-case", "--IGNORE-CASE", "--LINE-NUMBERS",
+     "--line-numbers", "--quiet", "--silent", "--squeeze-blank-lines", "--squeeze"}
+)  # fmt: skip
+
+
+def _pager_plus_safe(text: str) -> bool:
+    """+N, +Ng, +G, +F (go to a line or follow) or +/pattern; other +cmds run commands."""
+    rest = text[1:]
+    if rest.startswith("/"):
+        return True
+    if rest[-1:] in ("g", "G", "F"):
+        rest = rest[:-1]
+    return not rest or rest.isdecimal()
+
+
+def _pager(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    # less can log to files (-o) and run start-up commands (+cmd), so allow-list.
+    for word in args:
+        text = word.text
+        if word.opaque:
+            return _OPAQUE
+        if text.startswith("+"):
+            if not _pager_plus_safe(text):
+                return f"start-up command {text}"
+        elif text.startswith("--"):
+            if text not in _PAGER_LONG:
+                return f"option {text} is not known to be safe"
+        elif text.startswith("-") and len(text) > 1 and not set(text[1:]) <= _PAGER_LETTERS:
+            return f"option {text} is not known to be safe"
+    return None
+
+
+def _rg(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "ABCefgjmMtTrdE", _RG_LONG_VALUES)
+    if parsed is None:
+        return _OPAQUE
+    if "--pre" in parsed[0]:
+        return "--pre runs a preprocessor command"
+    return None
+
+
+_RG_LONG_VALUES = frozenset(
+    {"--after-context", "--before-context", "--context", "--regexp", "--file", "--glob",
+     "--iglob", "--threads", "--max-count", "--max-columns", "--type", "--type-not",
+     "--replace", "--max-depth", "--encoding", "--type-add", "--pre-glob", "--sort",
+     "--sortr", "--colors", "--color", "--engine", "--max-filesize", "--path-separator"}
+)  # fmt: skip
+
+
+def _ag(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "ABCGgm", frozenset({"--after", "--before", "--context"}))
+    if parsed is None:
+        return _OPAQUE
+    if "--pager" in parsed[0]:
+        return "--pager runs a command"
+    return None
+
+
+def _fd(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "edtESjco", frozenset({"--extension", "--type", "--exclude"}))
+    if parsed is None:
+        return _OPAQUE
+    opts = parsed[0]
+    if {"-x", "-X", "--exec", "--exec-batch"} & set(opts):
+        return "-x/--exec runs commands"
+    return None
+
+
+def _yq(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    parsed = _scan_opts(args, "opI", frozenset({"--output-format", "--input-format"}))
+    if parsed is None:
+        return _OPAQUE
+    opts = parsed[0]
+    if {"-i", "-s"} & set(opts) or _long_hit(opts, ("--inplace", "--in-place", "--split-exp")):
+        return "-i/-s write files"
+    return None
+
+
+def _set(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    # set -k puts every NAME=value argument into the command's environment, so
+    # `git log GIT_PAGER=cmd` would run cmd; the other options only affect the shell.
+    for word in args:
+        text = word.text
+        if text in ("--", "-") and word.literal:
+            return None  # the rest only sets positional parameters
+        if word.opaque or text == "keyword":
+            return "set -k/-o keyword or unclear arguments"
+        if text[:1] in "-+" and "k" in text[1:]:
+            return "set -k exports assignment arguments"
+    return None
+
+
+def _read(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    # read only assigns shell variables, which matters only for risky names.
+    parsed = _scan_opts(args, "adinNptu")
+    if parsed is None:
+        return _OPAQUE
+    names = [w.text for w in parsed[1]]
+    for i, word in enumerate(args[:-1]):
+        if word.text == "-a" or (word.text.startswith("-") and word.text.endswith("a")):
+            names.append(args[i + 1].text)
+    risky = [n for n in names if _risky_env(n)]
+    return f"assigns {risky[0]}" if risky else None
+
+
+def _printf(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    if args and (args[0].opaque or args[0].text.startswith("-v")):
+        return "-v assigns a shell variable"
+    return None
+
+
+_HOSTNAME_OPTS = frozenset(
+    {"-f", "-s", "-i", "-I", "-d", "-A", "-a", "--fqdn", "--long", "--short",
+     "--ip-address", "--all-ip-addresses", "--domain", "--all-fqdns", "--alias"}
+)  # fmt: skip
+
+
+def _hostname(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    if all(w.literal and w.text in _HOSTNAME_OPTS for w in args):
+        return None
+    return "may set the host name"
+
+
+def _export(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    for word in args:
+        if word.literal and word.text in ("-p", "--"):
+            continue
+        if word.opaque or word.text.startswith("-"):
+            return _unsure(args, acc, depth, "unclear export arguments")
+        assignment = _assignment(word)
+        if assignment is not None:
+            _check_assignment(*assignment, acc)
+        elif _risky_env(word.text):
+            return f"exports {word.text}, which can change what runs"
+    return None
+
+
+_VERSION_ARGS: dict[str, frozenset[str]] = {
+    name: frozenset(flags.split())
+    for names, flags in (
+        ("python python3", "--version -V"),
+        ("node npm pnpm yarn", "--version -v"),
+        ("go", "version"),
+        ("cargo rustc gcc g++ clang make cmake uv pip pip3 ruff mypy", "--version"),
+    )
+    for name in names.split()
+}
+
+
+def _make_version_handler(name: str) -> _Handler:
+    allowed = _VERSION_ARGS[name]
+
+    def handler(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+        if len(args) == 1 and args[0].literal and args[0].text in allowed:
+            return None
+        _scan_unknown(args, acc, depth)
+        return "can run arbitrary code"
+
+    return handler
+
+
+_HANDLERS: dict[str, _Handler] = {
+    "git": _git,
+    "find": _find,
+    "sed": _sed,
+    **dict.fromkeys(("awk", "gawk", "mawk", "nawk"), _awk),
+    "xargs": _xargs,
+    "env": _env,
+    "time": _time,
+    "command": _command,
+    "builtin": _builtin,
+    "nice": _nice,
+    "timeout": _timeout,
+    "stdbuf": _stdbuf,
+    "sort": _sort,
+    "uniq": _uniq,
+    "date": _date,
+    "tree": _tree,
+    "file": _file,
+    "less": _pager,
+    "more": _pager,
+    "rg": _rg,
+    "ag": _ag,
+    "fd": _fd,
+    "fdfind": _fd,
+    "yq": _yq,
+    "printf": _printf,
+    "set": _set,
+    "read": _read,
+    "hostname": _hostname,
+    "export": _export,
+    **dict.fromkeys(_SHELL_READ_ONLY, _shell),
+    **dict.fromkeys(("zsh", "ksh"), _shell_strict),
+    "eval": _eval,
+    "exec": _exec,
+    **{name: _make_version_handler(name) for name in _VERSION_ARGS},
+}

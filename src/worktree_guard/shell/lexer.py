@@ -1,0 +1,544 @@
+"""A small model of bash: splits a command line into simple commands and words.
+
+The lexer is a model of bash rather than :mod:`shlex`, because the classifier needs
+the operator, redirection, heredoc and substitution structure that shlex does not
+expose.  Commands inside $(...), backticks, <(...), >(...) and unquoted heredoc
+bodies are parsed too and flattened into one list.  Syntax it does not model
+(``case``, arrays, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
+that cannot be parsed is never read-only.  It scans by hand, without ``re`` (see the
+package docstring); the rare $'...' decoding compiles its pattern lazily.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+
+# Limit on nesting (substitutions, nested shells, wrappers) before giving up.
+_MAX_DEPTH = 24
+
+# Placeholders in _Word.raw for characters that did not come from unquoted text.
+_QUOTED = "\x01"
+_EXPANDED = "\x00"
+
+# Characters that end a run of plain text: in an unquoted word, inside double
+# quotes, and in an unquoted heredoc body.  Scanned by hand (no `re`, see above).
+_WORD_STOP = frozenset(" \t\n;&|()<>\\'\"$`")
+_DQ_STOP = frozenset('"\\$`')
+_HEREDOC_STOP = frozenset("\\$`")
+# Shell variable names: [A-Za-z_][A-Za-z0-9_]*.
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_CHARS = _NAME_START | frozenset("0123456789")
+# Redirection operators, longest first where one is a prefix of another.
+_REDIR_OPS = (">>", ">|", ">&", ">", "<<<", "<<-", "<<", "<>", "<&", "<")
+_ANSI_ESCAPE = r"(?s)\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)"
+_ANSI_SIMPLE = {
+    "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
+    "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
+}  # fmt: skip
+
+
+_LAZY_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _lazy(pattern: str) -> re.Pattern[str]:
+    """A compiled regex; `re` is imported on first use only (rare constructs only)."""
+    compiled = _LAZY_PATTERNS.get(pattern)
+    if compiled is None:
+        import re
+
+        compiled = _LAZY_PATTERNS[pattern] = re.compile(pattern)
+    return compiled
+
+
+def _has_pattern(raw: str) -> bool:
+    """Whether raw has a glob (* ? [...]) or a brace expansion ({a,b} {1..3})."""
+    if "*" in raw or "?" in raw:
+        return True
+    i = raw.find("[")
+    if i >= 0 and raw.find("]", i + 1) >= 0:
+        return True
+    i = raw.find("{")
+    while i >= 0:
+        j = raw.find("}", i + 1)
+        if j < 0:
+            return False
+        inner = raw.find("{", i + 1, j)
+        if inner >= 0:
+            i = inner  # only the innermost brace pair can be a brace expansion
+            continue
+        body = raw[i + 1 : j]
+        if "," in body or ".." in body:
+            return True
+        i = raw.find("{", j + 1)
+    return False
+
+
+def _name_end(src: str, i: int) -> int:
+    """Index after a shell variable name starting at i, or i when there is none."""
+    n = len(src)
+    if i < n and src[i] in _NAME_START:
+        i += 1
+        while i < n and src[i] in _NAME_CHARS:
+            i += 1
+    return i
+
+
+def _digits_end(text: str, i: int) -> int:
+    """Index after a run of decimal digits (what `\\d` matches) starting at i."""
+    n = len(text)
+    while i < n and text[i].isdecimal():
+        i += 1
+    return i
+
+
+def _redirect_end(src: str, i: int) -> int:
+    """Index after a redirection operator (with an fd or {name} prefix) at i, or -1."""
+    if src.startswith("&>", i):
+        return i + 3 if src.startswith(">", i + 2) else i + 2
+    j = _digits_end(src, i)
+    if j == i and src.startswith("{", i):
+        end = _name_end(src, i + 1)
+        if end > i + 1 and src.startswith("}", end):
+            j = end + 1
+    if src[j : j + 1] in ("<", ">"):
+        for op in _REDIR_OPS:
+            if src.startswith(op, j):
+                return j + len(op)
+    return -1
+
+
+def _arith_assigns(body: str) -> bool:
+    """Whether an arithmetic expression has =, ++ or -- (not ==, !=, <=, >=)."""
+    if "++" in body or "--" in body:
+        return True
+    i = body.find("=")
+    while i >= 0:
+        if (i == 0 or body[i - 1] not in "=!<>") and not body.startswith("=", i + 1):
+            return True
+        i = body.find("=", i + 1)
+    return False
+
+
+class _ParseError(Exception):
+    """The command uses syntax this lexer does not model."""
+
+
+class _Word:
+    """One shell word after quote removal, with what is known about its value."""
+
+    __slots__ = ("literal", "opaque", "quoted", "raw", "text")
+
+    def __init__(self, text: str, raw: str, quoted: bool, expanded: bool, split: bool) -> None:
+        self.text = text  # value; expansions keep their source spelling
+        self.raw = raw  # unquoted characters verbatim, everything else as a placeholder
+        self.quoted = quoted
+        # Known exactly: no expansion, glob or brace pattern.
+        self.literal = not expanded and not _has_pattern(raw)
+        # Could expand to an option (or to several words) that we cannot see.
+        self.opaque = split or (
+            not self.literal and (not raw or raw[0] in "\x00*?[{" or text.startswith("-"))
+        )
+
+
+class _Redirect:
+    __slots__ = ("op", "target")
+
+    def __init__(self, op: str, target: _Word) -> None:
+        self.op = op  # operator without its file descriptor prefix
+        self.target = target
+
+
+class _Simple:
+    __slots__ = ("redirects", "words")
+
+    def __init__(self, words: list[_Word], redirects: list[_Redirect]) -> None:
+        self.words = words
+        self.redirects = redirects
+
+
+def _ansi_unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    try:
+        if code[0] in "xuU":
+            return chr(int(code[1:], 16))
+        if code[0] in "01234567":
+            return chr(int(code, 8))
+    except ValueError:
+        return ""
+    if code[0] == "c" and len(code) == 2:
+        return chr(ord(code[1]) & 0x1F)
+    return _ANSI_SIMPLE.get(code, "\\" + code)
+
+
+class _Parser:
+    """Splits bash source into a flat list of simple commands.
+
+    Commands found inside substitutions and heredoc bodies are appended to the
+    same list: a line is read-only only if every one of them is.
+    """
+
+    __slots__ = ("commands", "depth", "heredocs", "pos", "problems", "src")
+
+    def __init__(self, src: str, depth: int) -> None:
+        self.src = src
+        self.pos = 0
+        self.depth = depth
+        self.commands: list[_Simple] = []
+        self.problems: list[str] = []  # constructs that are never read-only
+        self.heredocs: list[tuple[str, bool, bool]] = []  # delimiter, quoted, strip tabs
+
+    def parse_list(self, closer: bool) -> None:
+        """Parse commands up to the end, or up to the ')' closing a substitution."""
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise _ParseError("nested too deeply")
+        src = self.src
+        words: list[_Word] = []
+        redirects: list[_Redirect] = []
+        groups = 0  # open '(' subshells in this list
+        while True:
+            if self.pos >= len(src):
+                if closer or groups:
+                    raise _ParseError("unbalanced parentheses")
+                self._flush(words, redirects)
+                break
+            c = src[self.pos]
+            if c in " \t":
+                self.pos += 1
+            elif c == "\n":
+                self._flush(words, redirects)
+                self.pos += 1
+                self._read_heredocs()
+            elif c == "#":  # only reached at a word boundary, so it starts a comment
+                end = src.find("\n", self.pos)
+                self.pos = len(src) if end < 0 else end
+            elif c == "(":
+                if words or redirects:
+                    raise _ParseError("unexpected '('")
+                groups += 1
+                self.pos += 1
+            elif c == ")":
+                self._flush(words, redirects)
+                self.pos += 1
+                if groups:
+                    groups -= 1
+                elif closer:
+                    break
+                else:
+                    raise _ParseError("unbalanced ')'")
+            elif c in "<>" and src.startswith("(", self.pos + 1):
+                words.append(self._word())  # process substitution
+            elif c in "<>&0123456789{" and (end := _redirect_end(src, self.pos)) >= 0:
+                op = src[self.pos : end]
+                self.pos = end
+                redirects.append(self._redirect(op))
+            elif c in ";&|":
+                self._flush(words, redirects)
+                pair = src[self.pos : self.pos + 2]
+                if pair in (";;", ";&"):
+                    raise _ParseError("case syntax")
+                self.pos += 2 if pair in ("&&", "||", "|&") else 1
+            else:
+                words.append(self._word())
+        self.depth -= 1
+
+    def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
+        if words or redirects:
+            self.commands.append(_Simple(words[:], redirects[:]))
+            words.clear()
+            redirects.clear()
+
+    def _redirect(self, op: str) -> _Redirect:
+        kind = op.lstrip("0123456789")
+        if kind.startswith("{"):
+            kind = kind[kind.index("}") + 1 :]
+        src = self.src
+        while self.pos < len(src) and src[self.pos] in " \t":
+            self.pos += 1
+        if self.pos >= len(src) or (
+            src[self.pos] in "\n;&|()"
+            or (src[self.pos] in "<>" and not src.startswith("(", self.pos + 1))
+        ):
+            raise _ParseError("redirection without a target")
+        target = self._word()
+        if kind in ("<<", "<<-"):
+            self.heredocs.append((target.text, target.quoted, kind == "<<-"))
+        return _Redirect(kind, target)
+
+    def _read_heredocs(self) -> None:
+        """Consume the bodies of heredocs opened on the line just ended."""
+        src = self.src
+        for delimiter, quoted, strip_tabs in self.heredocs:
+            start = self.pos
+            body_end = len(src)
+            while self.pos < len(src):
+                newline = src.find("\n", self.pos)
+                line_end = len(src) if newline < 0 else newline
+                line = src[self.pos : line_end]
+                if strip_tabs:
+                    line = line.lstrip("\t")
+                if line == delimiter:
+                    body_end = self.pos
+                    self.pos = line_end + 1 if newline >= 0 else line_end
+                    break
+                self.pos = line_end + 1 if newline >= 0 else line_end
+            if not quoted:  # an unquoted delimiter lets $(...) in the body run
+                self._nested(src[start:body_end], heredoc=True)
+        self.heredocs.clear()
+
+    def _nested(self, src: str, heredoc: bool = False) -> None:
+        sub = _Parser(src, self.depth)
+        if heredoc:
+            sub._dq(None)
+        else:
+            sub.parse_list(closer=False)
+        self.commands.extend(sub.commands)
+        self.problems.extend(sub.problems)
+
+    def _word(self) -> _Word:
+        src = self.src
+        n = len(src)
+        stop = _WORD_STOP
+        start = self.pos
+        text: list[str] = []
+        raw: list[str] = []
+        quoted = expanded = split = False
+        while self.pos < n:
+            end = self.pos
+            while end < n and src[end] not in stop:
+                end += 1
+            if end > self.pos:
+                plain = src[self.pos : end]
+                text.append(plain)
+                raw.append(plain)
+                self.pos = end
+                continue
+            c = src[self.pos]
+            if c == "\\":
+                escaped = src[self.pos + 1 : self.pos + 2] or "\\"
+                self.pos += 2
+                if escaped != "\n":  # backslash-newline is a line continuation
+                    text.append(escaped)
+                    raw.append(_QUOTED)
+                    quoted = True
+            elif c == "'":
+                end = src.find("'", self.pos + 1)
+                if end < 0:
+                    raise _ParseError("unterminated single quote")
+                text.append(src[self.pos + 1 : end])
+                raw.append(_QUOTED)
+                quoted = True
+                self.pos = end + 1
+            elif c == '"':
+                self.pos += 1
+                seg, seg_raw = self._dq('"')
+                text.append(seg)
+                raw.append(seg_raw or _QUOTED)
+                quoted = True
+                expanded = expanded or _EXPANDED in seg_raw
+            elif c == "$":
+                seg, seg_raw, splits = self._dollar(in_dq=False)
+                text.append(seg)
+                raw.append(seg_raw)
+                quoted = quoted or seg_raw == _QUOTED
+                expanded = expanded or _EXPANDED in seg_raw
+                split = split or splits
+            elif c == "`":
+                text.append(self._backtick())
+                raw.append(_EXPANDED)
+                expanded = split = True
+            elif c in "<>" and self.pos == start and src.startswith("(", self.pos + 1):
+                self.pos += 2
+                self.parse_list(closer=True)
+                text.append(src[start : self.pos])
+                raw.append(_EXPANDED)
+                expanded = split = True
+            else:
+                break  # a metacharacter ends the word
+        return _Word("".join(text), "".join(raw), quoted, expanded, split)
+
+    def _dq(self, terminator: str | None) -> tuple[str, str]:
+        """Double-quoted text (or an unquoted heredoc body when terminator is None)."""
+        src = self.src
+        n = len(src)
+        stop = _DQ_STOP if terminator else _HEREDOC_STOP
+        text: list[str] = []
+        raw: list[str] = []
+        while True:
+            if self.pos >= n:
+                if terminator is None:
+                    break
+                raise _ParseError("unterminated double quote")
+            c = src[self.pos]
+            if c == terminator:
+                self.pos += 1
+                break
+            if c not in stop:
+                end = self.pos + 1
+                while end < n and src[end] not in stop:
+                    end += 1
+                text.append(src[self.pos : end])
+                raw.append(_QUOTED)
+                self.pos = end
+            elif c == "\\":
+                escaped = src[self.pos + 1 : self.pos + 2]
+                self.pos += 2
+                if escaped in ("$", "`", "\\") or (escaped == '"' and terminator):
+                    text.append(escaped)
+                elif escaped != "\n":
+                    text.append("\\" + escaped)
+                raw.append(_QUOTED)
+            elif c == "$":
+                seg, seg_raw, _ = self._dollar(in_dq=True)
+                text.append(seg)
+                raw.append(seg_raw)
+            else:  # backquote
+                text.append(self._backtick())
+                raw.append(_EXPANDED)
+        return "".join(text), "".join(raw)
+
+    def _dollar(self, in_dq: bool) -> tuple[str, str, bool]:
+        """Text, raw placeholder and whether it is subject to word splitting."""
+        src = self.src
+        start = self.pos
+        nxt = src[start + 1 : start + 2]
+        if nxt == "(":
+            if src.startswith("((", start + 1):
+                self.pos = start + 3
+                self._arith()
+            else:
+                self.pos = start + 2
+                self.parse_list(closer=True)
+            return src[start : self.pos], _EXPANDED, not in_dq
+        if nxt == "{":
+            self.pos = start + 2
+            self._param()
+            return src[start : self.pos], _EXPANDED, not in_dq
+        if nxt == "[":
+            raise _ParseError("$[ ] arithmetic")
+        if nxt == "'" and not in_dq:
+            return self._ansi_c(), _QUOTED, False
+        if nxt == '"' and not in_dq:
+            self.pos = start + 2
+            seg, seg_raw = self._dq('"')
+            return seg, seg_raw or _QUOTED, False
+        end = _name_end(src, start + 1)
+        if end > start + 1:
+            self.pos = end
+            return src[start : self.pos], _EXPANDED, not in_dq
+        if nxt and nxt in "0123456789@*#?-$!":
+            self.pos = start + 2
+            return src[start : self.pos], _EXPANDED, not in_dq
+        self.pos = start + 1
+        return "$", "$", False  # a lone dollar sign is literal
+
+    def _ansi_c(self) -> str:
+        src = self.src
+        i = self.pos + 2
+        while i < len(src) and src[i] != "'":
+            i += 2 if src[i] == "\\" else 1
+        if i >= len(src):
+            raise _ParseError("unterminated $'...'")
+        body = src[self.pos + 2 : i]
+        self.pos = i + 1
+        if "\\" not in body:
+            return body
+        return _lazy(_ANSI_ESCAPE).sub(_ansi_unescape, body)  # rare: `re` only here
+
+    def _backtick(self) -> str:
+        src = self.src
+        start = self.pos
+        i = start + 1
+        inner: list[str] = []
+        while True:
+            if i >= len(src):
+                raise _ParseError("unterminated backquote")
+            c = src[i]
+            if c == "`":
+                break
+            if c == "\\" and src[i + 1 : i + 2] in ("$", "`", "\\"):
+                inner.append(src[i + 1])
+                i += 2
+                continue
+            inner.append(c)
+            i += 1
+        self.pos = i + 1
+        self._nested("".join(inner))
+        return src[start : self.pos]
+
+    def _arith(self) -> None:
+        """Skip a $(( )) body, parsing any substitutions inside it."""
+        src = self.src
+        start = self.pos
+        depth = 0
+        while self.pos < len(src):
+            c = src[self.pos]
+            if c == "(":
+                depth += 1
+                self.pos += 1
+            elif c == ")":
+                if depth == 0:
+                    if not src.startswith("))", self.pos):
+                        raise _ParseError("unbalanced arithmetic")
+                    if _arith_assigns(src[start : self.pos]):
+                        self.problems.append("arithmetic expansion assigns a variable")
+                    self.pos += 2
+                    return
+                depth -= 1
+                self.pos += 1
+            elif c == "$":
+                self._dollar(in_dq=True)
+            elif c == "`":
+                self._backtick()
+            elif c == '"':
+                self.pos += 1
+                self._dq('"')
+            else:
+                self.pos += 2 if c == "\\" else 1
+        raise _ParseError("unterminated $((")
+
+    def _param(self) -> None:
+        """Skip a ${ } body, parsing any substitutions inside it."""
+        src = self.src
+        depth = 1
+        while self.pos < len(src):
+            c = src[self.pos]
+            if c == "}":
+                depth -= 1
+                self.pos += 1
+                if depth == 0:
+                    return
+            elif c == "{":
+                depth += 1
+                self.pos += 1
+            elif c == "'":
+                end = src.find("'", self.pos + 1)
+                if end < 0:
+                    raise _ParseError("unterminated single quote")
+                self.pos = end + 1
+            elif c == '"':
+                self.pos += 1
+                self._dq('"')
+            elif c == "$":
+                self._dollar(in_dq=True)
+            elif c == "`":
+                self._backtick()
+            else:
+                self.pos += 2 if c == "\\" else 1
+        raise _ParseError("unterminated ${")
+
+
+# Words made up by handlers (option values found inside another word, missing values).
+
+
+def _literal_word(text: str) -> _Word:
+    return _Word(text, _QUOTED, quoted=True, expanded=False, split=False)
+
+
+def _arg(args: list[_Word], i: int) -> _Word:
+    """The option value at index i; a missing one is treated as unknown."""
+    if i < len(args):
+        return args[i]
+    return _Word("", _EXPANDED, quoted=False, expanded=True, split=True)

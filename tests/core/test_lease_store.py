@@ -1,0 +1,31 @@
+"""The lease store's operations on real files, where a rule is easiest to see directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from worktree_guard.core.lease import Caller, LeaseStore, Result
+from worktree_guard.core.record import LeaseRecord
+
+KEY = "0123456789ab"
+
+
+def test_force_release_frees_only_the_holder_the_person_was_asked_about(tmp_path: Path) -> None:
+    now = [1_700_000_000_000]
+    store = LeaseStore(str(tmp_path), 1_000, 2_000, clock=lambda: now[0])
+    store.acquire(KEY, Caller("asked-about", None, "claude-code"), "/repo", "main")
+    shown = store.read(KEY)
+    # While the person reads the question, that lease expires and another session takes it.
+    now[0] += 5_000
+    assert store.acquire(KEY, Caller("newcomer", None, "claude-code"), "/repo", "main").result \
+        is Result.TOOK_OVER
+    outcome = store.force_release(KEY, expected=shown)
+    assert outcome.result is Result.NOT_HOLDER
+    current = store.read(KEY)
+    assert isinstance(current, LeaseRecord) and current.session_id == "newcomer"
+    # A refresh in between is still the same holder: it is released.
+    shown = store.read(KEY)
+    now[0] += 10
+    store.refresh(KEY, "newcomer", "main")
+    assert store.force_release(KEY, expected=shown).result is Result.RELEASED
+    assert store.read(KEY) is None
