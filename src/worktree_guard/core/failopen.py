@@ -12,6 +12,7 @@ find the broken folder when they look (a lock folder that cannot be used fails e
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import stat
@@ -55,11 +56,20 @@ def state_path(lock_dir: str) -> str:
 
 def _open_regular(path: str, flags: int, mode: int = 0o600) -> int:
     """Open without following a link or blocking on a FIFO; only a regular file will do."""
-    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink
+            raise _NotRegular(f"{path} is a symlink") from None
+        raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(f"{path} is not a regular file")
+        raise _NotRegular(f"{path} is not a regular file")
     return fd
+
+
+class _NotRegular(OSError):
+    """A FIFO, device or folder where guard keeps a file."""
 
 
 def _parse(data: bytes, mtime_ms: int) -> FailedOpen:
@@ -81,11 +91,11 @@ def read_state(lock_dir: str) -> FailedOpen | None:
     """The record, or None when guard has not failed open since the last acknowledgement."""
     try:
         fd = _open_regular(state_path(lock_dir), os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    except OSError:
+    except _NotRegular:
         return FailedOpen(1, 0, 0, f"(the failed-open record {state_path(lock_dir)} is not a "
                           "regular file)")
+    except OSError:
+        return None  # no record (or no lock folder): nothing failed open that was recorded
     try:
         mtime_ms = os.fstat(fd).st_mtime_ns // 1_000_000
         data = os.read(fd, _MAX_STATE_BYTES)
