@@ -268,7 +268,7 @@ def check_lock_dir(settings: Settings) -> Check:
         return fail("lock folder", str(exc), "set GUARD_LOCK_DIR to an absolute path")
     try:
         st: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     probe = path
     while not os.path.exists(probe) and os.path.dirname(probe) != probe:

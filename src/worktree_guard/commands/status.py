@@ -314,7 +314,7 @@ def lock_folder_problem(settings: Settings) -> str | None:
     shown = printable(path)
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         parent = os.path.dirname(path)
         while not os.path.lexists(parent) and os.path.dirname(parent) != parent:
             parent = os.path.dirname(parent)

@@ -1,0 +1,120 @@
+"""One lock folder rule for guard and the git hook shims, with HOME unset or unusable: the
+same folder, or a clear refusal (for the shims: no pass marker at all). Real processes: the
+shim's own sh code and `guard status --json`, which names the folder without creating it."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.commands.test_cli_commands import guard
+from tests.conftest import GUARD, pre_tool, run_hook
+from worktree_guard.core.identity import process_id
+from worktree_guard.git.shims import _PASS, _SESSION
+
+
+def shim_pass_folder(env: dict[str, str]) -> str | None:
+    """The pass folder the real shim code computes in this environment (None: no marker)."""
+    script = _SESSION + _PASS + 'set_pass && printf "%s" "${pass%/*}"\n'
+    done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    return done.stdout or None
+
+
+def guard_lock_dir(repo: Path, env: dict[str, str]) -> tuple[str | None, str]:
+    done = guard(repo, env, "status", "--json")
+    if done.returncode != 0:
+        return None, done.stderr
+    return json.loads(done.stdout)["lock_dir"], ""
+
+
+def _env(base: dict[str, str], **changes: str | None) -> dict[str, str]:
+    env = {k: v for k, v in base.items() if k not in ("GUARD_LOCK_DIR", "HOME")}
+    env["CLAUDE_CODE_SESSION_ID"] = "sess-1"
+    env.update({k: v for k, v in changes.items() if v is not None})
+    return env
+
+
+PW_HOME = pwd.getpwuid(os.getuid()).pw_dir
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, f"{PW_HOME}/.claude/runtime"),  # HOME unset: the password database's home
+        ({"HOME": ""}, f"{PW_HOME}/.claude/runtime"),
+        ({"HOME": "relative/home"}, f"{PW_HOME}/.claude/runtime"),
+        ({"HOME": "/no/such/home"}, "/no/such/home/.claude/runtime"),
+        ({"HOME": "/no/such/home/"}, "/no/such/home/.claude/runtime"),
+        ({"GUARD_LOCK_DIR": "/somewhere/locks"}, "/somewhere/locks"),
+        ({"GUARD_LOCK_DIR": "~/locks", "HOME": "/h"}, "/h/locks"),
+        ({"GUARD_LOCK_DIR": "relative/locks"}, None),  # refused
+    ],
+)
+def test_guard_and_the_shims_use_one_folder_or_none(
+    repo: Path, guard_env: dict[str, str], changes: dict[str, str], expected: str | None
+) -> None:
+    env = _env(guard_env, **changes)
+    folder, error = guard_lock_dir(repo, env)
+    assert folder == expected, error
+    if folder is None:
+        assert "GUARD_LOCK_DIR must be an absolute path" in error
+    shim = shim_pass_folder(env)
+    # The shim names the same pass folder as guard, or none: never another one.
+    assert shim is None or (folder is not None and
+                            os.path.normpath(shim) == os.path.join(folder, "git-pass"))
+    configured = changes.get("GUARD_LOCK_DIR")
+    if (configured or changes.get("HOME", "")).startswith("/"):
+        assert shim is not None  # where sh can follow the rule, the fast path stays
+
+
+def test_a_pass_marker_outside_the_lock_folder_is_never_left(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
+) -> None:
+    agent = {**guard_env, "CLAUDE_CODE_SESSION_ID": "sess-1"}
+    stray = tmp_path / "elsewhere" / "git-pass" / "1-2-sess-1"
+    me = process_id(os.getpid())  # a live process, so the marker is not pruned at once
+    ours = lock_dir / "git-pass" / f"{me.pid}-{me.start_time}-sess-1"
+    for marker, left in ((stray, False), (ours, True)):
+        done = subprocess.run([GUARD, "git-hook", "pre-commit"], cwd=repo,
+                              env={**agent, "GUARD_PASS_FILE": str(marker)},
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert marker.exists() is left, marker
+
+
+def test_an_unusable_home_is_refused_clearly(repo: Path, guard_env: dict[str, str],
+                                              tmp_path: Path) -> None:  # fmt: skip
+    home_file = tmp_path / "home-is-a-file"
+    home_file.write_text("")
+    env = _env(guard_env, HOME=str(home_file), NO_COLOR="1")
+    env.pop("CLAUDE_CODE_SESSION_ID")
+    folder = f"{home_file}/.claude/runtime"
+    status = guard(repo, env, "status")
+    assert status.returncode == 1
+    assert f"lock folder {folder} cannot be created" in status.stdout
+    assert "set GUARD_LOCK_DIR, or HOME" in status.stdout
+    doctor = guard(repo, env, "doctor")
+    assert doctor.returncode == 1 and "FAIL  lock folder" in doctor.stdout
+    answer = run_hook(pre_tool("s1", repo), env)
+    assert not answer.denied and "(not recorded: lock folder" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_a_home_nobody_may_write_is_refused_clearly(repo: Path, guard_env: dict[str, str],
+                                                     tmp_path: Path) -> None:  # fmt: skip
+    if os.geteuid() == 0:
+        pytest.skip("root writes into any folder; the regular-file HOME test covers root")
+    home = tmp_path / "read-only-home"
+    home.mkdir(mode=0o555)
+    env = _env(guard_env, HOME=str(home))
+    env.pop("CLAUDE_CODE_SESSION_ID")
+    status = guard(repo, env, "status")
+    assert status.returncode == 1 and "cannot be created" in status.stdout
+    assert not run_hook(pre_tool("s1", repo), env).denied
+    assert not (home / ".claude").exists()
