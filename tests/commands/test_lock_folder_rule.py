@@ -77,8 +77,8 @@ def test_a_pass_marker_outside_the_lock_folder_is_never_left(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
 ) -> None:
     agent = {**guard_env, "CLAUDE_CODE_SESSION_ID": "sess-1"}
-    stray = tmp_path / "elsewhere" / "git-pass" / "1-2-sess-1"
-    me = process_id(os.getpid())  # a live process, so the marker is not pruned at once
+    me = process_id(os.getpid())  # a live process, so no marker is pruned at once
+    stray = tmp_path / "elsewhere" / "git-pass" / f"{me.pid}-{me.start_time}-sess-1"
     ours = lock_dir / "git-pass" / f"{me.pid}-{me.start_time}-sess-1"
     for marker, left in ((stray, False), (ours, True)):
         done = subprocess.run([GUARD, "git-hook", "pre-commit"], cwd=repo,
