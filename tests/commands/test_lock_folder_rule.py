@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.commands.test_cli_commands import guard
-from tests.conftest import GUARD, pre_tool, run_hook
+from tests.conftest import GUARD, make_repo, pre_tool, run_hook
 from worktree_guard.core.identity import process_id
 from worktree_guard.git.shims import _PASS, _SESSION
 
@@ -106,15 +109,40 @@ def test_an_unusable_home_is_refused_clearly(repo: Path, guard_env: dict[str, st
     assert "Traceback" not in answer.stderr
 
 
-def test_a_home_nobody_may_write_is_refused_clearly(repo: Path, guard_env: dict[str, str],
-                                                     tmp_path: Path) -> None:  # fmt: skip
-    if os.geteuid() == 0:
-        pytest.skip("root writes into any folder; the regular-file HOME test covers root")
-    home = tmp_path / "read-only-home"
-    home.mkdir(mode=0o555)
-    env = _env(guard_env, HOME=str(home))
+@pytest.fixture
+def as_another_user(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
+    """(argv prefix, a folder that user may read but not write). As root: uid 65534 through
+    setpriv (root writes anywhere, so a read-only folder proves nothing for root)."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only-home"
+        folder.mkdir()
+        yield [], folder  # the test makes it read-only once its repository is in it
+        folder.chmod(0o755)
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: no user to whom a folder is read-only")
+    base = Path(tempfile.mkdtemp(prefix="guard-home-"))  # /tmp: readable by that user
+    base.chmod(0o755)
+    try:
+        yield ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], base
+    finally:
+        shutil.rmtree(base)
+
+
+def test_a_home_nobody_may_write_is_refused_clearly(
+    guard_env: dict[str, str], as_another_user: tuple[list[str], Path]
+) -> None:
+    prefix, home = as_another_user
+    repo = make_repo(home / "repo")  # owned by us, read-only for the user running guard
+    repo.chmod(0o755)
+    home.chmod(0o755 if prefix else 0o555)  # as root, the other user may not write it
+    env = _env(guard_env, HOME=str(home), NO_COLOR="1", GIT_CONFIG_COUNT="1",
+               GIT_CONFIG_KEY_0="safe.directory", GIT_CONFIG_VALUE_0="*")  # fmt: skip
     env.pop("CLAUDE_CODE_SESSION_ID")
-    status = guard(repo, env, "status")
-    assert status.returncode == 1 and "cannot be created" in status.stdout
-    assert not run_hook(pre_tool("s1", repo), env).denied
+    status = subprocess.run([*prefix, GUARD, "status"], cwd=repo, env=env, capture_output=True,
+                            text=True, timeout=120, check=False)  # fmt: skip
+    assert status.returncode == 1, status.stderr
+    assert f"lock folder {home}/.claude/runtime cannot be created" in status.stdout
+    answer = run_hook(pre_tool("s1", repo), env, argv_prefix=prefix)
+    assert not answer.denied and "(not recorded: lock folder" in answer.stderr
     assert not (home / ".claude").exists()

@@ -151,7 +151,8 @@ def test_failing_open_is_shown_until_a_person_acknowledges_it(
 
     line = "guard failed open 3 times since "
     status = guard(repo, env, "status")
-    assert line in status.stdout and "locking" in status.stdout and "guard doctor --ack" in status.stdout
+    assert line in status.stdout and "locking" in status.stdout
+    assert "guard doctor --ack" in status.stdout
     doctor = guard(repo, env, "doctor")
     assert doctor.returncode == 1 and f"FAIL  failed open: {line}" in doctor.stdout
     assert line in _statusline(repo, env)
