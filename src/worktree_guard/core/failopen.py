@@ -187,7 +187,8 @@ def record(settings: Settings, where: str, error: str, closed: bool, **fields: A
             try:
                 count_failure(lock_dir, f"{where}: {error}", time.time_ns() // 1_000_000)
             except OSError as exc:
-                problem.append(f"lock folder {lock_dir} unusable: {exc.strerror or exc}")
+                problem.append(f"lock folder {printable(lock_dir)} unusable: "
+                               f"{exc.strerror or exc}")
         finished.append(True)
 
     try:

@@ -338,9 +338,11 @@ def _failure(settings: Settings, name: str, args: list[str], exc: BaseException)
     closed = blocking and (settings.fail_closed or _config_fail_closed())
     verdict = "refusing (fail-closed)" if closed else "letting git go on"
     from worktree_guard.core import failopen  # the failure path only
+    from worktree_guard.core.printable import printable
 
     unrecorded = failopen.record(settings, f"{name} git hook", what, closed, hook=name)
-    _say(f"worktree-guard: internal error in {name} hook, {verdict}: {what}{unrecorded}")
+    _say(f"worktree-guard: internal error in {printable(name)} hook, {verdict}: "
+         f"{printable(what)}{unrecorded}")  # one line, whatever the error says
     return REFUSE if closed else 0
 
 
