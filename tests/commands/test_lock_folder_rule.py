@@ -18,15 +18,21 @@ import pytest
 from tests.commands.test_cli_commands import guard
 from tests.conftest import GUARD, make_repo, pre_tool, run_hook
 from worktree_guard.core.identity import process_id
-from worktree_guard.git.shims import _PASS, _SESSION
+from worktree_guard.git.shims import shim_text
 
 
-def shim_pass_folder(env: dict[str, str]) -> str | None:
-    """The pass folder the real shim code computes in this environment (None: no marker)."""
-    script = _SESSION + _PASS + 'set_pass && printf "%s" "${pass%/*}"\n'
-    done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
-    return done.stdout or None
+def shim_pass_folder(env: dict[str, str], tmp_path: Path) -> str | None:
+    """The pass folder the real pre-commit shim hands guard in this environment (None: no
+    marker): the shim runs with a stand-in guard that prints what it was given."""
+    stand_in = tmp_path / "print-pass-file"
+    stand_in.write_text('#!/bin/sh\nprintf "%s" "$GUARD_PASS_FILE"\n')
+    stand_in.chmod(0o755)
+    shim = tmp_path / "pre-commit"
+    shim.write_text(shim_text("pre-commit", str(stand_in)))
+    shim.chmod(0o755)
+    done = subprocess.run([str(shim)], env=env, capture_output=True, text=True, timeout=60,
+                          check=True, cwd=tmp_path)  # fmt: skip
+    return os.path.dirname(done.stdout) if done.stdout else None
 
 
 def guard_lock_dir(repo: Path, env: dict[str, str]) -> tuple[str | None, str]:
@@ -60,14 +66,15 @@ PW_HOME = pwd.getpwuid(os.getuid()).pw_dir
     ],
 )
 def test_guard_and_the_shims_use_one_folder_or_none(
-    repo: Path, guard_env: dict[str, str], changes: dict[str, str], expected: str | None
+    repo: Path, guard_env: dict[str, str], tmp_path: Path, changes: dict[str, str],
+    expected: str | None,
 ) -> None:
     env = _env(guard_env, **changes)
     folder, error = guard_lock_dir(repo, env)
     assert folder == expected, error
     if folder is None:
         assert "GUARD_LOCK_DIR must be an absolute path" in error
-    shim = shim_pass_folder(env)
+    shim = shim_pass_folder(env, tmp_path)
     # The shim names the same pass folder as guard, or none: never another one.
     assert shim is None or (folder is not None and
                             os.path.normpath(shim) == os.path.join(folder, "git-pass"))
