@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from worktree_guard import __version__
-from worktree_guard.core.config import Settings, load_settings
+from worktree_guard.core.config import LockDirError, Settings, load_settings
 from worktree_guard.core.lease import LeaseStoreError
 from worktree_guard.core.workspace import Workspace, find_workspace
 from worktree_guard.install.targets import GuardError, Scope
@@ -180,14 +180,18 @@ def uninstall(
 @app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state"))
 def status(json_out: JsonFlag = False) -> None:
     """Who holds this working tree, since when, and what guard has installed here."""
-    from worktree_guard.commands.status import render_status, status_data
+    from worktree_guard.commands.status import render_status, status_data, viewer_for
     from worktree_guard.install.targets import locate_repo
 
-    data = status_data(locate_repo(os.getcwd()), _settings())
+    repo, settings = locate_repo(os.getcwd()), _settings()
     if json_out:
-        _print_json(data)
-    else:
-        typer.echo(render_status(data))
+        _print_json(status_data(repo, settings))
+        return
+    viewer = viewer_for(settings)
+    usable = viewer.lock_problem is None
+    typer.echo(render_status(status_data(repo, settings, with_lease=usable), viewer))
+    if not usable:
+        raise _ExitCode(EXIT_ERROR)
 
 
 @app.command("list", epilog=_examples("guard list", "guard list --json"))
@@ -215,12 +219,23 @@ def log(
                                           help="Keep printing new events.")] = False,
 ) -> None:  # fmt: skip
     """The event log: leases acquired, refreshed, denied, released, taken over."""
-    from worktree_guard.commands.log import as_json_line, follow, format_event, last_events
+    from worktree_guard.commands.log import (
+        as_json_line,
+        follow,
+        format_event,
+        last_events,
+        no_events_message,
+    )
 
     lock_dir = _settings().lock_dir
     show = as_json_line if json_out else format_event
-    for entry in last_events(lock_dir, count):
+    shown = last_events(lock_dir, count)
+    for entry in shown:
         typer.echo(show(entry))
+    if not shown and count:
+        # Not silence: "no events" and "the wrong folder" must look different.
+        message = no_events_message(lock_dir)
+        _err(message) if json_out else typer.echo(message)
     if follow_:
         try:
             for entry in follow(lock_dir):
@@ -229,12 +244,28 @@ def log(
             pass
 
 
-@app.command(epilog=_examples("guard doctor", "guard doctor --json"))
-def doctor(json_out: JsonFlag = False) -> None:
+@app.command(epilog=_examples(
+    "guard doctor",
+    "guard doctor --json",
+    "guard doctor --ack      # you have seen that guard failed open: clear the warning",
+))  # fmt: skip
+def doctor(
+    json_out: JsonFlag = False,
+    ack: Annotated[bool, typer.Option("--ack", help="Acknowledge that guard failed open "
+                                      "(shown by status, doctor and the status line until "
+                                      "then); a person's step, refused to agent sessions.")
+                   ] = False,
+) -> None:  # fmt: skip
     """Check that guard can do its job here; explain each problem. Exit 1 if one fails."""
-    from worktree_guard.commands.doctor import as_json, failed, run_checks
+    from worktree_guard.commands.doctor import acknowledge, as_json, failed, run_checks
 
-    checks = run_checks(os.getcwd(), _settings())
+    settings = _settings()
+    if ack:
+        result = acknowledge(settings)
+        if result.exit_code:
+            _fail(result.message, result.exit_code)
+        _err(result.message)
+    checks = run_checks(os.getcwd(), settings)
     if json_out:
         _print_json(as_json(checks))
     else:
@@ -392,7 +423,7 @@ def run_cli(args: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except _ExitCode as exc:
         return exc.code
-    except (GuardError, LeaseStoreError) as exc:
+    except (GuardError, LeaseStoreError, LockDirError) as exc:
         _err(f"guard: {exc}")
         return EXIT_ERROR
     except KeyboardInterrupt:

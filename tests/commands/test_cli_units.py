@@ -18,7 +18,7 @@ from worktree_guard.commands.doctor import (
 )
 from worktree_guard.commands.log import format_event
 from worktree_guard.commands.run import exit_code_of, heartbeat_interval_s, plan_session
-from worktree_guard.commands.status import describe_lease, summarize
+from worktree_guard.commands.status import Viewer, describe_lease, summarize
 from worktree_guard.commands.statusline import segment
 from worktree_guard.core.decide import LeaseState
 from worktree_guard.core.identity import Liveness
@@ -26,6 +26,7 @@ from worktree_guard.core.record import LeaseRecord, RecordKind, UnreadableLease
 from worktree_guard.git.shims import shim_text
 from worktree_guard.install.install import manager_line
 
+PERSON = Viewer(None, "warn", None, None)  # a person looking, no failed open
 NOW = 1_700_000_000_000
 
 
@@ -55,7 +56,7 @@ def test_summarize_seed_and_unreadable() -> None:
     bad = UnreadableLease("not valid JSON", NOW - 1_000)
     info = summarize("k", bad, LeaseState.HELD_BY_OTHER, None, NOW, 300_000)
     assert info["state"] == "unreadable" and info["ttl_left_ms"] == 299_000
-    assert "unreadable" in describe_lease(info)[0]
+    assert "unreadable" in describe_lease(info, PERSON)[0]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +76,7 @@ def test_statusline_segment(state: LeaseState, text: str) -> None:
 
 def test_describe_lease_stale_shows_no_ttl() -> None:
     dead = summarize("k", record(), LeaseState.DEAD, Liveness.DEAD, NOW, 300_000)
-    lines = describe_lease(dead)
+    lines = describe_lease(dead, PERSON)
     assert "holder process is gone" in lines[0] and not any("ttl" in x for x in lines)
 
 

@@ -115,3 +115,11 @@ def guard_bin() -> Path:
             return candidate.absolute()
     # Not a skip: the package under test not being installed is a broken setup.
     pytest.fail("`guard` is not installed in this environment (pip install -e .)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the real client is an `e2e` test, so `-m 'not e2e'` skips the
+    client's download whatever a test module remembers to mark."""
+    for item in items:
+        if "claude_bin" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)

@@ -219,12 +219,18 @@ def test_worktree_add_is_recognised_by_its_subcommand(argv: list[str], expected:
     assert _is_worktree_add(argv) is expected
 
 
-def test_pass_file_must_name_the_session_in_a_pass_folder() -> None:
+def test_pass_file_must_name_the_session_in_this_lock_folders_pass_folder() -> None:
     good = "/locks/git-pass/123-456-sess-1"
-    assert pass_file({"GUARD_PASS_FILE": good}, "sess-1") == good
-    assert pass_file({"GUARD_PASS_FILE": good}, "other") is None
-    assert pass_file({"GUARD_PASS_FILE": "/tmp/123-456-sess-1"}, "sess-1") is None
-    assert pass_file({}, "sess-1") is None
+    assert pass_file({"GUARD_PASS_FILE": good}, "sess-1", "/locks") == good
+    assert pass_file({"GUARD_PASS_FILE": "/locks//git-pass/123-456-sess-1"}, "sess-1",
+                     "/locks/") is not None  # the same folder, spelt differently
+    assert pass_file({"GUARD_PASS_FILE": good}, "other", "/locks") is None
+    assert pass_file({"GUARD_PASS_FILE": "/tmp/123-456-sess-1"}, "sess-1", "/locks") is None
+    # A pass folder of another lock folder (a shim with HOME unset) is not honoured.
+    stray = "/.claude/runtime/git-pass/123-456-sess-1"
+    assert pass_file({"GUARD_PASS_FILE": stray}, "sess-1", "/root/.claude/runtime") is None
+    assert pass_file({"GUARD_PASS_FILE": "git-pass/123-456-sess-1"}, "sess-1", ".") is None
+    assert pass_file({}, "sess-1", "/locks") is None
 
 
 def test_shim_text(tmp_path: Path) -> None:

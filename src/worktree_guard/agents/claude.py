@@ -286,14 +286,16 @@ def run(env: Mapping[str, str] | None = None) -> int:
 
 
 def _failure_answer(settings: Settings, event: str, exc: BaseException) -> HookAnswer:
+    from worktree_guard.core import failopen  # the failure path only
+    from worktree_guard.core.printable import printable
+
     timed_out = isinstance(exc, deadline.DeadlineExceeded)
     what = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
     closed = settings.fail_closed
     verdict = "denying (GUARD_FAIL_CLOSED=1)" if closed else "allowing"
-    print(f"worktree-guard: internal error in {event} hook, {verdict}: {what}", file=sys.stderr)
-    deadline.run_bounded(0.5, lambda: events.append_event(
-        settings.lock_dir, "error", settings.log_max_bytes,
-        hook_event=event, error=what, fail_closed=closed))
+    unrecorded = failopen.record(settings, f"{event} hook", what, closed, hook_event=event)
+    print(f"worktree-guard: internal error in {printable(event)} hook, {verdict}: "
+          f"{printable(what)}{unrecorded}", file=sys.stderr)  # one line, whatever the error
     if closed and event in ("PreToolUse", "?"):
         return _deny(f"worktree-guard could not decide ({what}) and GUARD_FAIL_CLOSED=1 is set.")
     return ALLOW

@@ -16,8 +16,16 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from worktree_guard.commands.status import hook_state, settings_info
-from worktree_guard.core.config import Settings
+from worktree_guard.commands.status import (
+    failed_open_line,
+    hook_state,
+    lock_folder_problem,
+    settings_info,
+)
+from worktree_guard.core import events, failopen
+from worktree_guard.core.config import LockDirError, Settings
+from worktree_guard.core.identity import session_from_env
+from worktree_guard.core.printable import printable
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES
 from worktree_guard.install.settings import GUARD_EVENT_NAMES
 from worktree_guard.install.targets import GuardError, RepoPaths, Scope, locate_repo, settings_path
@@ -95,7 +103,8 @@ def judge_settings(infos: dict[str, dict[str, Any]]) -> list[Check]:
     for scope, info in infos.items():
         name = f"claude settings ({scope})"
         if "error" in info:
-            checks.append(fail(name, info["error"], "fix the JSON (Claude Code cannot use it)"))
+            checks.append(fail(name, printable(info["error"]),
+                               "fix the JSON (Claude Code cannot use it)"))
         elif info.get("guard_events"):
             with_guard[scope] = info
     for scope, info in with_guard.items():
@@ -103,16 +112,17 @@ def judge_settings(infos: dict[str, dict[str, Any]]) -> list[Check]:
         problems = []
         if info["missing_events"]:
             problems.append(f"no guard hook for {', '.join(info['missing_events'])}")
-        broken = [exe for exe in info["executables"] if not _executable(exe)]
+        broken = [printable(exe) for exe in info["executables"] if not _executable(exe)]
         if broken:
             problems.append(f"points at {', '.join(broken)}, which is not an executable file")
         if info.get("hooks_disabled"):
             problems.append('"disableAllHooks": true switches every hook off')
         if problems:
-            checks.append(fail(name, f"{info['path']}: " + "; ".join(problems),
+            checks.append(fail(name, f"{printable(info['path'])}: " + "; ".join(problems),
                                f"guard install --scope {scope}"))  # fmt: skip
         else:
-            checks.append(ok(name, f"{info['path']} runs {', '.join(info['executables'])} "
+            runs = ", ".join(printable(exe) for exe in info["executables"])
+            checks.append(ok(name, f"{printable(info['path'])} runs {runs} "
                              f"on {len(GUARD_EVENT_NAMES)} events"))  # fmt: skip
     if not with_guard:
         # A warning, not a failure: `guard install --no-claude` (git hooks only) is a setup
@@ -125,7 +135,8 @@ def judge_settings(infos: dict[str, dict[str, Any]]) -> list[Check]:
     executables = {exe for info in with_guard.values() for exe in info["executables"]}
     if len(executables) > 1:
         checks.append(warn("claude settings", "different scopes run different guard executables "
-                           f"({', '.join(sorted(executables))}): each runs on every event",
+                           f"({', '.join(printable(e) for e in sorted(executables))}): each "
+                           "runs on every event",
                            "keep guard in one scope (guard uninstall, then guard install)"))
     return checks
 
@@ -174,25 +185,27 @@ def _called_by_manager(repo: RepoPaths, name: str) -> str | None:
 
 def check_hook(repo: RepoPaths, name: str) -> Check:
     label = f"git hook {name}"
-    path = os.path.join(repo.hooks_dir, name)
+    real_path = os.path.join(repo.hooks_dir, name)
+    path = printable(real_path)
     state = hook_state(repo.hooks_dir, name)
     if state in ("missing", "foreign"):
         via = _called_by_manager(repo, name)
         if via is not None:
-            return ok(label, f"{via} calls guard git-hook")
+            return ok(label, f"{printable(via)} calls guard git-hook")
         what = "missing" if state == "missing" else "another tool's hook, not guard's shim"
         return fail(label, f"{path}: {what}", "guard install (a foreign hook is chained, not lost)")
-    if not os.access(path, os.X_OK):
+    if not os.access(real_path, os.X_OK):
         return fail(label, f"{path} is not executable: git skips it", "guard install")
-    guard = shim_guard_path(_read_text(path))
+    guard = shim_guard_path(_read_text(real_path))
     if guard is not None and os.path.isabs(guard) and not _executable(guard):
-        return fail(label, f"{path} calls {guard}, which is not an executable file",
+        return fail(label, f"{path} calls {printable(guard)}, which is not an executable file",
                     "guard install (rewrites the shims with this guard)")  # fmt: skip
     if state == "guard+chained":
-        chained = path + CHAINED_SUFFIX
+        chained = real_path + CHAINED_SUFFIX
         if not os.access(chained, os.X_OK):
-            return warn(label, f"the chained {chained} is not executable, so it does not run "
-                        "(git did not run it either)", f"chmod +x {chained} to run it")
+            shown = printable(chained)
+            return warn(label, f"the chained {shown} is not executable, so it does not run "
+                        "(git did not run it either)", f"chmod +x {shown} to run it")
         return ok(label, f"guard's shim, then the chained {name}{CHAINED_SUFFIX}")
     return ok(label, "guard's shim")
 
@@ -200,8 +213,8 @@ def check_hook(repo: RepoPaths, name: str) -> Check:
 def check_hooks(repo: RepoPaths) -> list[Check]:
     checks = [check_hook(repo, name) for name in HOOK_NAMES]
     if repo.hooks_path_config and not repo.hooks_dir_is_default:
-        checks.insert(0, ok("git hooks folder", f"core.hooksPath = {repo.hooks_path_config} "
-                            f"({repo.hooks_dir})"))  # fmt: skip
+        checks.insert(0, ok("git hooks folder", f"core.hooksPath = "
+                            f"{printable(repo.hooks_path_config)} ({printable(repo.hooks_dir)})"))
     return checks
 
 
@@ -229,6 +242,7 @@ def fs_type(path: str, mountinfo: str) -> str | None:
 
 def judge_lock_dir(path: str, st: os.stat_result | None, uid: int, fstype: str | None) -> Check:
     name = "lock folder"
+    path = printable(path)
     if fstype in NETWORK_FS:
         return fail(name, f"{path} is on {fstype}, a network file system: its locks cannot be "
                     "trusted", "set GUARD_LOCK_DIR to a folder on a local disk")
@@ -248,10 +262,13 @@ def judge_lock_dir(path: str, st: os.stat_result | None, uid: int, fstype: str |
 
 
 def check_lock_dir(settings: Settings) -> Check:
-    path = os.path.realpath(settings.lock_dir)
+    try:
+        path = os.path.realpath(settings.lock_dir)
+    except LockDirError as exc:
+        return fail("lock folder", str(exc), "set GUARD_LOCK_DIR to an absolute path")
     try:
         st: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     probe = path
     while not os.path.exists(probe) and os.path.dirname(probe) != probe:
@@ -261,7 +278,23 @@ def check_lock_dir(settings: Settings) -> Check:
             fstype = fs_type(probe, fh.read())
     except OSError:
         fstype = None
-    return judge_lock_dir(path, st, os.getuid(), fstype)
+    judged = judge_lock_dir(path, st, os.getuid(), fstype)
+    problem = lock_folder_problem(settings)  # what the hooks meet: writable, creatable
+    if judged.level == "ok" and problem is not None:
+        return fail("lock folder", printable(problem),
+                    "set GUARD_LOCK_DIR to a folder of yours on a local disk")
+    return judged
+
+
+# ---- failing open -----------------------------------------------------------------------------
+
+
+def check_failed_open(settings: Settings) -> Check:
+    line = failed_open_line(settings)
+    if line is None:
+        return ok("failed open", "never, since the last acknowledgement")
+    return fail("failed open", f"{line} (guard let those calls through unchecked)",
+                "see `guard log` for each, fix the cause, then: guard doctor --ack")
 
 
 # ---- the claude CLI ---------------------------------------------------------------------------
@@ -289,13 +322,15 @@ def run_checks(cwd: str, settings: Settings) -> list[Check]:
     try:
         repo = locate_repo(cwd)
     except GuardError as exc:
-        checks.append(fail("repository", str(exc).splitlines()[0], "cd into a repository"))
+        checks.append(fail("repository", printable(str(exc).splitlines()[0]),
+                           "cd into a repository"))
         repo = None
     if repo is not None:
-        checks.append(ok("repository", repo.toplevel))
+        checks.append(ok("repository", printable(repo.toplevel)))
         checks.extend(check_settings(repo))
         checks.extend(check_hooks(repo))
     checks.append(check_lock_dir(settings))
+    checks.append(check_failed_open(settings))
     checks.append(check_claude())
     return checks
 
@@ -306,3 +341,29 @@ def failed(checks: Iterable[Check]) -> bool:
 
 def as_json(checks: list[Check]) -> dict[str, Any]:
     return {"ok": not failed(checks), "checks": [asdict(check) for check in checks]}
+
+
+# ---- acknowledging a failed open --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AckResult:
+    exit_code: int
+    message: str
+
+
+def acknowledge(settings: Settings) -> AckResult:
+    """Clear the failed-open record: a person's step (an agent that failed open would
+    otherwise hide it from the person), logged with what was acknowledged."""
+    session = session_from_env()
+    if session is not None:
+        return AckResult(1, f"not acknowledged: this runs in agent session "
+                         f"{printable(session)}; the person acknowledges (guard doctor --ack "
+                         "in their own shell)")  # fmt: skip
+    lock_dir = settings.lock_dir
+    state = failopen.acknowledge(lock_dir)
+    if state is None:
+        return AckResult(0, "nothing to acknowledge: guard has not failed open")
+    events.append_event(lock_dir, "failed_open_acknowledged", settings.log_max_bytes,
+                        count=state.count, since_ms=state.since_ms, last_error=state.last_error)
+    return AckResult(0, f"acknowledged: {failopen.describe(state)}")

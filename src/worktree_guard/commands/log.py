@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from worktree_guard.core.events import log_path, parse_event, read_events
+from worktree_guard.core.printable import printable
 
 _FOLLOW_POLL_S = 0.5
 # Shown first, in this order; the rest follow as key=value.
@@ -18,6 +19,13 @@ _LEADING = ("session", "key", "workspace")
 
 def last_events(lock_dir: str, count: int) -> list[dict[str, Any]]:
     return list(deque(read_events(lock_dir), maxlen=max(0, count)))
+
+
+def no_events_message(lock_dir: str) -> str:
+    where = printable(lock_dir)
+    if not os.path.isdir(lock_dir):
+        return f"no events yet in {where} (the folder does not exist yet; GUARD_LOCK_DIR sets it)"
+    return f"no events yet in {where}"
 
 
 def format_event(entry: dict[str, Any]) -> str:
@@ -38,8 +46,9 @@ def format_event(entry: dict[str, Any]) -> str:
         shown = str(value)
         if not shown or any(c.isspace() for c in shown):
             shown = json.dumps(shown)  # quoted, so each key=value stays one word
-        parts.append(f"{name}={shown}")
-    return f"{when}  {entry.get('event', '?'):<11} {' '.join(parts)}".rstrip()
+        parts.append(f"{printable(str(name))}={printable(shown)}")
+    event = printable(str(entry.get("event", "?")))
+    return f"{when}  {event:<11} {' '.join(parts)}".rstrip()
 
 
 def as_json_line(entry: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from worktree_guard.core import events
 from worktree_guard.core.config import Settings
 from worktree_guard.core.decide import LeaseState, describe_holder, holder_facts
 from worktree_guard.core.lease import LeaseStore, Result, now_ms
+from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord
 from worktree_guard.core.workspace import Workspace
 
@@ -28,10 +29,11 @@ def release(
     confirm: Callable[[str], bool],
 ) -> ReleaseResult:
     """Release the lease of `ws`; `confirm(question)` is asked before freeing a live holder."""
+    where = printable(ws.toplevel)
     store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
     view = store.read(ws.key)
     if view is None:
-        return ReleaseResult(False, f"{ws.toplevel} is free; nothing to release", 0)
+        return ReleaseResult(False, f"{where} is free; nothing to release", 0)
     now = now_ms()
     state = store.state_of(view, session, now)
     holder = describe_holder(holder_facts(view, now))
@@ -40,23 +42,23 @@ def release(
     if not force:
         if session is None:
             return ReleaseResult(False, (
-                f"{ws.toplevel} is held by {holder}.\n"
+                f"{where} is held by {holder}.\n"
                 "You are in no guard session (GUARD_SESSION_ID is not set), so there is no lease "
                 "of yours to release. If that session is gone: guard release --force"
             ), 1)  # fmt: skip
         outcome = store.release(ws.key, session)
         if outcome.result is Result.RELEASED:
             _log(settings, ws, session=session, forced=False)
-            return ReleaseResult(True, f"released {ws.toplevel}", 0)
+            return ReleaseResult(True, f"released {where}", 0)
         if outcome.result is Result.NOT_FOUND:
-            return ReleaseResult(False, f"{ws.toplevel} is free; nothing to release", 0)
+            return ReleaseResult(False, f"{where} is free; nothing to release", 0)
         return ReleaseResult(False, (
-            f"{ws.toplevel} is held by {holder}, not by your session {session[:8]}.\n"
+            f"{where} is held by {holder}, not by your session {printable(session[:8])}.\n"
             "To free it anyway: guard release --force"
         ), 1)  # fmt: skip
 
     if state is LeaseState.HELD_BY_OTHER and not confirm(
-        f"{ws.toplevel} is held by {holder}, which looks alive. "
+        f"{where} is held by {holder}, which looks alive. "
         "Freeing it lets another session write while that one still works. Release anyway?"
     ):
         return ReleaseResult(False, "not released", 1)
@@ -64,13 +66,13 @@ def release(
     if outcome.result is Result.NOT_HOLDER:
         now_holder = describe_holder(holder_facts(outcome.record, now_ms()))
         return ReleaseResult(False, (
-            f"{ws.toplevel} changed hands while you answered: it is now held by {now_holder}. "
+            f"{where} changed hands while you answered: it is now held by {now_holder}. "
             "Nothing was released; run guard release --force again to free that one."
         ), 1)  # fmt: skip
     if outcome.result is not Result.RELEASED:
-        return ReleaseResult(False, f"{ws.toplevel} is free; nothing to release", 0)
+        return ReleaseResult(False, f"{where} is free; nothing to release", 0)
     _log(settings, ws, session=holder_session, forced=True, previous_state=state.value)
-    return ReleaseResult(True, f"released {ws.toplevel} (was held by {holder})", 0)
+    return ReleaseResult(True, f"released {where} (was held by {holder})", 0)
 
 
 def _log(settings: Settings, ws: Workspace, **fields: object) -> None:

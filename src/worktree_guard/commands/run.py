@@ -24,6 +24,7 @@ from worktree_guard.core.config import Settings
 from worktree_guard.core.decide import describe_holder, holder_facts
 from worktree_guard.core.identity import ProcessId, find_claude_ancestor, process_id
 from worktree_guard.core.lease import Caller, LeaseStore, LeaseStoreError, Outcome, Result, now_ms
+from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord
 from worktree_guard.core.workspace import Workspace, current_branch
 
@@ -107,7 +108,8 @@ class Runner:
                 return outcome
             if not told:
                 facts = describe_holder(holder_facts(outcome.record, now_ms()))
-                say(f"guard run: {self.ws.toplevel} is held by {facts}; waiting up to {wait_s:g}s")
+                where = printable(self.ws.toplevel)
+                say(f"guard run: {where} is held by {facts}; waiting up to {wait_s:g}s")
                 told = True
             time.sleep(min(_WAIT_POLL_S, left))
 
@@ -123,7 +125,7 @@ class Runner:
             return
         if outcome.result is Result.NOT_HOLDER and not self.lease_lost:
             self.lease_lost = True
-            say(f"guard run: the lease on {self.ws.toplevel} is no longer this run's "
+            say(f"guard run: the lease on {printable(self.ws.toplevel)} is no longer this run's "
                 "(released, or freed with --force); the command goes on unguarded")  # fmt: skip
             self.log("lease_lost")
 
@@ -203,7 +205,7 @@ def run(settings: Settings, ws: Workspace, argv: list[str], wait_s: float,
     outcome = runner.acquire(wait_s, say)
     if outcome.result is Result.BUSY:
         facts = describe_holder(holder_facts(outcome.record, now_ms()))
-        say(f"guard run: {ws.toplevel} is held by {facts}.\n"
+        say(f"guard run: {printable(ws.toplevel)} is held by {facts}.\n"
             "Wait for it (`guard run --wait SECONDS -- ...`), or work in another worktree: "
             "`git worktree add ../<name> -b <branch>`.")  # fmt: skip
         runner.log("denied", holder=getattr(outcome.record, "session_id", None))
@@ -223,11 +225,11 @@ def run(settings: Settings, ws: Workspace, argv: list[str], wait_s: float,
                          lambda: runner.beat(say))  # fmt: skip
         return code
     except FileNotFoundError:
-        say(f"guard run: command not found: {argv[0]}")
+        say(f"guard run: command not found: {printable(argv[0])}")
         code = EXIT_NOT_FOUND
         return code
     except OSError as exc:  # permission denied, not an executable format...
-        say(f"guard run: cannot execute {argv[0]}: {exc.strerror}")
+        say(f"guard run: cannot execute {printable(argv[0])}: {exc.strerror}")
         code = EXIT_CANNOT_EXECUTE
         return code
     finally:

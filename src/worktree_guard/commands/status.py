@@ -7,12 +7,15 @@ both the `--json` output and the input of the text rendering.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
-from worktree_guard.core.config import Settings
+from worktree_guard.core import failopen
+from worktree_guard.core.config import LockDirError, Settings
 from worktree_guard.core.decide import LeaseState, format_ago
 from worktree_guard.core.identity import Liveness, liveness, session_from_env
 from worktree_guard.core.lease import LeaseStore, now_ms
+from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
 from worktree_guard.core.workspace import current_branch, find_workspace
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
@@ -157,15 +160,24 @@ def installed_summary(installed: dict[str, Any]) -> str:
 # ---- status ---------------------------------------------------------------------------------
 
 
-def status_data(repo: RepoPaths, settings: Settings) -> dict[str, Any]:
+def status_data(repo: RepoPaths, settings: Settings, with_lease: bool = True) -> dict[str, Any]:
+    """What `status --json` prints; without the lease (state `unknown`) when the lock
+    folder cannot be used, for the text view to say so."""
     ws = find_workspace(repo.toplevel)
     branch = current_branch(ws) if ws is not None else None
-    lease = lease_summary(store_for(settings), repo.key, session_from_env())
+    if with_lease:
+        lease = lease_summary(store_for(settings), repo.key, session_from_env())
+    else:
+        lease = {"key": repo.key, "state": "unknown", "held_by_you": False}
+    try:
+        lock_dir: str | None = settings.lock_dir
+    except LockDirError:
+        lock_dir = None
     return {
         "workspace": repo.toplevel,
         "key": repo.key,
         "branch": branch,
-        "lock_dir": settings.lock_dir,
+        "lock_dir": lock_dir,
         "lease": lease,
         "installed": installed_info(repo),
     }
@@ -178,48 +190,167 @@ def _ms_left(ms: int | None) -> str:
     return f"{seconds // 60}m {seconds % 60}s" if seconds >= 60 else f"{seconds}s"
 
 
-def describe_lease(lease: dict[str, Any]) -> list[str]:
-    """The lease as a few `label: value` lines for people."""
+_LABEL_WIDTH = 12
+
+
+def _line(label: str, value: str) -> str:
+    return f"{label + ':' if label else '':<{_LABEL_WIDTH}}{value}"
+
+
+class Viewer:
+    """Who is looking, and what the tree's rules mean for them: text only, so `--json`
+    stays as it was."""
+
+    def __init__(self, session: str | None, human_policy: str, failed_open: str | None,
+                 lock_problem: str | None) -> None:  # fmt: skip
+        self.session = session  # None: a person
+        self.human_policy = human_policy  # warn | deny | allow
+        self.failed_open = failed_open  # the failed-open line, until acknowledged
+        self.lock_problem = lock_problem  # why the lock folder cannot be used
+
+
+def _holder_label(lease: dict[str, Any], viewer: Viewer) -> str:
+    if lease.get("held_by_you"):
+        return "held by you (this session)"
+    return "held by a session" if viewer.session is None else "held by another session"
+
+
+def describe_lease(lease: dict[str, Any], viewer: Viewer) -> list[str]:
+    """The lease as `label: value` lines for people; every value printable."""
     state = lease["state"]
     if state == "free":
-        return ["lease:     free"]
+        return [_line("lease", "free")]
+    if state == "unknown":
+        return [_line("lease", "unknown: the lock folder cannot be used")]
     if state == "unreadable":
         return [
-            f"lease:     held by an unknown session (unreadable lease file: "
-            f"{lease['unreadable_reason']})",
-            f"written:   {format_ago(lease.get('idle_ms'))}; "
-            f"ttl left {_ms_left(lease.get('ttl_left_ms'))}",
-        ]
+            _line("lease", "held by an unknown session (unreadable lease file: "
+                  f"{printable(str(lease['unreadable_reason']))})"),
+            _line("written", f"{format_ago(lease.get('idle_ms'))}; "
+                  f"ttl left {_ms_left(lease.get('ttl_left_ms'))}"),
+        ]  # fmt: skip
     label = {
-        "held": "held by you" if lease.get("held_by_you") else "held by another session",
+        "held": _holder_label(lease, viewer),
         "expired": "free (lease expired: its holder was idle for a ttl)",
         "dead": "free (its holder process is gone)",
     }[state]
     pid = lease.get("pid")
     alive = lease.get("alive")
     process = f"{pid} ({alive})" if pid is not None else "unknown"
+    branch = lease.get("branch")
     lines = [
-        f"lease:     {label}",
-        f"session:   {lease['session_id']}",
-        f"agent:     {lease.get('agent') or 'unknown'}",
-        f"pid:       {process}",
-        f"branch:    {lease.get('branch') or 'unknown'}",
-        f"acquired:  {format_ago(lease.get('held_for_ms'))}",
-        f"active:    {format_ago(lease.get('idle_ms'))}",
+        _line("lease", label),
+        _line("session", printable(str(lease["session_id"]))),
+        _line("agent", printable(str(lease.get("agent") or "unknown"))),
+        _line("pid", process),
+        _line("its branch", f"{printable(branch)} (when it last acted)" if branch else "unknown"),
+        _line("acquired", format_ago(lease.get("held_for_ms"))),
+        _line("active", format_ago(lease.get("idle_ms"))),
     ]
     if state == "held":  # a stale lease has no time left worth showing
-        lines.append(f"ttl left:  {_ms_left(lease.get('ttl_left_ms'))}")
+        lines.append(_line("ttl left", _ms_left(lease.get("ttl_left_ms"))))
     return lines
 
 
-def render_status(data: dict[str, Any]) -> str:
-    lines = [
-        f"tree:      {data['workspace']}",
-        f"branch:    {data.get('branch') or 'unknown'}",
-        *describe_lease(data["lease"]),
-        f"installed: {installed_summary(data['installed'])}",
+def _you(viewer: Viewer) -> str:
+    if viewer.session is None:
+        return "a person (no agent session id in this environment)"
+    return f"agent session {printable(viewer.session)}"
+
+
+_PERSON_HELD = {
+    "warn": "your edits are not stopped; your commits and pushes here go ahead with a "
+            "warning (guard.humanPolicy=warn)",
+    "deny": "your commits and pushes here are refused (guard.humanPolicy=deny)",
+    "allow": "guard does not stop or warn you (guard.humanPolicy=allow)",
+}  # fmt: skip
+
+
+def for_you(lease: dict[str, Any], viewer: Viewer) -> str:
+    """What the lease means for whoever runs `guard status` (pure)."""
+    state = lease["state"]
+    if state == "unknown":
+        return "guard is not guarding this tree: every hook fails open (allows) until the " \
+               "lock folder is fixed"
+    held = state in ("held", "unreadable")
+    if not held:
+        if viewer.session is None:
+            return "nothing held; the first agent session that changes something takes the lease"
+        return "you may go ahead: your first change takes the lease"
+    if lease.get("held_by_you"):
+        return "you hold this tree: your edits, commits and pushes go ahead"
+    if viewer.session is None:
+        return (f"{_PERSON_HELD.get(viewer.human_policy, _PERSON_HELD['warn'])}; other agent "
+                "sessions are refused until it ends. If it is gone: guard release --force")
+    return ("your edits, changing commands and commits here are refused until it ends; "
+            "work in your own tree: git worktree add ../<name> -b <branch>")
+
+
+def render_status(data: dict[str, Any], viewer: Viewer) -> str:
+    lines = []
+    if viewer.failed_open is not None:
+        lines += [_line("WARNING", viewer.failed_open),
+                  _line("", "`guard log` shows each; once looked at: guard doctor --ack")]
+    if viewer.lock_problem is not None:
+        lines.append(_line("WARNING", f"{viewer.lock_problem}: every hook fails open "
+                           "until it is fixed (guard doctor)"))  # fmt: skip
+    lines += [
+        _line("tree", printable(data["workspace"])),
+        _line("branch", printable(data.get("branch") or "unknown")),
+        _line("you", _you(viewer)),
+        *describe_lease(data["lease"], viewer),
+        _line("for you", for_you(data["lease"], viewer)),
+        _line("installed", installed_summary(data["installed"])),
     ]
     return "\n".join(lines)
+
+
+def lock_folder_problem(settings: Settings) -> str | None:
+    """Why the lock folder cannot be used, or None: what every hook would meet."""
+    try:
+        path = settings.lock_dir
+    except LockDirError as exc:
+        return str(exc)
+    shown = printable(path)
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        parent = os.path.dirname(path)
+        while not os.path.lexists(parent) and os.path.dirname(parent) != parent:
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+            return f"lock folder {shown} cannot be created ({printable(parent)} is not a "\
+                   "writable folder); set GUARD_LOCK_DIR, or HOME to your home folder"
+        return None
+    except OSError as exc:
+        return f"lock folder {shown} cannot be used: {exc.strerror}"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"lock folder {shown} is not a folder"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"lock folder {shown} is not writable for you"
+    return None
+
+
+def failed_open_line(settings: Settings) -> str | None:
+    try:
+        state = failopen.read_state(settings.lock_dir)
+    except (LockDirError, OSError):
+        return None
+    return failopen.describe(state) if state is not None else None
+
+
+def human_policy() -> str:
+    from worktree_guard.git.facts import GitFactsError, read_guard_config
+
+    try:
+        return read_guard_config().human_policy.value
+    except GitFactsError:
+        return "warn"
+
+
+def viewer_for(settings: Settings) -> Viewer:
+    return Viewer(session_from_env(), human_policy(), failed_open_line(settings),
+                  lock_folder_problem(settings))  # fmt: skip
 
 
 # ---- list -----------------------------------------------------------------------------------
@@ -235,16 +366,17 @@ def list_data(settings: Settings) -> dict[str, Any]:
 def render_list(data: dict[str, Any]) -> str:
     leases = data["leases"]
     if not leases:
-        return f"no leases in {data['lock_dir']}"
+        return f"no leases in {printable(data['lock_dir'])}"
     rows = []
     for lease in leases:
-        who = lease.get("session_id", "?")[:8]
+        who = printable(str(lease.get("session_id", "?"))[:8])
         pid = lease.get("pid")
         process = f"pid {pid} {lease.get('alive')}" if pid is not None else "pid ?"
-        where = lease.get("workspace") or f"(key {lease['key']})"
+        where = printable(lease.get("workspace") or f"(key {lease['key']})")
+        agent = printable(lease.get("agent") or "")
         state = lease["state"] + (" (you)" if lease.get("held_by_you") else "")
         rows.append(
-            f"{state:<12} {where}  session {who} {lease.get('agent') or ''}  {process}  "
+            f"{state:<12} {where}  session {who} {agent}  {process}  "
             f"active {format_ago(lease.get('idle_ms'))}, ttl left "
             f"{_ms_left(lease.get('ttl_left_ms'))}"
         )

@@ -12,11 +12,14 @@ import sys
 from typing import Any
 
 from worktree_guard.commands.status import holder_liveness, store_for, summarize
-from worktree_guard.core.config import load_settings
+from worktree_guard.core import failopen
+from worktree_guard.core.config import LockDirError, load_settings
 from worktree_guard.core.lease import now_ms
+from worktree_guard.core.printable import printable
 from worktree_guard.core.workspace import find_workspace
 
 _GREEN, _YELLOW, _RED, _RESET = "\033[32m", "\033[33m", "\033[31m", "\033[0m"
+_MAX_FAILED_OPEN_CHARS = 120
 
 
 def _left(ms: int | None) -> str:
@@ -36,7 +39,7 @@ def segment(lease: dict[str, Any] | None, color: bool) -> str:
         text, tint = "guard: held (unreadable lease)", _YELLOW
     else:
         pid = lease.get("pid")
-        who = str(lease.get("session_id", "?"))[:8]
+        who = printable(str(lease.get("session_id", "?"))[:8])
         text = f"guard: held by {who}, pid {pid if pid is not None else '?'}"
         tint = _RED
     return f"{tint}{text}{_RESET}" if color and tint else text
@@ -71,12 +74,27 @@ def render(raw: bytes) -> str:
     if ws is None:
         return segment(None, color)
     settings = load_settings()
+    try:
+        lock_dir = settings.lock_dir
+    except LockDirError:
+        text = "guard: OFF, no lock folder (guard doctor)"
+        return f"{_RED}{text}{_RESET}" if color else text
     store = store_for(settings)
     now = now_ms()
     view = store.read(ws.key)
     state = store.state_of(view, _payload_session(payload), now)
     lease = summarize(ws.key, view, state, holder_liveness(view), now, settings.ttl_ms)
-    return segment(lease, color)
+    return segment(lease, color) + failed_open_segment(failopen.read_state(lock_dir), color)
+
+
+def failed_open_segment(state: failopen.FailedOpen | None, color: bool) -> str:
+    """Shown after the lease until a person runs `guard doctor --ack`."""
+    if state is None:
+        return ""
+    text = failopen.describe(state)
+    if len(text) > _MAX_FAILED_OPEN_CHARS:
+        text = text[: _MAX_FAILED_OPEN_CHARS - 3] + "..."
+    return f" | {_RED}{text}{_RESET}" if color else f" | {text}"
 
 
 def run(raw: bytes) -> str:

@@ -7,6 +7,7 @@ values they found come in as arguments, so each rule can be tested on plain data
 from __future__ import annotations
 
 from worktree_guard.core.identity import Liveness
+from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord, RecordKind, UnreadableLease
 from worktree_guard.lite.kinds import Kind
 
@@ -151,14 +152,18 @@ class HolderFacts:
 
 
 def holder_facts(view: LeaseView, now_ms: int) -> HolderFacts:
+    """The facts of a record, every name in it printable (a record may hold anything)."""
     if isinstance(view, UnreadableLease):
-        return HolderFacts("unknown", None, now_ms - view.mtime_ms, None, None, view.reason)
+        return HolderFacts("unknown", None, now_ms - view.mtime_ms, None, None,
+                           printable(view.reason))  # fmt: skip
     if view is None:
         return HolderFacts("none", None, None, None, None)
     pid = view.pid if view.kind is RecordKind.OURS else None
     return HolderFacts(
-        view.session_id[:8], pid, now_ms - view.last_active_at, view.branch, view.agent
-    )
+        printable(view.session_id[:8]), pid, now_ms - view.last_active_at,
+        printable(view.branch) if view.branch is not None else None,
+        printable(view.agent) if view.agent is not None else None,
+    )  # fmt: skip
 
 
 def format_ago(ms: int | None) -> str:
@@ -188,7 +193,7 @@ def describe_holder(facts: HolderFacts) -> str:
 def deny_reason(toplevel: str, facts: HolderFacts) -> str:
     """The PreToolUse deny text: the model reads it, so it says what to do, not just no."""
     return (
-        f"worktree-guard: another session holds this working tree ({toplevel}): "
+        f"worktree-guard: another session holds this working tree ({printable(toplevel)}): "
         f"{describe_holder(facts)}.\n"
         "Do not retry this call in a loop: it stays blocked while that session is active.\n"
         "Wait for it to finish, ask the user, or work in a separate worktree: "
@@ -207,7 +212,8 @@ def bypass_reason(command_reason: str) -> str:
 
 def hijack_reason(branch_seen: str, branch_now: str) -> str:
     return (
-        f"worktree-guard: HEAD moved from branch {branch_seen} to {branch_now} since your last "
+        f"worktree-guard: HEAD moved from branch {printable(branch_seen)} to "
+        f"{printable(branch_now)} since your last "
         "action, and not by you: someone else switched the branch of this working tree. "
         "This one call is stopped so you can check before you go on (`git status`, "
         "`git log -1`); switch back if that is what you meant to work on. "
@@ -217,7 +223,8 @@ def hijack_reason(branch_seen: str, branch_now: str) -> str:
 
 def session_start_context(toplevel: str, facts: HolderFacts) -> str:
     return (
-        f"worktree-guard: another live session holds this working tree ({toplevel}): "
+        "worktree-guard: another live session holds this working tree "
+        f"({printable(toplevel)}): "
         f"{describe_holder(facts)}. Your edits, writes and mutating shell commands here will be "
         "refused while it is active. Read freely; to make changes, ask the user or work in a "
         "separate worktree (`git worktree add ../<name> -b <branch>`)."

@@ -24,10 +24,15 @@ PASS_DIR_NAME = "git-pass"
 PASS_ENV = "GUARD_PASS_FILE"
 
 
-def pass_file(env: dict[str, str], session: str) -> str | None:
-    """The marker path the shim passed, when it names this session's pass folder entry."""
+def pass_file(env: dict[str, str], session: str, lock_dir: str) -> str | None:
+    """The marker path the shim passed, when it names this session's entry in the pass
+    folder of this lock folder: a marker anywhere else would escape `revoke` and `prune`
+    (a shim that computed another folder, say with HOME unset, gets no pass at all)."""
     path = env.get(PASS_ENV, "")
-    if not path or os.path.basename(os.path.dirname(path)) != PASS_DIR_NAME:
+    if not path.startswith("/"):
+        return None
+    folder = os.path.join(lock_dir, PASS_DIR_NAME)
+    if os.path.normpath(os.path.dirname(path)) != os.path.normpath(folder):
         return None
     return path if os.path.basename(path).endswith("-" + session) else None
 

@@ -7,6 +7,7 @@ hook call, and a git subprocess would cost more than the rest of the hook togeth
 from __future__ import annotations
 
 import os
+import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,10 +98,15 @@ def _walk_up(start: str) -> Workspace | None:
 
 
 def _resolve_dot_git(dot_git: str) -> str | None:
-    """The git dir a `.git` entry stands for: the folder itself, or the `gitdir:` of a file."""
+    """The git dir a `.git` entry stands for: the folder itself, or the `gitdir:` of a file.
+    Anything else (a FIFO, a device) is passed over at once, as git passes over it: opening
+    a FIFO would wait for a writer until the hook's deadline."""
     try:
-        if os.path.isdir(dot_git):
+        mode = os.stat(dot_git).st_mode
+        if stat.S_ISDIR(mode):
             return dot_git if _is_git_dir(dot_git) else None
+        if not stat.S_ISREG(mode):
+            return None
         with open(dot_git, "rb") as fh:
             first = fh.read(_MAX_HEAD_BYTES).split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
     except (OSError, ValueError):

@@ -13,7 +13,7 @@ import os
 import sys
 
 from worktree_guard.core import events
-from worktree_guard.core.config import Settings, load_settings
+from worktree_guard.core.config import LockDirError, Settings, load_settings
 from worktree_guard.core.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
 from worktree_guard.core.identity import find_claude_ancestor, session_from_env
 from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
@@ -122,7 +122,7 @@ class GitHook:
     def passed(self) -> None:
         """This git process may act for the session: spare the later hooks a guard start."""
         assert self.session is not None
-        path = pass_file(self.env, self.session)
+        path = pass_file(self.env, self.session, self.settings.lock_dir)
         if path is not None:
             leave_pass(path)
 
@@ -317,7 +317,10 @@ def run(args: list[str], env: dict[str, str] | None = None) -> int:
         session = session_from_env(environ)
         if status == 0 and session is not None:
             # Failed open for this git process: its later hooks need not fail again.
-            path = pass_file(environ, session)
+            try:
+                path = pass_file(environ, session, settings.lock_dir)
+            except LockDirError:
+                path = None
             if path is not None:
                 leave_pass(path)
         return status
@@ -334,10 +337,12 @@ def _failure(settings: Settings, name: str, args: list[str], exc: BaseException)
     )
     closed = blocking and (settings.fail_closed or _config_fail_closed())
     verdict = "refusing (fail-closed)" if closed else "letting git go on"
-    _say(f"worktree-guard: internal error in {name} hook, {verdict}: {what}")
-    deadline.run_bounded(0.5, lambda: events.append_event(
-        settings.lock_dir, "error", settings.log_max_bytes,
-        hook=name, error=what, fail_closed=closed))
+    from worktree_guard.core import failopen  # the failure path only
+    from worktree_guard.core.printable import printable
+
+    unrecorded = failopen.record(settings, f"{name} git hook", what, closed, hook=name)
+    _say(f"worktree-guard: internal error in {printable(name)} hook, {verdict}: "
+         f"{printable(what)}{unrecorded}")  # one line, whatever the error says
     return REFUSE if closed else 0
 
 

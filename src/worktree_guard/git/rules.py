@@ -15,6 +15,7 @@ from worktree_guard.core.decide import (
     describe_holder,
     parse_human_policy,
 )
+from worktree_guard.core.printable import printable
 from worktree_guard.lite.kinds import Kind
 
 TYPE_CHECKING = False
@@ -305,7 +306,7 @@ def refused_by_holder(action: str, toplevel: str, facts: HolderFacts) -> str:
     """An agent that does not hold the tree: what was refused, who holds it, the way out."""
     return (
         f"worktree-guard: {action} refused: another session holds this working tree "
-        f"({toplevel}): {describe_holder(facts)}. {WAY_OUT_AGENT}"
+        f"({printable(toplevel)}): {describe_holder(facts)}. {WAY_OUT_AGENT}"
     )
 
 
@@ -314,7 +315,8 @@ def person_held_text(action: str, toplevel: str, facts: HolderFacts, verdict: Ve
     if verdict is Verdict.REFUSE:
         return (
             f"worktree-guard: {action} refused (guard.humanPolicy=deny): another session holds "
-            f"this working tree ({toplevel}): {holder}. Wait for it to finish, or work in a "
+            f"this working tree ({printable(toplevel)}): {holder}. Wait for it to finish, or "
+            "work in a "
             "separate worktree; if that session is gone, `guard release --force` frees the tree."
         )
     return (
@@ -324,12 +326,12 @@ def person_held_text(action: str, toplevel: str, facts: HolderFacts, verdict: Ve
 
 
 def ref_list(refs: list[str]) -> str:
-    shown = ", ".join(refs[:5])
+    shown = ", ".join(printable(ref) for ref in refs[:5])
     return shown + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
 
 
 def _listed(problems: list[PushProblem]) -> str:
-    return "; ".join(f"{p.ref}: {p.why}" for p in problems)
+    return "; ".join(f"{printable(p.ref)}: {printable(p.why)}" for p in problems)
 
 
 def push_refused_text(problems: list[PushProblem]) -> str:
@@ -354,9 +356,10 @@ def push_warning_text(problems: list[PushProblem]) -> str:
 def checkout_warning(branch_seen: str | None, branch_now: str | None, facts: HolderFacts) -> str:
     """post-checkout cannot undo: say loudly what happened and how to put it back.
     The holder's facts name the branch it last saw."""
-    back = f"`git checkout {branch_seen}`" if branch_seen else "`git checkout -`"
+    back = f"`git checkout {printable(branch_seen)}`" if branch_seen else "`git checkout -`"
+    now = printable(branch_now) if branch_now else "an unknown branch"
     return (
-        f"worktree-guard: WARNING: HEAD is now on {branch_now or 'an unknown branch'}, but "
+        f"worktree-guard: WARNING: HEAD is now on {now}, but "
         f"another session holds this working tree: {describe_holder(facts)}. Switch back with "
         f"{back} unless that session is done; it will be told of the switch before its next "
         "action. To work on another branch meanwhile, use a separate worktree "

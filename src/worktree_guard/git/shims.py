@@ -59,9 +59,17 @@ _SESSION = """sid=${GUARD_SESSION_ID:-$CLAUDE_CODE_SESSION_ID}
 
 # $pass: the marker of a guard pass for this git process ($PPID, pinned by field 22 of its
 # /proc stat, its start time) and this session. No /proc or an unusual session id: no marker.
+# The lock folder by guard's rule (core/config.py default_lock_dir) where sh can follow it:
+# an absolute GUARD_LOCK_DIR, else an absolute HOME; anything else (HOME unset, `~`, a
+# relative path) gets no marker, and guard then checks every hook itself.
 _PASS = """pass=
 set_pass() {
     case $sid in ''|*[!A-Za-z0-9._-]*) return 1 ;; esac
+    case ${GUARD_LOCK_DIR:-} in
+        /*) lock_dir=$GUARD_LOCK_DIR ;;
+        '') case ${HOME:-} in /*) lock_dir=$HOME/.claude/runtime ;; *) return 1 ;; esac ;;
+        *) return 1 ;;
+    esac
     read -r stat 2>/dev/null <"/proc/$PPID/stat" || return 1
     set -f  # the fields after "(name) " are split on purpose, without globbing
     # shellcheck disable=SC2086
@@ -69,7 +77,7 @@ set_pass() {
     set +f
     [ $# -ge 20 ] || return 1
     shift 19
-    pass="${GUARD_LOCK_DIR:-$HOME/.claude/runtime}/git-pass/$PPID-$1-$sid"
+    pass="$lock_dir/git-pass/$PPID-$1-$sid"
 }
 """
 

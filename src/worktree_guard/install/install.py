@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
+from worktree_guard.core.printable import printable
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim, shim_text
 from worktree_guard.install import manifest as mf
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
@@ -83,8 +84,59 @@ def shown_path(path: str, repo: RepoPaths) -> str:
     top = repo.toplevel.rstrip(os.sep) + os.sep
     home = os.path.expanduser("~").rstrip(os.sep) + os.sep
     if path.startswith(top):
-        return path[len(top) :]
-    return "~/" + path[len(home) :] if path.startswith(home) else path
+        return printable(path[len(top) :])
+    return printable("~/" + path[len(home) :] if path.startswith(home) else path)
+
+
+def _inside(path: str, folder: str) -> bool:
+    top = os.path.realpath(folder)
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def check_no_symlink_out(path: str, repo: RepoPaths) -> None:
+    """A settings file of the tree (local, project scope) that a symlink on its way (a
+    committed `.claude` link, say) leads outside the repository: refused, whatever --force
+    says, because guard would write a file nobody asked it to touch."""
+    real = os.path.realpath(path)
+    if _inside(real, repo.toplevel):
+        return
+    shown = shown_path(path, repo)
+    raise GuardError(
+        f"not installing: {shown} leads outside this repository through a symlink, to "
+        f"{printable(real)}; guard never writes outside the repository through a link.\n"
+        "Replace the link with a real folder, or use `guard install --scope user`. "
+        "Nothing was changed."
+    )
+
+
+def check_dot_git_entries(cwd: str, repo: RepoPaths) -> None:
+    """A `.git` between here and the toplevel that is neither a folder nor a file (a FIFO,
+    a device): git passes over it to the repository above, which is probably not the one
+    meant. Refused at once, before anything is read from it."""
+    folder = os.path.realpath(cwd)
+    while _inside(folder, repo.toplevel) and folder != os.path.realpath(repo.toplevel):
+        dot_git = os.path.join(folder, ".git")
+        try:
+            mode = os.stat(dot_git).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            raise GuardError(
+                f"not installing: {printable(dot_git)} is neither a folder nor a file, so git "
+                f"passes over it and takes {printable(repo.toplevel)} as the repository.\n"
+                "Remove it (or run guard install in the repository you mean). "
+                "Nothing was changed."
+            )
+        folder = os.path.dirname(folder)
+
+
+def submodule_paths(repo: RepoPaths) -> list[str]:
+    """The submodules named in .gitmodules: git runs their own hooks, not these."""
+    if not os.path.isfile(os.path.join(repo.toplevel, ".gitmodules")):
+        return []
+    done = run_git(["config", "--file", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$"],
+                   repo.toplevel, check=False)  # fmt: skip
+    return [line.split(" ", 1)[1] for line in done.stdout.splitlines() if " " in line]
 
 
 # ---- planning (reads only) -----------------------------------------------------------------
@@ -279,7 +331,8 @@ class Installer:
         ))  # fmt: skip
         self._make_dirs(os.path.dirname(path))
         write_atomic(path, after, file_mode(path) or NEW_FILE_MODE)
-        self.report.done.append(f"git: {EXCLUDE_PATTERN} added to info/exclude (never committed)")
+        self.report.done.append(f"git: {shown_path(path, self.repo)} now keeps "
+                                ".claude/settings.local.json out of commits")  # fmt: skip
 
     def apply_tracked_warning(self, plan: SettingsPlan) -> None:
         """--force into a tracked local settings file: say plainly that it gets committed."""
@@ -334,11 +387,14 @@ class Installer:
 
 def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
     repo = locate_repo(cwd)
+    check_dot_git_entries(cwd, repo)
     # Read and check everything first: a bad settings file must leave nothing changed.
     plan = None
     exclude = tracked = False
     if options.claude:
         path = settings_path(options.scope, repo.toplevel)
+        if options.scope is not Scope.USER:
+            check_no_symlink_out(path, repo)
         # The local file is meant to stay out of git; a tracked one would carry guard's
         # absolute path into the next `git commit -a`, so that takes --force.
         tracked = options.scope is Scope.LOCAL and is_tracked(repo, path)
@@ -366,4 +422,11 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
             assert target.blocked is not None
             installer.report.warn(target.blocked, incomplete=True)
     mf.save(repo.common_dir, installer.manifest)
+    submodules = submodule_paths(repo) if options.git_hooks else []
+    if submodules:
+        shown = ", ".join(printable(path) for path in submodules)
+        installer.report.warn(
+            f"submodules ({shown}) are not guarded by these git hooks: git runs a submodule's "
+            "own hooks. Run `guard install` inside each submodule that agents work in."
+        )
     return installer.report
