@@ -715,7 +715,10 @@ def test_scanners_match_the_regexes_they_replaced(s: str) -> None:
     expected = (m.group(1), s.partition("=")[2]) if m else None
     assert walk._assignment(_RawWord(s)) == expected  # type: ignore[arg-type]
     assert lexer._arith_assigns(s) == bool(re.search(r"(?<![=!<>])=(?!=)|\+\+|--", s))
-    risky = re.compile(r"(?:LD_|DYLD_|BASH_FUNC_|GIT_|XDG_|LESS|PYTHON|NODE_|PERL|RUBY)|.*PAGER$")
+    risky = re.compile(
+        r"(?:LD_|DYLD_|BASH_FUNC_|GIT_|XDG_|LESS|PYTHON|NODE_|PERL|RUBY|npm_config_|NPM_CONFIG_)"
+        r"|.*PAGER$"
+    )
     assert walk._risky_env(s) == (s in walk._RISKY_ENV or bool(risky.match(s)))
     pager_plus = re.fullmatch(r"\+(?:\d*[gGF]?|/.*)", "+" + s, re.S)
     assert commands._pager_plus_safe("+" + s) == bool(pager_plus)

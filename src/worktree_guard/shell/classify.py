@@ -48,7 +48,7 @@ from worktree_guard.shell.commands import (
 from worktree_guard.shell.git import NEW_WORKTREE, _loose_hook_flags, _scan_unknown
 from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
 from worktree_guard.shell.verdict import ShellVerdict
-from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment
+from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _risky_env
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 __all__ = ["NEW_WORKTREE", "ShellVerdict", "classify_command"]
 
 _BIN_DIRS = ("/usr/local/bin/", "/usr/bin/", "/bin/")
-_SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
+_SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/1", "/dev/fd/2"})
+# A prefix assignment to these builtins lasts only for the builtin: `IFS= read -r line`.
+_SCOPED_PREFIX = {"read": frozenset({"IFS"})}
 _INPUT_REDIRECTS = frozenset({"<", "<<", "<<-", "<<<", "<&"})
 
 
@@ -145,16 +147,23 @@ def _check_simple(cmd: _Simple, acc: _Acc, depth: int) -> None:
         problem = _redirect_problem(redirect)
         if problem:
             acc.mutating.append(problem)
-    words = cmd.words
+    _check_words(cmd.words, acc, depth)
+
+
+def _check_words(words: list[_Word], acc: _Acc, depth: int) -> None:
+    """Assignments, then the command they prefix (if any)."""
     i = 0
-    while i < len(words):
-        assignment = _assignment(words[i])
-        if assignment is None:
-            break
-        if "[" in words[i].raw.partition("=")[0]:
-            acc.mutating.append("array element assignment")
-        _check_assignment(*assignment, acc)
+    while i < len(words) and _assignment(words[i]) is not None:
         i += 1
+    head = words[i].text if i < len(words) and words[i].literal else ""
+    scoped = _SCOPED_PREFIX.get(_command_name(head), frozenset())
+    for word in words[:i]:
+        name, value = _assignment(word) or ("", "")
+        if "[" in word.raw.partition("=")[0]:
+            acc.mutating.append("array element assignment")
+        if name in scoped and _risky_env(name):
+            continue
+        _check_assignment(name, value, acc)
     if i < len(words):
         _check_argv(words[i:], acc, depth, extra_args=False)
 
@@ -182,10 +191,15 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         return
     name = _command_name(head.text)
     if name in _KEYWORDS:
-        if args:
+        if args and not extra_args:
+            _check_words(args, acc, depth + 1)  # `while IFS= read -r line`
+        elif args:
             _check_argv(args, acc, depth + 1, extra_args)
         return
-    if name in _ARG_FREE or (name in _LOOP_HEADERS and not extra_args):
+    if name in _ARG_FREE:
+        return
+    if name in _LOOP_HEADERS and extra_args:
+        acc.mutating.append(f"{name} would receive unseen arguments from xargs")
         return
     handler = _HANDLERS.get(name)
     if handler is None:
