@@ -11,6 +11,10 @@ Import DAG (arrows point at what is imported; nothing imports classify):
 Decisions for unclear cases:
 
 * An empty or whitespace-only command is read-only (it does nothing).
+* A command longer than 64 KiB is not read: it counts as one that cannot be
+  parsed, and so is every line whose nested shell strings (bash -c, eval ...)
+  would have the lexer read more than 128 KiB in all.  The hook must answer
+  within its deadline, and a classification that runs out of time fails open.
 * ``$(...)``, backticks, ``<(...)``, ``>(...)`` and unquoted heredoc bodies are
   classified recursively: they are read-only when the inner commands are.
 * ``bash -c`` / ``sh -c`` / ``dash -c`` strings are classified recursively
@@ -53,6 +57,7 @@ from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _ris
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+    from worktree_guard.shell.walk import _WalkNested
 
 __all__ = ["NEW_WORKTREE", "ShellVerdict", "classify_command"]
 
@@ -61,6 +66,10 @@ _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/1",
 # A prefix assignment to these builtins lasts only for the builtin: `IFS= read -r line`.
 _SCOPED_PREFIX = {"read": frozenset({"IFS"})}
 _INPUT_REDIRECTS = frozenset({"<", "<<", "<<-", "<<<", "<&"})
+# The lexer reads about a megabyte a second on a loaded machine and the hook has a few
+# seconds: beyond these sizes a line is treated as unparsable instead of being read.
+_MAX_COMMAND = 64 * 1024
+_MAX_LEXED = 2 * _MAX_COMMAND  # the line plus every nested string parsed again
 
 
 def classify_command(command: str) -> ShellVerdict:
@@ -74,9 +83,16 @@ def classify_command(command: str) -> ShellVerdict:
 def _classify(command: str) -> ShellVerdict:
     if not command.strip():
         return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
-    acc = _Acc(_check_argv, _walk_nested)
+    if len(command) > _MAX_COMMAND:
+        return _unparsable(command, f"command too long to classify ({len(command)} characters)")
+    budget = [_MAX_LEXED]
+
+    def walk_nested(src: str, depth: int) -> _Acc:
+        return _walk_nested(src, depth, budget, walk_nested)
+
+    acc = _Acc(_check_argv, walk_nested)
     try:
-        _walk(command, acc, 0)
+        _walk(command, acc, 0, budget)
     except _ParseError as exc:
         return _unparsable(command, f"could not parse command: {exc}")
     if acc.bypass:
@@ -88,7 +104,10 @@ def _classify(command: str) -> ShellVerdict:
     return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
 
 
-def _walk(src: str, acc: _Acc, depth: int) -> None:
+def _walk(src: str, acc: _Acc, depth: int, budget: list[int]) -> None:
+    budget[0] -= len(src)
+    if budget[0] < 0:
+        raise _ParseError("nested commands too long to classify")
     parser = _Parser(src, depth)
     parser.parse_list(closer=False)
     acc.mutating.extend(parser.problems)
@@ -96,11 +115,13 @@ def _walk(src: str, acc: _Acc, depth: int) -> None:
         _check_simple(cmd, acc, depth)
 
 
-def _walk_nested(src: str, depth: int) -> _Acc:
+def _walk_nested(
+    src: str, depth: int, budget: list[int], walk_nested: _WalkNested
+) -> _Acc:
     """Classify a string that some command will run as shell code."""
-    inner = _Acc(_check_argv, _walk_nested)
+    inner = _Acc(_check_argv, walk_nested)
     try:
-        _walk(src, inner, depth + 1)
+        _walk(src, inner, depth + 1, budget)
     except _ParseError as exc:
         inner.mutating.append(f"could not parse nested command: {exc}")
         if _fallback_bypass(src):
@@ -113,11 +134,18 @@ def _walk_nested(src: str, depth: int) -> _Acc:
 _FALLBACK_GIT = r"(?i)(?<![\w.-])git(?![\w.-])|GIT_CONFIG_"
 _FALLBACK_BYPASS = (
     r"(?i)(?<![\w-])--no-veri(?:fy?)?(?![\w-])|core\.hookspath"
-    r"|(?<![\w-])commit\s(?:[^;&|\n'\"]*\s)?-[A-Za-z]*n[A-Za-z]*(?![\w-])"
+    # Bounded: an unbounded run here backtracks over the rest of the line at every
+    # "commit", quadratic time that a long line turns into a timeout (and fail-open).
+    r"|(?<![\w-])commit\s(?:[^;&|\n'\"]{0,256}\s)?-[A-Za-z]*n[A-Za-z]*(?![\w-])"
 )
 
 
 def _fallback_bypass(command: str) -> bool:
+    lowered = command.lower()  # plain substring tests first: a long line costs milliseconds
+    if "git" not in lowered or not any(
+        word in lowered for word in ("--no-veri", "core.hookspath", "commit")
+    ):
+        return False
     return bool(_lazy(_FALLBACK_BYPASS).search(command) and _lazy(_FALLBACK_GIT).search(command))
 
 
