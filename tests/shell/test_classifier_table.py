@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -335,3 +336,19 @@ def test_a_one_megabyte_command_is_classified() -> None:
     assert "too long" in verdict.reason
     assert not verdict.disables_git_hooks
     assert classify_command(command + "; git commit --no-verify -m x").disables_git_hooks
+
+
+def _nest(command: str, levels: int) -> str:
+    for _ in range(levels):
+        command = "bash -c " + shlex.quote(command)
+    return command
+
+
+def test_nested_strings_count_towards_the_size_cap() -> None:
+    inner = "ls; " * 5_000  # 20 000 characters, read again at every level
+    assert classify_command(_nest(inner, 2)).read_only  # 60 000 read in all
+    verdict = classify_command(_nest(inner, 3))  # 80 000: over the 64 KiB budget
+    assert not verdict.read_only
+    assert "too long" in verdict.reason
+    assert not classify_command("ls; " * 8_200).read_only  # over 32 KiB at the top
+    assert classify_command("ls; " * 8_000).read_only

@@ -11,9 +11,9 @@ Import DAG (arrows point at what is imported; nothing imports classify):
 Decisions for unclear cases:
 
 * An empty or whitespace-only command is read-only (it does nothing).
-* A command longer than 64 KiB is not read: it counts as one that cannot be
+* A command longer than 32 KiB is not read: it counts as one that cannot be
   parsed, and so is every line whose nested shell strings (bash -c, eval ...)
-  would have the lexer read more than 128 KiB in all.  The hook must answer
+  would have the lexer read more than 64 KiB in all.  The hook must answer
   within its deadline, and a classification that runs out of time fails open.
 * ``$(...)``, backticks, ``<(...)``, ``>(...)`` and unquoted heredoc bodies are
   classified recursively: they are read-only when the inner commands are.
@@ -68,7 +68,7 @@ _SCOPED_PREFIX = {"read": frozenset({"IFS"})}
 _INPUT_REDIRECTS = frozenset({"<", "<<", "<<-", "<<<", "<&"})
 # The lexer reads about a megabyte a second on a loaded machine and the hook has a few
 # seconds: beyond these sizes a line is treated as unparsable instead of being read.
-_MAX_COMMAND = 64 * 1024
+_MAX_COMMAND = 32 * 1024
 _MAX_LEXED = 2 * _MAX_COMMAND  # the line plus every nested string parsed again
 
 
