@@ -4,7 +4,8 @@ Walks the lexer's simple commands, checks redirections and assignments, and
 dispatches each command to its handler in the registry (commands._HANDLERS).
 
 Import DAG (arrows point at what is imported; nothing imports classify):
-  verdict, lexer <- walk <- git <- text_tools, wrappers <- commands <- classify
+  verdict, bashtext <- lexer <- walk <- git <- text_tools, wrappers, tools <- commands
+  <- classify
   (classify also imports verdict, lexer and walk; handlers reach back into the walk
   only through the callbacks classify puts on the accumulator)
 
@@ -33,9 +34,14 @@ Decisions for unclear cases:
 * Redirections to /dev/null, /dev/stdout and /dev/stderr are harmless.
 * ``git -c key=val`` keeps a read-only git command read-only only for display
   keys (color.*, log.*, diff.* except diff.external, core.quotepath ...).
-* ``read`` and ``set`` only change shell state: read-only, except reading into
-  a risky variable and ``set -k`` (which turns NAME=value arguments into the
+* ``read``, ``for`` and ``select`` only change shell state: read-only, except
+  assigning a risky variable or a subscript (``read 'a[$(cmd)]'`` runs cmd);
+  ``set`` too, except ``set -k`` (which turns NAME=value arguments into the
   command's environment).
+* Arithmetic of anything but numbers is mutating wherever bash evaluates it
+  (``$((x))``, ``((x))``, ``${a[x]}``, ``${s:x}``, ``${!x}``, ``[[ $x -eq 1 ]]``,
+  ``test -v``): a name's value is evaluated in turn, and a subscript in it runs its
+  substitutions.
 * ``git reflog <anything but show/exists/list>`` and ``git config <key>`` with a
   value are mutating; ``git config <key>`` alone is a read.
 """
