@@ -82,6 +82,12 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, "sed -n -e ':a' -e 'w p' f"),
     (MUTATING, "sed -n '$!{:a;w p\n}' f"),
     (MUTATING, "sed -e 'y/a/b/' -e 'w p' f"),
+    # an unquoted expansion taken as an option's value splits into more options
+    (MUTATING, "x='1 -o out'; sort -k $x f"),
+    (MUTATING, "x='X touch p'; env -u $x ls"),
+    (MUTATING, "t='5 touch p'; timeout $t ls"),
+    (MUTATING, "h='x -o out'; curl -s -H $h {URL}"),
+    (MUTATING, "x='1 -o out'; sort -t , -k $x data.csv"),
     # --- the read-only commands --------------------------------------------------
     (READ_ONLY, 'while IFS= read -r line; do echo "$line"; done < f'),
     (READ_ONLY, "IFS= read -r line < f"),
@@ -170,6 +176,8 @@ TABLE: list[tuple[str, str]] = [
     (READ_ONLY, "select x in a b; do echo $x; break; done <<< 1"),
     (READ_ONLY, "read -r first < f; echo \"$first\""),
     (READ_ONLY, "read -ra parts <<< 'a b c'; echo ${#parts[@]}"),
+    (READ_ONLY, "printf '%s\\n' $HOME"),
+    (READ_ONLY, "h='Accept: */*'; curl -s -H \"$h\" {URL}"),
     (READ_ONLY, "jobs"),
     (READ_ONLY, "jobs -l"),
     (READ_ONLY, "sleep 0 & wait"),

@@ -72,6 +72,9 @@ _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/1",
 # A prefix assignment to these builtins lasts only for the builtin: `IFS= read -r line`.
 _SCOPED_PREFIX = {"read": frozenset({"IFS"})}
 _INPUT_REDIRECTS = frozenset({"<", "<<", "<<-", "<<<", "<&"})
+# Handlers that expect unquoted expansions to split into several words (loop values,
+# printf's data) or judge the splitting themselves (test, [[ ]] where nothing splits).
+_SPLIT_OK = frozenset({"for", "select", "[[", "test", "[", "printf"})
 # The lexer reads about a megabyte a second on a loaded machine and the hook has a few
 # seconds: beyond these sizes a line is treated as unparsable instead of being read.
 _MAX_COMMAND = 32 * 1024
@@ -240,6 +243,12 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         acc.mutating.append(f"{name} is not a known read-only command")
         # The name is scanned too, so /opt/tools/git is seen as git.
         _scan_unknown(words, acc, depth, strings=name in _STRING_RUNNERS)
+        return
+    if name not in _SPLIT_OK and any(word.split for word in args):
+        # Handlers skip the value of an option (`sort -k $x`) without looking: split,
+        # x='1 -o out' brings in an option they never saw.
+        acc.mutating.append(f"{name}: an unquoted expansion may split into options")
+        _scan_unknown(args, acc, depth, strings=False)
         return
     reason = handler(args, acc, depth)
     if reason is None and extra_args:
