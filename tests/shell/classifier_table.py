@@ -65,6 +65,7 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, f"echo \"${{x:-'{P}'}}\""),
     (MUTATING, f"echo \"${{x:='{P}'}}\""),
     (MUTATING, f"echo \"${{x:+'{P}'}}\" \"${{x-'{P}'}}\""),
+    (MUTATING, "echo ${x:-$'\\''$(touch p)$'\\''}"),
     (MUTATING, f"x='{P}'; echo \"${{x@P}}\""),
     (MUTATING, f"x='{P}'; echo ${{x@P}}"),
     (MUTATING, "cat <<EOF\nEO\\\nF\ntouch p\n"),

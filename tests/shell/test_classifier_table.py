@@ -148,10 +148,10 @@ def _snapshot(root: Path, env: dict[str, str]) -> dict[str, object]:
                 state[rel] = ("file", st.st_mode, Path(path).read_bytes())
     repo = root / "repo"
     if (repo / ".git").is_dir():
-        for args in (["ls-files", "--stage"], ["ls-files", "-v"]):
-            done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True,
-                                  stdin=subprocess.DEVNULL, timeout=60)
-            state["git " + " ".join(args)] = done.stdout + done.stderr
+        # Entries with their modes, object ids and flags (-v: assume-unchanged ...).
+        done = subprocess.run(["git", "ls-files", "--stage", "-v"], cwd=repo, env=env,
+                              capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        state["git ls-files --stage -v"] = done.stdout + done.stderr
     return state
 
 
@@ -191,31 +191,40 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _run_in_copy(
-    template: Path, before: dict[str, object], scratch: Path, command: str
-) -> tuple[list[str], bytes, int]:
-    root = scratch / "root"
+@pytest.fixture(scope="module")
+def shared_copy(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy for the read-only rows: they leave it as it was, or it is made again."""
+    root = tmp_path_factory.mktemp("shared") / "root"
     shutil.copytree(template, root, symlinks=True)
+    return root
+
+
+def _run_in(root: Path, before: dict[str, object], command: str) -> tuple[list[str], bytes, int]:
     env = _env(root)
     done = subprocess.run(["bash", "-c", command], cwd=root / "repo", env=env,
                           capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
-    after = _snapshot(root, env)
-    shutil.rmtree(root, ignore_errors=True)
-    return _diff(before, after), done.stderr, done.returncode
+    return _diff(before, _snapshot(root, env)), done.stderr, done.returncode
 
 
 @pytest.mark.parametrize(("label", "command"), TABLE, ids=[f"{i:03d}" for i in range(len(TABLE))])
 def test_label_is_proven_by_running_it(
     template: Path,
     template_state: dict[str, object],
+    shared_copy: Path,
     url: str,
     tmp_path: Path,
     label: str,
     command: str,
 ) -> None:
-    changed, stderr, returncode = _run_in_copy(
-        template, template_state, tmp_path, command.replace("{URL}", url)
-    )
+    # A mutating row gets a fresh copy; read-only rows share one, renewed after a write.
+    root = tmp_path / "root" if label == MUTATING else shared_copy
+    if label == MUTATING:
+        shutil.copytree(template, root, symlinks=True)
+    changed, stderr, returncode = _run_in(root, template_state, command.replace("{URL}", url))
+    if label == MUTATING or changed:
+        shutil.rmtree(root, ignore_errors=True)
+        if label == READ_ONLY:
+            shutil.copytree(template, root, symlinks=True)
     if label == MUTATING:
         assert changed, (command, stderr)
     else:

@@ -715,6 +715,8 @@ class _Parser:
             elif c == '"':
                 self.pos += 1
                 self._dq('"')
+            elif c == "$" and quotes and src.startswith("'", self.pos + 1):
+                self._ansi_c()  # $'...' where quotes quote: backslash escapes, \' too
             elif c == "$":
                 self._dollar(in_dq=True)
             elif c == "`":

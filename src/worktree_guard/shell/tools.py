@@ -77,7 +77,8 @@ def _tar(args: list[_Word], acc: _Acc, depth: int) -> str | None:
 # --- unzip -l ------------------------------------------------------------------------
 
 _UNZIP_MODES = frozenset("lvtZpc")  # list, verbose list, test, zipinfo, to stdout
-_UNZIP_LETTERS = _UNZIP_MODES | frozenset("qz1hmsTM")
+# Not -T (sets the archive's time), -M (pipes through a pager), -d/-o/-x ...
+_UNZIP_LETTERS = _UNZIP_MODES | frozenset("qz1h")
 
 
 def _unzip(args: list[_Word], acc: _Acc, depth: int) -> str | None:
