@@ -11,7 +11,8 @@ reason it cannot be proven read-only from its text.
 The scratch copy (see the test module): the working tree holds README.md, f
 (three lines), f.json, log.txt, data.csv, main.py, setup.py, src/app.py,
 src/util.py, docs/guide.md, x.tar, x.zip, package.json, script.sed and the
-untracked notes.txt and junk.tmp; the repository has main (two commits),
+untracked notes.txt and junk.tmp; the repository has main (two commits), the
+configuration x.opt=--output=log.out,
 feature, tag v0.1, a note, a stash, a dangling blob and the remote origin
 (../remote.git).  Next to it: ../lk/session-lock-*.json (a lock folder),
 ../tools/ls (a program that creates ./pwned), ../evilhome/.gitconfig (runs a
@@ -89,6 +90,10 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, "t='5 touch p'; timeout $t ls"),
     (MUTATING, "h='x -o out'; curl -s -H $h {URL}"),
     (MUTATING, "x='1 -o out'; sort -t , -k $x data.csv"),
+    (MUTATING, f"x='-v a[{P}]'; [ $x ]"),
+    (MUTATING, 'git log -1 "--$(echo output)=log.out"'),
+    (MUTATING, "git log -1 $(git config x.opt)"),
+    (MUTATING, "tar -tf x.tar --to-command='touch p'"),
     # --- the read-only commands --------------------------------------------------
     (READ_ONLY, 'while IFS= read -r line; do echo "$line"; done < f'),
     (READ_ONLY, "IFS= read -r line < f"),
@@ -269,6 +274,7 @@ TABLE: list[tuple[str, str]] = [
     (READ_ONLY, "sed -n ':a;N;$!ba;p' f"),
     (READ_ONLY, "sed '/b/{s/b/B/;}' f"),
     (READ_ONLY, "sed -E 's/(a)/[\\1]/g' f"),
+    (READ_ONLY, "sed -e '1a\\' -e 'w p' f"),
     (READ_ONLY, "find . -name '*.py' -not -path './.git/*'"),
     (READ_ONLY, "find . -type f -name '*.md'"),
     (READ_ONLY, "find src -name '*.py' -exec grep -l hello {} +"),

@@ -125,6 +125,8 @@ def _build_template(root: Path) -> None:
         "echo untracked > notes.txt",
         "echo junk > junk.tmp",
     ]))
+    with (repo / ".git" / "config").open("a") as config:
+        config.write("[x]\n\topt = --output=log.out\n")  # an option that writes, as a value
 
 
 def _snapshot(root: Path, env: dict[str, str]) -> dict[str, object]:
@@ -361,3 +363,10 @@ def test_nested_strings_count_towards_the_size_cap() -> None:
     assert "too long" in verdict.reason
     assert not classify_command("ls; " * 8_200).read_only  # over 32 KiB at the top
     assert classify_command("ls; " * 8_000).read_only
+
+
+def test_ansi_c_strings_inside_parameter_words_are_read_with_their_escapes() -> None:
+    # Unquoted, $'\'' is one quote character, so the $(touch p) after it runs.
+    verdict = classify_command("echo ${x:-$'\\''$(touch p)$'\\''}")
+    assert not verdict.read_only
+    assert "touch" in verdict.reason

@@ -34,34 +34,30 @@ _TAR_LONG = frozenset(
 
 
 def _tar(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    # Only the listing mode. -f host:file would reach another machine through rsh.
+    # Only listing letters are allowed, so tar lists or refuses to run (no mode given).
+    # -f host:file would reach another machine through rsh.
     if not _literal_args(args):
         return _OPAQUE
-    listing = False
     i = 0
-    first = True
     while i < len(args):
         text = args[i].text
-        i += 1
-        if first and text and not text.startswith("-"):
+        if i == 0 and text and not text.startswith("-"):
             text = "-" + text  # old style: `tar tf x.tar`
-        first = False
+        i += 1
         if text.startswith("--"):
             name, eq, value = text.partition("=")
             if name not in _TAR_LONG:
                 return f"option {name} is not a listing option"
-            listing = listing or name == "--list"
-            if name == "--file":
-                value = value if eq else (args[i].text if i < len(args) else ":")
-                i += 0 if eq else 1
-                if ":" in value:
-                    return "an archive on another host runs a remote shell"
+            if name == "--file" and not eq:
+                value = args[i].text if i < len(args) else ":"
+                i += 1
+            if name == "--file" and ":" in value:
+                return "an archive on another host runs a remote shell"
         elif text.startswith("-") and len(text) > 1:
             for j in range(1, len(text)):
                 letter = text[j]
                 if letter not in _TAR_LETTERS:
                     return f"option -{letter} is not a listing option"
-                listing = listing or letter == "t"
                 if letter == "f":
                     value = text[j + 1 :]
                     if not value:
@@ -71,7 +67,7 @@ def _tar(args: list[_Word], acc: _Acc, depth: int) -> str | None:
                         return "an archive on another host runs a remote shell"
                     break
         # other words are member names to list
-    return None if listing else "not the listing mode (-t)"
+    return None
 
 
 # --- unzip -l ------------------------------------------------------------------------
