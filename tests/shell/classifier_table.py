@@ -90,10 +90,9 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, "t='5 touch p'; timeout $t ls"),
     (MUTATING, "h='x -o out'; curl -s -H $h {URL}"),
     (MUTATING, "x='1 -o out'; sort -t , -k $x data.csv"),
-    (MUTATING, f"x='-v a[{P}]'; [ $x ]"),
+    (MUTATING, "x='-v a[$(>p)]'; [ $x ]"),
     (MUTATING, 'git log -1 "--$(echo output)=log.out"'),
     (MUTATING, "git log -1 $(git config x.opt)"),
-    (MUTATING, "tar -tf x.tar --to-command='touch p'"),
     # --- the read-only commands --------------------------------------------------
     (READ_ONLY, 'while IFS= read -r line; do echo "$line"; done < f'),
     (READ_ONLY, "IFS= read -r line < f"),
