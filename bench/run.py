@@ -6,7 +6,8 @@ start them, timed round-robin against a baseline measured in the same run.
 
 Groups: claude (the `guard hook` events), git (commit, push, update-ref with guard's git
 hooks), scaling (20k-file repository, 5k-lease lock folder), concurrency (8 sessions on one
-tree), imports (`-X importtime` of one PreToolUse). Standard library only; every repository,
+tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash classifier on the
+longest commands, up to 1 MB). Standard library only; every repository,
 lock folder and HOME lives in one temporary folder, removed at the end (unless --keep).
 docs/benchmarks.md says what each case measures and why.
 """
@@ -944,6 +945,81 @@ def imports_group(ctx: Context, plan: Plan) -> GroupResult:
     return GroupResult("imports", tables, {"split": split_raw, "importtime": raw})
 
 
+# ---- group: the Bash classifier on the longest commands ------------------------------------
+
+# A timed-out hook fails open, so the longest command must still get its answer in time.
+CLASSIFIER_CASES = (
+    ("PreToolUse Bash, 1 MB of words then `rm` (another session holds)",
+     "echo " + "word " * 200_000 + "; rm -rf build"),
+    ("PreToolUse Bash, 32 KiB of $(ls) then `rm` (just under the size cap)",
+     "echo " + "$(ls) " * 5_400 + "; rm -rf build"),
+)
+# classify_command alone, in the venv's interpreter: (label, expression for the command).
+CLASSIFIER_SHAPES = (
+    ("typical: git log | head", "'git log --oneline | head -20'"),
+    ("1 MB of words (over the cap)", "'echo ' + 'word ' * 200_000"),
+    ("1 MB quoted heredoc (over the cap)", "\"cat <<'EOF'\\n\" + 'line\\n' * 200_000 + 'EOF'"),
+    ("32 KiB of words", "'echo ' + 'word ' * 6_500"),
+    ("32 KiB of $(ls)", "'echo ' + '$(ls) ' * 5_400"),
+    ("32 KiB of `ls; ` commands", "'ls; ' * 8_000"),
+    ("32 KiB [[ a < b && ... ]]", "'[[ ' + 'a < b && ' * 3_500 + 'a ]]'"),
+    ("32 KiB unparsable, `commit` words", "'git ' + 'commit ' * 4_600 + \"'\""),
+)
+CLASSIFIER_SCRIPT = """
+import json, sys, time
+from worktree_guard.shell.classify import classify_command
+out = {}
+for label, expression in json.loads(sys.argv[1]):
+    command = eval(expression)
+    times = []
+    for _ in range(int(sys.argv[2])):
+        start = time.perf_counter()
+        verdict = classify_command(command)
+        times.append((time.perf_counter() - start) * 1000)
+    out[label] = [len(command), sorted(times)[len(times) // 2], max(times), verdict.read_only]
+print(json.dumps(out))
+"""
+
+
+def classifier_group(ctx: Context, plan: Plan) -> GroupResult:
+    repo = make_repo(ctx, "classifier-repo")
+    lock_dir = ctx.tmp / "classifier-locks"
+    holder, other = Session.new(repo), Session.new(repo)
+    edit = payload(ctx, holder, "PreToolUse", repo, **edit_call(repo / "README.md"))
+    prime(hook_spawn(ctx, lock_dir, holder, edit), expect_allow, "the holder's lease")
+
+    def bash(command: str) -> Spawn:
+        stdin = payload(ctx, other, "PreToolUse", repo, **bash_call(command))
+        return hook_spawn(ctx, lock_dir, other, stdin)
+
+    small = bash("git status")
+    cases = [Case(BASELINE, baseline_spawn(ctx, small), exited_clean),
+             Case("PreToolUse Bash `git status` (read-only)", small, expect_allow),
+             *(Case(label, bash(command), expect_deny_by(holder.id))
+               for label, command in CLASSIFIER_CASES)]
+    rounds = Rounds(max(MIN_ROUNDS, plan.split.wanted // 10), plan.split.budget_s, 1)
+    measured = round_robin(cases, rounds)
+    rows, ratios = ratio_rows(cases, cases[0])
+    notes = [*rounds_note(measured, rounds), *problem_notes(cases),
+             "a deny naming the holder shows the hook answered: a timeout would allow"]
+    hook = Table(f"Bash classifier through the whole hook; {measured} rounds, ms",
+                 ["case", "median", "p10", "p90", "vs python", "target"], rows, notes)
+    runs = 3 if plan is QUICK_PLAN else 9
+    done = subprocess.run([str(ctx.python), "-c", CLASSIFIER_SCRIPT,
+                           json.dumps(CLASSIFIER_SHAPES), str(runs)],
+                          capture_output=True, env=ctx.env(lock_dir), check=False, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"classifier timing: {_first_line(done.stderr)}")
+    shapes = json.loads(done.stdout)
+    alone = Table(f"classify_command alone, {runs} runs each, ms",
+                  ["case", "characters", "median", "max", "read-only"],
+                  [[label, str(n), ms(median), ms(top), str(read_only)]
+                   for label, (n, median, top, read_only) in shapes.items()],
+                  ["commands over 32 KiB are not read: they count as unparsable"])
+    return GroupResult("classifier", [hook, alone],
+                       {"cases": case_raw(cases), "ratios": ratios, "alone": shapes})
+
+
 # What the console script and `guard hook` import before they read stdin.
 HOOK_IMPORTS = "import worktree_guard.entry, worktree_guard.agents.claude"
 
@@ -1119,6 +1195,7 @@ GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "scaling": scaling_group,
     "concurrency": concurrency_group,
     "imports": imports_group,
+    "classifier": classifier_group,
 }
 
 

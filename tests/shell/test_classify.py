@@ -109,6 +109,7 @@ READ_ONLY = [
     "true && echo ok || echo no",
     "set -euo pipefail; ls",
     'git ls-files | while read -r f; do wc -l "$f"; done',
+    "git diff $(git merge-base main HEAD)",  # merge-base prints object names only
 ]
 
 # Commands that write, or run something we cannot see into. Each must be mutating.
@@ -210,7 +211,6 @@ MUTATING = [
     "f() { rm x; }; f",
     "set -k; git log GIT_PAGER=evil",  # -k turns the argument into git's environment
     "read PATH < f",
-    "git diff $(git merge-base main HEAD)",  # conservative: the SHA could have been an option
 ]
 
 # (command, disables git hooks?)
@@ -634,7 +634,8 @@ SCANNER_CASES = [
     ("echo $((1 + 2))", True, False),
     ("echo $((i++))", False, False),
     ("echo $((x = 1))", False, False),
-    ("echo $((a == b)) $((a <= b))", True, False),
+    ("echo $((1 == 2)) $((3 <= 4))", True, False),
+    ("echo $((a == b))", False, False),  # a's value is evaluated too: a='x[$(cmd)]' runs cmd
     ("ls {a,b}", True, False),
     ("sed -n 1p {a,b}", False, False),  # a brace expansion is not a literal
     ("sed -n 1p x{y}", True, False),
@@ -714,7 +715,10 @@ def test_scanners_match_the_regexes_they_replaced(s: str) -> None:
     expected = (m.group(1), s.partition("=")[2]) if m else None
     assert walk._assignment(_RawWord(s)) == expected  # type: ignore[arg-type]
     assert lexer._arith_assigns(s) == bool(re.search(r"(?<![=!<>])=(?!=)|\+\+|--", s))
-    risky = re.compile(r"(?:LD_|DYLD_|BASH_FUNC_|GIT_|XDG_|LESS|PYTHON|NODE_|PERL|RUBY)|.*PAGER$")
+    risky = re.compile(
+        r"(?:LD_|DYLD_|BASH_FUNC_|GIT_|XDG_|LESS|PYTHON|NODE_|PERL|RUBY|npm_config_|NPM_CONFIG_)"
+        r"|.*PAGER$"
+    )
     assert walk._risky_env(s) == (s in walk._RISKY_ENV or bool(risky.match(s)))
     pager_plus = re.fullmatch(r"\+(?:\d*[gGF]?|/.*)", "+" + s, re.S)
     assert commands._pager_plus_safe("+" + s) == bool(pager_plus)

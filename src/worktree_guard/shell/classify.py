@@ -4,13 +4,18 @@ Walks the lexer's simple commands, checks redirections and assignments, and
 dispatches each command to its handler in the registry (commands._HANDLERS).
 
 Import DAG (arrows point at what is imported; nothing imports classify):
-  verdict, lexer <- walk <- git <- text_tools, wrappers <- commands <- classify
+  verdict, bashtext <- lexer <- walk <- git <- text_tools, wrappers, tools <- commands
+  <- classify
   (classify also imports verdict, lexer and walk; handlers reach back into the walk
   only through the callbacks classify puts on the accumulator)
 
 Decisions for unclear cases:
 
 * An empty or whitespace-only command is read-only (it does nothing).
+* A command longer than 32 KiB is not read: it counts as one that cannot be
+  parsed, and so is every line whose nested shell strings (bash -c, eval ...)
+  would have the lexer read more than 64 KiB in all.  The hook must answer
+  within its deadline, and a classification that runs out of time fails open.
 * ``$(...)``, backticks, ``<(...)``, ``>(...)`` and unquoted heredoc bodies are
   classified recursively: they are read-only when the inner commands are.
 * ``bash -c`` / ``sh -c`` / ``dash -c`` strings are classified recursively
@@ -29,9 +34,14 @@ Decisions for unclear cases:
 * Redirections to /dev/null, /dev/stdout and /dev/stderr are harmless.
 * ``git -c key=val`` keeps a read-only git command read-only only for display
   keys (color.*, log.*, diff.* except diff.external, core.quotepath ...).
-* ``read`` and ``set`` only change shell state: read-only, except reading into
-  a risky variable and ``set -k`` (which turns NAME=value arguments into the
+* ``read``, ``for`` and ``select`` only change shell state: read-only, except
+  assigning a risky variable or a subscript (``read 'a[$(cmd)]'`` runs cmd);
+  ``set`` too, except ``set -k`` (which turns NAME=value arguments into the
   command's environment).
+* Arithmetic of anything but numbers is mutating wherever bash evaluates it
+  (``$((x))``, ``((x))``, ``${a[x]}``, ``${s:x}``, ``${!x}``, ``[[ $x -eq 1 ]]``,
+  ``test -v``): a name's value is evaluated in turn, and a subscript in it runs its
+  substitutions.
 * ``git reflog <anything but show/exists/list>`` and ``git config <key>`` with a
   value are mutating; ``git config <key>`` alone is a read.
 """
@@ -48,17 +58,27 @@ from worktree_guard.shell.commands import (
 from worktree_guard.shell.git import NEW_WORKTREE, _loose_hook_flags, _scan_unknown
 from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
 from worktree_guard.shell.verdict import ShellVerdict
-from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment
+from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _risky_env
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+    from worktree_guard.shell.walk import _WalkNested
 
 __all__ = ["NEW_WORKTREE", "ShellVerdict", "classify_command"]
 
 _BIN_DIRS = ("/usr/local/bin/", "/usr/bin/", "/bin/")
-_SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
+_SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/1", "/dev/fd/2"})
+# A prefix assignment to these builtins lasts only for the builtin: `IFS= read -r line`.
+_SCOPED_PREFIX = {"read": frozenset({"IFS"})}
 _INPUT_REDIRECTS = frozenset({"<", "<<", "<<-", "<<<", "<&"})
+# Handlers that expect unquoted expansions to split into several words (loop values,
+# printf's data) or judge the splitting themselves (test, [[ ]] where nothing splits).
+_SPLIT_OK = frozenset({"for", "select", "[[", "test", "[", "printf"})
+# The lexer reads about a megabyte a second on a loaded machine and the hook has a few
+# seconds: beyond these sizes a line is treated as unparsable instead of being read.
+_MAX_COMMAND = 32 * 1024
+_MAX_LEXED = 2 * _MAX_COMMAND  # the line plus every nested string parsed again
 
 
 def classify_command(command: str) -> ShellVerdict:
@@ -72,9 +92,16 @@ def classify_command(command: str) -> ShellVerdict:
 def _classify(command: str) -> ShellVerdict:
     if not command.strip():
         return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
-    acc = _Acc(_check_argv, _walk_nested)
+    if len(command) > _MAX_COMMAND:
+        return _unparsable(command, f"command too long to classify ({len(command)} characters)")
+    budget = [_MAX_LEXED]
+
+    def walk_nested(src: str, depth: int) -> _Acc:
+        return _walk_nested(src, depth, budget, walk_nested)
+
+    acc = _Acc(_check_argv, walk_nested)
     try:
-        _walk(command, acc, 0)
+        _walk(command, acc, 0, budget)
     except _ParseError as exc:
         return _unparsable(command, f"could not parse command: {exc}")
     if acc.bypass:
@@ -86,7 +113,10 @@ def _classify(command: str) -> ShellVerdict:
     return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
 
 
-def _walk(src: str, acc: _Acc, depth: int) -> None:
+def _walk(src: str, acc: _Acc, depth: int, budget: list[int]) -> None:
+    budget[0] -= len(src)
+    if budget[0] < 0:
+        raise _ParseError("nested commands too long to classify")
     parser = _Parser(src, depth)
     parser.parse_list(closer=False)
     acc.mutating.extend(parser.problems)
@@ -94,11 +124,13 @@ def _walk(src: str, acc: _Acc, depth: int) -> None:
         _check_simple(cmd, acc, depth)
 
 
-def _walk_nested(src: str, depth: int) -> _Acc:
+def _walk_nested(
+    src: str, depth: int, budget: list[int], walk_nested: _WalkNested
+) -> _Acc:
     """Classify a string that some command will run as shell code."""
-    inner = _Acc(_check_argv, _walk_nested)
+    inner = _Acc(_check_argv, walk_nested)
     try:
-        _walk(src, inner, depth + 1)
+        _walk(src, inner, depth + 1, budget)
     except _ParseError as exc:
         inner.mutating.append(f"could not parse nested command: {exc}")
         if _fallback_bypass(src):
@@ -111,11 +143,18 @@ def _walk_nested(src: str, depth: int) -> _Acc:
 _FALLBACK_GIT = r"(?i)(?<![\w.-])git(?![\w.-])|GIT_CONFIG_"
 _FALLBACK_BYPASS = (
     r"(?i)(?<![\w-])--no-veri(?:fy?)?(?![\w-])|core\.hookspath"
-    r"|(?<![\w-])commit\s(?:[^;&|\n'\"]*\s)?-[A-Za-z]*n[A-Za-z]*(?![\w-])"
+    # Bounded: an unbounded run here backtracks over the rest of the line at every
+    # "commit", quadratic time that a long line turns into a timeout (and fail-open).
+    r"|(?<![\w-])commit\s(?:[^;&|\n'\"]{0,256}\s)?-[A-Za-z]*n[A-Za-z]*(?![\w-])"
 )
 
 
 def _fallback_bypass(command: str) -> bool:
+    lowered = command.lower()  # plain substring tests first: a long line costs milliseconds
+    if "git" not in lowered or not any(
+        word in lowered for word in ("--no-veri", "core.hookspath", "commit")
+    ):
+        return False
     return bool(_lazy(_FALLBACK_BYPASS).search(command) and _lazy(_FALLBACK_GIT).search(command))
 
 
@@ -145,16 +184,23 @@ def _check_simple(cmd: _Simple, acc: _Acc, depth: int) -> None:
         problem = _redirect_problem(redirect)
         if problem:
             acc.mutating.append(problem)
-    words = cmd.words
+    _check_words(cmd.words, acc, depth)
+
+
+def _check_words(words: list[_Word], acc: _Acc, depth: int) -> None:
+    """Assignments, then the command they prefix (if any)."""
     i = 0
-    while i < len(words):
-        assignment = _assignment(words[i])
-        if assignment is None:
-            break
-        if "[" in words[i].raw.partition("=")[0]:
-            acc.mutating.append("array element assignment")
-        _check_assignment(*assignment, acc)
+    while i < len(words) and _assignment(words[i]) is not None:
         i += 1
+    head = words[i].text if i < len(words) and words[i].literal else ""
+    scoped = _SCOPED_PREFIX.get(_command_name(head), frozenset())
+    for word in words[:i]:
+        name, value = _assignment(word) or ("", "")
+        if "[" in word.raw.partition("=")[0]:
+            acc.mutating.append("array element assignment")
+        if name in scoped and _risky_env(name):
+            continue
+        _check_assignment(name, value, acc)
     if i < len(words):
         _check_argv(words[i:], acc, depth, extra_args=False)
 
@@ -182,16 +228,27 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         return
     name = _command_name(head.text)
     if name in _KEYWORDS:
-        if args:
+        if args and not extra_args:
+            _check_words(args, acc, depth + 1)  # `while IFS= read -r line`
+        elif args:
             _check_argv(args, acc, depth + 1, extra_args)
         return
-    if name in _ARG_FREE or (name in _LOOP_HEADERS and not extra_args):
+    if name in _ARG_FREE:
+        return
+    if name in _LOOP_HEADERS and extra_args:
+        acc.mutating.append(f"{name} would receive unseen arguments from xargs")
         return
     handler = _HANDLERS.get(name)
     if handler is None:
         acc.mutating.append(f"{name} is not a known read-only command")
         # The name is scanned too, so /opt/tools/git is seen as git.
         _scan_unknown(words, acc, depth, strings=name in _STRING_RUNNERS)
+        return
+    if name not in _SPLIT_OK and any(word.split for word in args):
+        # Handlers skip the value of an option (`sort -k $x`) without looking: split,
+        # x='1 -o out' brings in an option they never saw.
+        acc.mutating.append(f"{name}: an unquoted expansion may split into options")
+        _scan_unknown(args, acc, depth, strings=False)
         return
     reason = handler(args, acc, depth)
     if reason is None and extra_args:

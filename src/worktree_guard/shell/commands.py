@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+from worktree_guard.shell.bashtext import _arith_literal
 from worktree_guard.shell.git import _git, _scan_unknown, _unsure
+from worktree_guard.shell.lexer import _name_end
 from worktree_guard.shell.text_tools import _awk, _find, _sed
+from worktree_guard.shell.tools import _TOOL_HANDLERS
 from worktree_guard.shell.walk import (
     _OPAQUE,
     _assignment,
@@ -40,18 +43,18 @@ _ARG_FREE = frozenset(
     {"ls", "cat", "head", "tail", "wc", "grep", "egrep", "fgrep", "pwd", "echo", "which",
      "whereis", "type", "stat", "du", "df", "diff", "cmp", "cut", "tr", "nl", "basename",
      "dirname", "realpath", "readlink", "whoami", "id", "uname", "printenv", "true", "false",
-     "test", "[", "[[", ":", "cd", "pushd", "popd", "dirs", "jq", "comm", "paste", "join",
+     ":", "cd", "pushd", "popd", "dirs", "jq", "comm", "paste", "join",
      "fold", "fmt", "tac", "rev", "expand", "unexpand", "od", "hexdump", "strings", "md5sum",
      "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "cksum", "base64",
      "seq", "expr", "sleep", "nproc", "arch", "uptime", "free", "groups", "locale", "getconf",
      "tty", "logname", "ps", "pgrep", "column", "numfmt", "exit", "return", "shift", "wait",
-     "break", "continue", "jobs"}
+     "break", "continue"}
 )  # fmt: skip
 # Reserved words that only introduce or close a compound command.
 _KEYWORDS = frozenset(
     {"!", "if", "then", "elif", "else", "do", "while", "until", "{", "}", "fi", "done"}
 )
-_LOOP_HEADERS = frozenset({"for", "select"})
+_LOOP_HEADERS = frozenset({"for", "select"})  # handled by _loop_header
 # Commands that run a string argument as shell code (locally or remotely).
 _STRING_RUNNERS = frozenset({"watch", "ssh", "su", "runuser", "script", "tmux", "screen"})
 
@@ -212,16 +215,81 @@ def _set(args: list[_Word], acc: _Acc, depth: int) -> str | None:
 
 
 def _read(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    # read only assigns shell variables, which matters only for risky names.
+    # read only assigns shell variables, which matters for risky names, and for
+    # subscripts: `read 'a[$(cmd)]'` evaluates the subscript and runs cmd.
     parsed = _scan_opts(args, "adinNptu")
     if parsed is None:
         return _OPAQUE
-    names = [w.text for w in parsed[1]]
+    names = list(parsed[1])
     for i, word in enumerate(args[:-1]):
         if word.text == "-a" or (word.text.startswith("-") and word.text.endswith("a")):
-            names.append(args[i + 1].text)
-    risky = [n for n in names if _risky_env(n)]
-    return f"assigns {risky[0]}" if risky else None
+            names.append(args[i + 1])
+    return _variable_names_problem(names, "assigns")
+
+
+def _variable_names_problem(names: list[_Word], verb: str) -> str | None:
+    """Why assigning these shell variables is not harmless (None when it is)."""
+    for word in names:
+        if not word.literal or _name_end(word.text, 0) != len(word.text):
+            return f"{verb} {word.text!r}, which is not a plain variable name"
+        if _risky_env(word.text):
+            return f"{verb} {word.text}, which can change what runs"
+    return None
+
+
+def _loop_header(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    """`for NAME in WORDS` / `select NAME in WORDS`: the loop assigns NAME."""
+    if not args:
+        return "a loop without a variable"
+    if len(args) > 1 and args[1].literal and args[1].text == "do":
+        acc.check_argv(args[1:], acc, depth + 1, False)  # `for x do cmd; done`
+    return _variable_names_problem(args[:1], "the loop assigns")
+
+
+def _jobs(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    # jobs -x CMD ARGS runs CMD; the other options only list jobs.
+    for word in args:
+        if word.opaque or not word.literal:
+            return _OPAQUE
+        if word.text.startswith("-") and not set(word.text[1:]) <= set("lnprs"):
+            return f"option {word.text} may run a command"
+    return None
+
+
+_ARITH_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
+
+
+def _double_bracket(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    # [[ ]] evaluates both sides of -eq ... -ge as arithmetic, and -v evaluates a
+    # subscript: `[[ $x -gt 0 ]]` with x='a[$(cmd)]' runs cmd.
+    for i, word in enumerate(args):
+        if not word.literal:
+            continue
+        if word.text in _ARITH_TESTS:
+            for side in (args[i - 1] if i else None, args[i + 1] if i + 1 < len(args) else None):
+                if side is None or not side.literal or not _arith_literal(side.text):
+                    return f"{word.text} evaluates an operand as arithmetic"
+        elif word.text == "-v":
+            name = args[i + 1] if i + 1 < len(args) else None
+            if name is None or not name.literal or "[" in name.text:
+                return "-v evaluates a subscript"
+    return None
+
+
+def _test(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    # test / [ do no arithmetic, but -v NAME evaluates a subscript in NAME. A word
+    # that expands (`"$op"`) could be -v; one that splits could be both words.
+    if args and args[-1].literal and args[-1].text == "]":
+        args = args[:-1]
+    for i, word in enumerate(args):
+        if word.split:
+            return "an unquoted expansion could become -v with a subscript"
+        could_be_v = not word.literal or word.text == "-v"
+        if could_be_v and i + 1 < len(args):
+            operand = args[i + 1]
+            if not operand.literal or "[" in operand.text:
+                return "-v may evaluate a subscript"
+    return None
 
 
 def _printf(args: list[_Word], acc: _Acc, depth: int) -> str | None:
@@ -259,8 +327,7 @@ def _export(args: list[_Word], acc: _Acc, depth: int) -> str | None:
 _VERSION_ARGS: dict[str, frozenset[str]] = {
     name: frozenset(flags.split())
     for names, flags in (
-        ("python python3", "--version -V"),
-        ("node npm pnpm yarn", "--version -v"),
+        ("node pnpm yarn", "--version -v"),
         ("go", "version"),
         ("cargo rustc gcc g++ clang make cmake uv pip pip3 ruff mypy", "--version"),
     )
@@ -308,6 +375,13 @@ _HANDLERS: dict[str, _Handler] = {
     "printf": _printf,
     "set": _set,
     "read": _read,
+    "jobs": _jobs,
+    "[[": _double_bracket,
+    "test": _test,
+    "[": _test,
+    "for": _loop_header,
+    "select": _loop_header,
+    **_TOOL_HANDLERS,
     "hostname": _hostname,
     "export": _export,
     **dict.fromkeys(_SHELL_READ_ONLY, _shell),

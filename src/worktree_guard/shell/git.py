@@ -170,7 +170,7 @@ def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
         _git_bypass(expansion[0], [_literal_word(w) for w in expansion[1:]] + rest, acc, depth)
     else:
         _git_bypass(sub, rest, acc, depth)
-    reader = _GIT_READERS.get(sub)
+    reader = _GIT_READERS.get(sub) or _GIT_SCANNED_READERS.get(sub)
     if reader is None:
         return f"{sub} can change the repository"
     reason = reader(rest)
@@ -390,7 +390,51 @@ _GIT_PLAIN_SUBCOMMANDS = (
     "describe", "shortlog", "merge-base", "for-each-ref", "show-ref", "name-rev",
     "rev-list", "count-objects", "check-ignore", "check-attr", "check-mailmap",
     "check-ref-format", "var", "help", "version", "verify-commit", "verify-tag",
+    "cherry", "show-branch",
 )  # fmt: skip
+
+
+def _git_ls_remote(rest: list[_Word]) -> str | None:
+    # --upload-pack runs a program; an ext:: URL runs a command (when allowed).
+    for word in rest:
+        if word.opaque:
+            return _OPAQUE
+        name = word.text.partition("=")[0]
+        if name == "-u" or _long_hit([name], ("--upload-pack", "--exec")):
+            return "--upload-pack runs a program"
+        if word.text.startswith("-u") and not word.text.startswith("--"):
+            return "-u runs a program"
+        if "::" in word.text:
+            return "a remote helper URL may run a command"
+    return None
+
+
+def _git_fsck(rest: list[_Word]) -> str | None:
+    for word in rest:
+        if word.opaque:
+            return _OPAQUE
+        if _long_hit([word.text.partition("=")[0]], ("--lost-found",)):
+            return "--lost-found writes the dangling objects out"
+    return None
+
+
+def _git_notes(rest: list[_Word]) -> str | None:
+    i = 0
+    while i < len(rest) and rest[i].literal and rest[i].text.startswith("--ref"):
+        i += 2 if rest[i].text == "--ref" else 1
+    if i >= len(rest) or (rest[i].literal and rest[i].text in ("list", "show")):
+        return None
+    return f"{rest[i].text} may change notes"
+
+
+def _git_submodule(rest: list[_Word]) -> str | None:
+    words = [w for w in rest if not (w.literal and w.text in ("-q", "--quiet"))]
+    if not words or (words[0].literal and words[0].text == "status"):
+        for word in words[1:]:
+            if word.opaque:
+                return _OPAQUE
+        return None
+    return f"{words[0].text} may change submodules"
 
 
 _GIT_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
@@ -409,6 +453,14 @@ _GIT_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
     "reflog": _git_reflog,
     "range-diff": _git_difflike,
     "symbolic-ref": _git_symbolic_ref,
+    "ls-remote": _git_ls_remote,
+    "fsck": _git_fsck,
+    "notes": _git_notes,
+}
+# Read-only forms of subcommands whose other forms run commands: looked up after
+# the hook-bypass scan (see _git_bypass), not with the plain readers above.
+_GIT_SCANNED_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
+    "submodule": _git_submodule,
 }
 
 # Short options whose value is the next word (or the rest of the cluster), and

@@ -5,11 +5,26 @@ the operator, redirection, heredoc and substitution structure that shlex does no
 expose.  Commands inside $(...), backticks, <(...), >(...) and unquoted heredoc
 bodies are parsed too and flattened into one list.  Syntax it does not model
 (``case``, arrays, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
-that cannot be parsed is never read-only.  It scans by hand, without ``re`` (see the
+that cannot be parsed is never read-only.
+
+Every place where bash evaluates text as arithmetic is a way to run code: a name in
+an arithmetic expression is looked up and its value evaluated in turn, and a
+subscript in that value (``a[$(rm f)]``) runs its substitutions.  So ``$(( ))``,
+``(( ))``, ``${x:offset:length}``, ``${a[subscript]}`` and ``${!x}`` count as
+problems unless what they evaluate is plain numbers and operators; ``[[ ]]`` is
+parsed here (its ``<``, ``>``, ``(`` are operators, not redirections) and judged
+by its handler.  It scans by hand, without ``re`` (see the
 package docstring); the rare $'...' decoding compiles its pattern lazily.
 """
 
 from __future__ import annotations
+
+from worktree_guard.shell.bashtext import (
+    _arith_assigns,
+    _arith_literal,
+    _heredoc_close,
+    _prints_object_names,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,6 +36,9 @@ _MAX_DEPTH = 24
 # Placeholders in _Word.raw for characters that did not come from unquoted text.
 _QUOTED = "\x01"
 _EXPANDED = "\x00"
+# A substitution that prints only object names (`$(git rev-parse HEAD)`): its words are
+# unknown but can never be options, globs or several words of another kind.
+_NAMES = "\x02"
 
 # Characters that end a run of plain text: in an unquoted word, inside double
 # quotes, and in an unquoted heredoc body.  Scanned by hand (no `re`, see above).
@@ -30,6 +48,10 @@ _HEREDOC_STOP = frozenset("\\$`")
 # Shell variable names: [A-Za-z_][A-Za-z0-9_]*.
 _NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789")
+# Reserved words after which a new command starts (so `((` and `[[` are recognised).
+_BEFORE_COMMAND = frozenset(
+    {"!", "if", "then", "elif", "else", "do", "while", "until", "{", "time"}
+)
 # Redirection operators, longest first where one is a prefix of another.
 _REDIR_OPS = (">>", ">|", ">&", ">", "<<<", "<<-", "<<", "<>", "<&", "<")
 _ANSI_ESCAPE = r"(?s)\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)"
@@ -109,18 +131,6 @@ def _redirect_end(src: str, i: int) -> int:
     return -1
 
 
-def _arith_assigns(body: str) -> bool:
-    """Whether an arithmetic expression has =, ++ or -- (not ==, !=, <=, >=)."""
-    if "++" in body or "--" in body:
-        return True
-    i = body.find("=")
-    while i >= 0:
-        if (i == 0 or body[i - 1] not in "=!<>") and not body.startswith("=", i + 1):
-            return True
-        i = body.find("=", i + 1)
-    return False
-
-
 class _ParseError(Exception):
     """The command uses syntax this lexer does not model."""
 
@@ -128,18 +138,33 @@ class _ParseError(Exception):
 class _Word:
     """One shell word after quote removal, with what is known about its value."""
 
-    __slots__ = ("literal", "opaque", "quoted", "raw", "text")
+    __slots__ = ("literal", "opaque", "quoted", "raw", "split", "text")
 
     def __init__(self, text: str, raw: str, quoted: bool, expanded: bool, split: bool) -> None:
         self.text = text  # value; expansions keep their source spelling
         self.raw = raw  # unquoted characters verbatim, everything else as a placeholder
         self.quoted = quoted
+        self.split = split  # an unquoted expansion: may become several words
         # Known exactly: no expansion, glob or brace pattern.
         self.literal = not expanded and not _has_pattern(raw)
         # Could expand to an option (or to several words) that we cannot see.
         self.opaque = split or (
-            not self.literal and (not raw or raw[0] in "\x00*?[{" or text.startswith("-"))
+            not self.literal
+            and (not raw or raw[0] in "\x00*?[{" or text.startswith("-"))
+            and not _visible_long_option(text)
         )
+
+
+def _visible_long_option(text: str) -> bool:
+    """`--name=...`: whatever the value expands to, the option itself is known.
+
+    Expansions keep their source spelling in text and start with $, ` or <(, none of
+    which is a name character, so a name made only of name characters is literal.
+    """
+    if not text.startswith("--"):
+        return False
+    eq = text.find("=")
+    return eq > 2 and all(c in _NAME_CHARS or c == "-" for c in text[2:eq])
 
 
 class _Redirect:
@@ -215,8 +240,10 @@ class _Parser:
                 end = src.find("\n", self.pos)
                 self.pos = len(src) if end < 0 else end
             elif c == "(":
-                if words or redirects:
+                if redirects or not _command_start(words):
                     raise _ParseError("unexpected '('")
+                if src.startswith("((", self.pos) and self._arith_command():
+                    continue
                 groups += 1
                 self.pos += 1
             elif c == ")":
@@ -240,6 +267,13 @@ class _Parser:
                 if pair in (";;", ";&"):
                     raise _ParseError("case syntax")
                 self.pos += 2 if pair in ("&&", "||", "|&") else 1
+            elif (
+                c == "["
+                and src.startswith("[[", self.pos)
+                and src[self.pos + 2 : self.pos + 3] in ("", " ", "\t", "\n")
+                and _command_start(words)
+            ):
+                self._conditional(words)
             else:
                 words.append(self._word())
         self.depth -= 1
@@ -268,25 +302,113 @@ class _Parser:
         return _Redirect(kind, target)
 
     def _read_heredocs(self) -> None:
-        """Consume the bodies of heredocs opened on the line just ended."""
+        """Consume the bodies of heredocs opened on the line just ended.
+
+        In an unquoted body bash joins a line ending in a backslash with the next
+        before comparing it with the delimiter (`EO\\<newline>F` ends an EOF heredoc).
+        The body ends at the first line that closes it read either way, so what
+        follows is parsed as commands whenever bash might run it.
+        """
         src = self.src
+        n = len(src)
         for delimiter, quoted, strip_tabs in self.heredocs:
             start = self.pos
-            body_end = len(src)
-            while self.pos < len(src):
-                newline = src.find("\n", self.pos)
-                line_end = len(src) if newline < 0 else newline
-                line = src[self.pos : line_end]
-                if strip_tabs:
-                    line = line.lstrip("\t")
-                if line == delimiter:
+            body_end = n
+            while self.pos < n:
+                end = _heredoc_close(src, self.pos, delimiter, strip_tabs, joined=not quoted)
+                if end >= 0:
                     body_end = self.pos
-                    self.pos = line_end + 1 if newline >= 0 else line_end
+                    self.pos = end
                     break
-                self.pos = line_end + 1 if newline >= 0 else line_end
+                newline = src.find("\n", self.pos)
+                self.pos = n if newline < 0 else newline + 1
             if not quoted:  # an unquoted delimiter lets $(...) in the body run
                 self._nested(src[start:body_end], heredoc=True)
         self.heredocs.clear()
+
+    def _arith_command(self) -> bool:
+        """Parse `(( expression ))` at pos; False (nothing consumed) if it is `( (...) )`."""
+        start = self.pos
+        commands, problems = len(self.commands), len(self.problems)
+        self.pos += 2
+        try:
+            self._arith()
+        except _ParseError:
+            self.pos = start
+            del self.commands[commands:]
+            del self.problems[problems:]
+            return False
+        return True
+
+    def _conditional(self, words: list[_Word]) -> None:
+        """Parse `[[ ... ]]` into words: inside it < > ( ) && || are operators."""
+        src = self.src
+        n = len(src)
+        self.pos += 2
+        words.append(_literal_word("[["))
+        while True:
+            while self.pos < n and (
+                src[self.pos] in " \t\n" or src.startswith("\\\n", self.pos)
+            ):
+                self.pos += 2 if src[self.pos] == "\\" else 1
+            if self.pos >= n:
+                raise _ParseError("unterminated [[")
+            c = src[self.pos]
+            if src.startswith("]]", self.pos) and src[self.pos + 2 : self.pos + 3] in (
+                "", " ", "\t", "\n", ";", "&", "|", ")", "<", ">",
+            ):  # fmt: skip
+                self.pos += 2
+                words.append(_literal_word("]]"))
+                return
+            if c in "<>" and not src.startswith("(", self.pos + 1):
+                words.append(_literal_word(c))
+                self.pos += 1
+            elif src.startswith(("&&", "||"), self.pos) or c in "()":
+                op = c if c in "()" else src[self.pos : self.pos + 2]
+                words.append(_literal_word(op))
+                self.pos += len(op)
+            elif c in ";&|":
+                raise _ParseError(f"unexpected {c!r} in [[ ]]")
+            elif words[-1].literal and words[-1].text == "=~":
+                words.append(self._regex_word())
+            else:
+                words.append(self._word())
+
+    def _regex_word(self) -> _Word:
+        """The pattern after =~, where ( ) and | belong to the word."""
+        src = self.src
+        n = len(src)
+        start = self.pos
+        depth = 0
+        while self.pos < n:
+            c = src[self.pos]
+            if c in " \t\n" and depth == 0:
+                break
+            if c == "(":
+                depth += 1
+                self.pos += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+                self.pos += 1
+            elif c == "'":
+                end = src.find("'", self.pos + 1)
+                if end < 0:
+                    raise _ParseError("unterminated single quote")
+                self.pos = end + 1
+            elif c == '"':
+                self.pos += 1
+                self._dq('"')
+            elif c == "$":
+                self._dollar(in_dq=False)
+            elif c == "`":
+                self._backtick()
+            else:
+                self.pos += 2 if c == "\\" else 1
+        if self.pos == start:
+            raise _ParseError("=~ without a pattern")
+        return _Word(src[start : self.pos], _EXPANDED, quoted=True, expanded=True, split=False)
 
     def _nested(self, src: str, heredoc: bool = False) -> None:
         sub = _Parser(src, self.depth)
@@ -357,7 +479,9 @@ class _Parser:
                 expanded = split = True
             else:
                 break  # a metacharacter ends the word
-        return _Word("".join(text), "".join(raw), quoted, expanded, split)
+        raw_text = "".join(raw)
+        expanded = expanded or _NAMES in raw_text
+        return _Word("".join(text), raw_text, quoted, expanded, split)
 
     def _dq(self, terminator: str | None) -> tuple[str, str]:
         """Double-quoted text (or an unquoted heredoc body when terminator is None)."""
@@ -410,11 +534,14 @@ class _Parser:
                 self._arith()
             else:
                 self.pos = start + 2
+                first = len(self.commands)
                 self.parse_list(closer=True)
+                if len(self.commands) == first + 1 and _prints_object_names(self.commands[first]):
+                    return src[start : self.pos], _NAMES, False
             return src[start : self.pos], _EXPANDED, not in_dq
         if nxt == "{":
             self.pos = start + 2
-            self._param()
+            self._param(in_dq)
             return src[start : self.pos], _EXPANDED, not in_dq
         if nxt == "[":
             raise _ParseError("$[ ] arithmetic")
@@ -482,8 +609,11 @@ class _Parser:
                 if depth == 0:
                     if not src.startswith("))", self.pos):
                         raise _ParseError("unbalanced arithmetic")
-                    if _arith_assigns(src[start : self.pos]):
+                    body = src[start : self.pos]
+                    if _arith_assigns(body):
                         self.problems.append("arithmetic expansion assigns a variable")
+                    elif not _arith_literal(body):
+                        self.problems.append("arithmetic evaluates a name or an expansion")
                     self.pos += 2
                     return
                 depth -= 1
@@ -499,21 +629,85 @@ class _Parser:
                 self.pos += 2 if c == "\\" else 1
         raise _ParseError("unterminated $((")
 
-    def _param(self) -> None:
-        """Skip a ${ } body, parsing any substitutions inside it."""
+    def _param(self, in_dq: bool) -> None:
+        """Parse a ${ } body: the substitutions inside it, and the forms that evaluate text.
+
+        ${!x} (indirect), ${a[subscript]} and ${x:offset:length} evaluate text as a
+        name or as arithmetic; ${x@P} expands a value the way a prompt is, running
+        its substitutions.  Quotes follow bash: in double quotes, single quotes are
+        plain characters in the word of - = ? + (so `"${x:-'$(cmd)'}"` runs cmd).
+        """
         src = self.src
-        depth = 1
+        n = len(src)
+        i = self.pos
+        indirect = src.startswith("!", i) and not src.startswith("!}", i)
+        if indirect or (src.startswith("#", i) and not src.startswith("#}", i)):
+            i += 1  # ${!name...} or the length ${#name}
+        end = _name_end(src, i)
+        if end == i:
+            end = _digits_end(src, i)
+        if end == i and i < n and src[i] in "@*#?-$!":
+            end = i + 1
+        if end == i:
+            raise _ParseError("unsupported ${...} form")
+        self.pos = end
+        subscript = None
+        if src.startswith("[", self.pos):
+            self.pos += 1
+            sub_start = self.pos
+            self._param_word("]", quotes=False)
+            subscript = src[sub_start : self.pos]
+            self.pos += 1
+            if subscript not in ("@", "*") and not _arith_literal(subscript):
+                self.problems.append("a subscript is evaluated as arithmetic")
+        if self.pos >= n:
+            raise _ParseError("unterminated ${")
+        c = src[self.pos]
+        if indirect:
+            if c in "*@" and subscript is None and src.startswith("}", self.pos + 1):
+                self.pos += 2  # ${!prefix*}: names of variables
+                return
+            if not (c == "}" and subscript in ("@", "*")):  # ${!a[@]}: keys of an array
+                self.problems.append("indirect expansion evaluates a name read from a value")
+        if c == "}":
+            self.pos += 1
+            return
+        if c == "@" and src.startswith("P", self.pos + 1):
+            self.problems.append("${x@P} expands a value as a prompt, running its substitutions")
+        if c == ":" and src[self.pos + 1 : self.pos + 2] not in ("-", "=", "?", "+"):
+            self.pos += 1
+            start = self.pos
+            self._param_word("}", quotes=False)
+            if not _arith_literal(src[start : self.pos]):
+                self.problems.append("a substring offset or length is evaluated as arithmetic")
+            self.pos += 1
+            return
+        if c == ":":
+            self.pos += 1
+            c = src[self.pos : self.pos + 1]
+        if not c or c not in "-=?+#%/^,@":
+            raise _ParseError("unsupported ${...} operator")
+        self.pos += 1
+        # In patterns single quotes quote, in the word of - = ? + only outside "...".
+        self._param_word("}", quotes=c in "#%/^,@" or not in_dq)
+        self.pos += 1
+
+    def _param_word(self, closer: str, quotes: bool) -> None:
+        """Skip to the unnested closer of a ${ } part, parsing substitutions inside it."""
+        src = self.src
+        opener = "{" if closer == "}" else "["
+        depth = 0
         while self.pos < len(src):
             c = src[self.pos]
-            if c == "}":
-                depth -= 1
-                self.pos += 1
+            if c == closer:
                 if depth == 0:
                     return
-            elif c == "{":
+                depth -= 1
+                self.pos += 1
+            elif c == opener:
                 depth += 1
                 self.pos += 1
-            elif c == "'":
+            elif c == "'" and quotes:
                 end = src.find("'", self.pos + 1)
                 if end < 0:
                     raise _ParseError("unterminated single quote")
@@ -521,6 +715,8 @@ class _Parser:
             elif c == '"':
                 self.pos += 1
                 self._dq('"')
+            elif c == "$" and quotes and src.startswith("'", self.pos + 1):
+                self._ansi_c()  # $'...' where quotes quote: backslash escapes, \' too
             elif c == "$":
                 self._dollar(in_dq=True)
             elif c == "`":
@@ -528,6 +724,11 @@ class _Parser:
             else:
                 self.pos += 2 if c == "\\" else 1
         raise _ParseError("unterminated ${")
+
+
+def _command_start(words: list[_Word]) -> bool:
+    """Whether the next word starts a command (nothing but reserved words before it)."""
+    return all(w.literal and w.text in _BEFORE_COMMAND for w in words)
 
 
 # Words made up by handlers (option values found inside another word, missing values).

@@ -60,9 +60,11 @@ def _sed(args: list[_Word], acc: _Acc, depth: int) -> str | None:
         word = args[i]
         text = word.text
         i += 1
-        if word.opaque:
+        if options_done:
+            operands.append(word)  # after --, even a glob is only a file name
+        elif word.opaque:
             return _OPAQUE  # a file operand could be -i as well
-        if options_done or not text.startswith("-") or text == "-":
+        elif not text.startswith("-") or text == "-":
             operands.append(word)
         elif text == "--":
             options_done = True
@@ -72,7 +74,10 @@ def _sed(args: list[_Word], acc: _Acc, depth: int) -> str | None:
                 return "--in-place edits files"
             if name in ("--expression", "--line-length"):
                 if name == "--expression":
-                    scripts.append(_literal_word(value) if eq else _arg(args, i))
+                    if not eq:
+                        scripts.append(_arg(args, i))
+                    else:  # a value that expands is unknown
+                        scripts.append(_literal_word(value) if word.literal else _arg([], 0))
                 i += 0 if eq else 1
             elif name not in _SED_LONG_OK:
                 return f"option {name} is not understood"
@@ -93,11 +98,11 @@ def _sed(args: list[_Word], acc: _Acc, depth: int) -> str | None:
         if not operands:
             return None
         scripts = [operands[0]]
-    for script in scripts:
-        if not script.literal:
-            return "the script is not a literal"
-        if not _sed_script_safe(script.text):
-            return "the script may write files or run commands (w/W/e)"
+    if not all(script.literal for script in scripts):
+        return "the script is not a literal"
+    # sed joins its -e pieces with newlines into one script.
+    if not _sed_script_safe("\n".join(script.text for script in scripts)):
+        return "the script may write files or run commands (w/W/e)"
     return None
 
 
@@ -140,10 +145,10 @@ def _sed_scan(script: str, brackets: bool) -> bool:
             i += 1
             while i < n and script[i] in " \t0123456789":
                 i += 1
-        elif c in "btT":
+        elif c in "btT:v":  # GNU sed: labels (and v's version) end at ; or a newline
             while i < n and script[i] not in ";\n":
                 i += 1
-        elif c in ":aicrRv":  # labels, text and files to read run to the end of the line
+        elif c in "aicrR":  # text and files to read run to the end of the line
             while i < n and script[i] != "\n":
                 i += 2 if script[i] == "\\" else 1
         elif c in "sy":

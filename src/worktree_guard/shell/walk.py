@@ -54,12 +54,14 @@ _OPAQUE = "an argument's value is not visible"
 # Variables whose names start like this change which program runs or what it loads.
 _RISKY_ENV_PREFIXES = (
     "LD_", "DYLD_", "BASH_FUNC_", "GIT_", "XDG_", "LESS", "PYTHON", "NODE_", "PERL", "RUBY",
+    "npm_config_", "NPM_CONFIG_",
 )  # fmt: skip
 # Variables that change which program runs or what it loads.
 _RISKY_ENV = frozenset(
     {"PATH", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS", "HOME",
      "EDITOR", "VISUAL", "BROWSER", "SHELL", "RIPGREP_CONFIG_PATH", "GCONV_PATH", "LOCPATH",
-     "NLSPATH"}
+     "NLSPATH", "TAR_OPTIONS", "UNZIP", "UNZIPOPT", "ZIPINFO", "ZIPINFOOPT", "WGETRC",
+     "CURL_HOME"}
 )  # fmt: skip
 
 

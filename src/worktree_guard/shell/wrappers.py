@@ -7,7 +7,7 @@ The inner command is classified through the accumulator's callbacks (see walk).
 from __future__ import annotations
 
 from worktree_guard.shell.git import _scan_unknown, _unsure
-from worktree_guard.shell.walk import _OPAQUE, _assignment, _check_assignment
+from worktree_guard.shell.walk import _OPAQUE, _assignment, _check_assignment, _risky_env
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -185,7 +185,12 @@ def _xargs(args: list[_Word], acc: _Acc, depth: int) -> str | None:
             break
         i += 1
         if text.startswith("--"):
-            name, eq, _ = text.partition("=")
+            name, eq, value = text.partition("=")
+            if name == "--process-slot-var":
+                # xargs sets this variable in the command's environment.
+                value = value if eq else (args[i].text if i < len(args) else "PATH")
+                if not word.literal or _risky_env(value):
+                    return f"--process-slot-var sets {value}"
             if name in _XARGS_LONG_VALUES:
                 i += 0 if eq else 1
             elif name not in _XARGS_LONG_FLAGS and not name.startswith(("--eof", "--replace")):
