@@ -10,8 +10,6 @@ SessionEnd when it is killed: the holder process dying is the release then.
 
 from __future__ import annotations
 
-import shlex
-
 from worktree_guard.agents.common import (
     ALLOW,
     FILES,
@@ -63,6 +61,8 @@ def patch_paths(patch: str) -> tuple[str, ...]:
 def _command_text(tool_input: Any) -> str | None:
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
     if isinstance(command, list) and all(isinstance(w, str) for w in command):
+        import shlex  # only here: it loads `re`, which the patch path does not need
+
         return shlex.join(command)  # an argv vector: judge the line it amounts to
     return command if isinstance(command, str) else None
 
