@@ -139,6 +139,10 @@ def install(
     agents: Annotated[str, typer.Option("--agents", help="Which agents' hooks to install, "
                                         "comma-separated, from claude,codex,gemini,copilot "
                                         "(default: all).")] = "claude,codex,gemini,copilot",
+    trust: Annotated[bool, typer.Option("--trust", help="Also do the one-time trust step "
+                                        "where the agent's own files allow it: Gemini CLI's "
+                                        "~/.gemini/trustedFolders.json (undone by uninstall). "
+                                        "Codex and Copilot trust in their own UI.")] = False,
 ) -> None:  # fmt: skip
     """Guard this repository: Claude Code hook entries and git hook shims.
 
@@ -158,7 +162,7 @@ def install(
         raise _ExitCode(EXIT_ERROR) from None
     no_claude = no_claude or "claude" not in chosen
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
-                             tuple(name for name in chosen if name != "claude"))
+                             tuple(name for name in chosen if name != "claude"), trust)
     report = do_install(os.getcwd(), options, guard_executable())
     for line in report.done:
         typer.echo(line)

@@ -160,3 +160,32 @@ def test_each_installed_command_runs_the_right_adapter(repo: Path,
             assert words[0] == GUARD and words[1:4] == ["hook", "--agent", agent], command
             # Where a missing guard would block every call, the command cannot fail.
             assert command.endswith("|| true") == (agent in ("gemini", "copilot")), command
+
+
+def test_trust_adds_this_folder_to_geminis_trusted_folders_and_uninstall_takes_it_out(
+        repo: Path, guard_env: dict[str, str]) -> None:
+    home = Path(guard_env["HOME"])
+    trusted = home / ".gemini" / "trustedFolders.json"
+    trusted.parent.mkdir(parents=True)
+    mine = '{\n  "/home/me/other": "TRUST_PARENT"\n}'  # the user's own entry, no newline
+    trusted.write_text(mine)
+    done = guard(repo, guard_env, "install", "--agents", "gemini,codex", "--trust")
+    assert json.loads(trusted.read_text()) == {"/home/me/other": "TRUST_PARENT",
+                                               str(repo): "TRUST_FOLDER"}
+    assert "one-time step: Gemini CLI" not in done.stdout  # done, so not asked for
+    assert "one-time step: Codex CLI" in done.stdout  # Codex's review is its own UI's
+    guard(repo, guard_env, "uninstall")
+    assert trusted.read_text() == mine
+    # Without --trust the user's file is never touched.
+    guard(repo, guard_env, "install", "--agents", "gemini")
+    assert trusted.read_text() == mine
+
+
+def test_trust_into_a_fresh_home_is_undone_to_nothing(repo: Path,
+                                                      guard_env: dict[str, str]) -> None:
+    home = Path(guard_env["HOME"])
+    home.mkdir(exist_ok=True)
+    guard(repo, guard_env, "install", "--agents", "gemini", "--trust")
+    assert (home / ".gemini" / "trustedFolders.json").is_file()
+    guard(repo, guard_env, "uninstall")
+    assert not (home / ".gemini").exists()

@@ -49,8 +49,9 @@ SPECS: dict[str, AgentSpec] = {
         copilot_shape=False, event_in_command=False, never_fail_closed=True,
         trust_step=(
             "Gemini CLI runs project hooks only in a trusted folder: start `gemini` in this "
-            "tree and trust the folder (or add it to ~/.gemini/trustedFolders.json); it then "
-            "warns once about the project's hooks and runs them."),
+            "tree and trust the folder (or `guard install --trust`, which adds it to "
+            "~/.gemini/trustedFolders.json); it then warns once about the project's hooks and "
+            "runs them."),
     ),
     "copilot": AgentSpec(
         "copilot", "Copilot CLI", os.path.join(".github", "hooks", "worktree-guard.json"),
@@ -202,6 +203,26 @@ def installed_events(data: dict[str, Any], spec: AgentSpec) -> dict[str, list[st
                     words = shlex.split(handler[_command_key(spec)])
                     found.setdefault(event, []).append(words[0])
     return found
+
+
+# ---- the one trust step guard may do for the user: Gemini CLI's trusted folders -------------
+
+GEMINI_TRUST = "TRUST_FOLDER"
+
+
+def gemini_trust_path(home: str) -> str:
+    return os.path.join(home, ".gemini", "trustedFolders.json")
+
+
+def trust_gemini_folder(data: dict[str, Any], folder: str) -> dict[str, Any]:
+    """Gemini's trustedFolders map with `folder` trusted; the other entries untouched."""
+    if not isinstance(data, dict):
+        raise SettingsError("~/.gemini/trustedFolders.json does not hold a JSON object")
+    return {**data, folder: GEMINI_TRUST}
+
+
+def untrust_gemini_folder(data: dict[str, Any], folder: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k == folder and v == GEMINI_TRUST)}
 
 
 def exclude_lines(spec: AgentSpec) -> str:

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim, shim_text
 from worktree_guard.install import manifest as mf
-from worktree_guard.install.agent_hooks import SPECS, AgentSpec, exclude_lines, merge_agent
+from worktree_guard.install.agent_hooks import (
+    SPECS,
+    AgentSpec,
+    exclude_lines,
+    gemini_trust_path,
+    merge_agent,
+    trust_gemini_folder,
+)
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
 from worktree_guard.install.settings import (
     SettingsError,
@@ -48,6 +55,7 @@ class InstallOptions:
     force: bool = False
     # The agents other than Claude Code whose project hook files get guard's entries.
     agents: tuple[str, ...] = tuple(SPECS)
+    trust: bool = False  # do the trust steps the agents' own files allow (Gemini's)
 
 
 @dataclass
@@ -136,6 +144,21 @@ def plan_agent_file(path: str, spec: AgentSpec, guard_path: str) -> SettingsPlan
         raise GuardError(f"{exc}; nothing was changed") from None
     after = before if before is not None and merged == data else (
         render_settings(merged, detect_style(text)).encode("utf-8"))
+    return SettingsPlan(path, before, after, ())
+
+
+def plan_gemini_trust(toplevel: str) -> SettingsPlan:
+    """~/.gemini/trustedFolders.json with this tree trusted (read only)."""
+    path = gemini_trust_path(os.path.expanduser("~"))
+    before = read_bytes(path)
+    text = (before or b"").decode("utf-8", "replace")
+    try:
+        data = parse_settings(text, path)
+        trusted = trust_gemini_folder(data, toplevel)
+    except SettingsError as exc:
+        raise GuardError(f"{exc}; nothing was changed") from None
+    after = before if before is not None and trusted == data else (
+        render_settings(trusted, detect_style(text)).encode("utf-8"))
     return SettingsPlan(path, before, after, ())
 
 
@@ -309,6 +332,21 @@ class Installer:
         events = ", ".join(event for event, _ in spec.events)
         self.report.done.append(f"{spec.label}: {verb} {shown} (guard hook on {events})")
 
+    def apply_gemini_trust(self, plan: SettingsPlan) -> None:
+        if plan.before == plan.after:
+            self.report.done.append("Gemini CLI: this folder is already trusted")
+            return
+        mode = file_mode(plan.path) if plan.before is not None else None
+        self._record(FileEntry(
+            plan.path, "trust:gemini", plan.before is not None,
+            before_b64=mf.encode(plan.before) if plan.before is not None else None,
+            mode=mode, after_sha256=sha256(plan.after),
+        ))  # fmt: skip
+        self._make_dirs(os.path.dirname(plan.path))
+        write_atomic(plan.path, plan.after, mode if mode is not None else 0o600)
+        self.report.done.append(f"Gemini CLI: trusted {self.repo.toplevel} in {plan.path} "
+                                "(--trust; `guard uninstall` takes it back out)")
+
     def apply_exclude(self, lines: str = EXCLUDE_LINES) -> None:
         path = self.repo.exclude_file
         before = read_bytes(path)
@@ -405,6 +443,9 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
                 "(`--agents`), or use --force to install into it anyway.\nNothing was changed.")
         agent_plans.append((spec, plan_agent_file(path, spec, guard_path), agent_tracked,
                             not agent_tracked and _needs_exclude(repo, path)))
+    trust_plan = None
+    if options.trust and "gemini" in options.agents:
+        trust_plan = plan_gemini_trust(repo.toplevel)
     target = plan_hooks_target(repo, guard_path, options.force) if options.git_hooks else None
 
     installer = Installer(repo, guard_path)
@@ -418,6 +459,9 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
             installer.apply_tracked_warning(plan)
     for spec, agent_plan, agent_tracked, agent_exclude in agent_plans:
         installer.apply_agent(agent_plan, spec)
+        if spec.name == "gemini" and trust_plan is not None:
+            installer.apply_gemini_trust(trust_plan)
+            installer.report.steps.remove(f"{spec.label}: {spec.trust_step}")
         if agent_exclude:
             installer.apply_exclude(exclude_lines(spec))
         if agent_tracked:

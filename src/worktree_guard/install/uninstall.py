@@ -13,7 +13,13 @@ import os
 
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
 from worktree_guard.install import manifest as mf
-from worktree_guard.install.agent_hooks import SPECS, AgentSpec, exclude_lines, remove_agent
+from worktree_guard.install.agent_hooks import (
+    SPECS,
+    AgentSpec,
+    exclude_lines,
+    remove_agent,
+    untrust_gemini_folder,
+)
 from worktree_guard.install.install import (
     EXCLUDE_LINES,
     NEW_FILE_MODE,
@@ -51,6 +57,8 @@ class Uninstaller:
                 self._restore_settings(entry)
             elif entry.kind == "exclude":
                 self._restore_exclude(entry)
+            elif entry.kind == "trust:gemini":
+                self._restore_gemini_trust(entry)
             elif entry.kind.startswith("agent:") and entry.kind[6:] in SPECS:
                 self._restore_agent(entry, SPECS[entry.kind[6:]])
         self._sweep(handled, sweep_user)
@@ -132,6 +140,24 @@ class Uninstaller:
             cleaned = text.encode("utf-8", "surrogateescape")
             write_atomic(entry.path, cleaned, file_mode(entry.path) or NEW_FILE_MODE)
             self.report.done.append("info/exclude: guard's lines taken out")
+
+    def _restore_gemini_trust(self, entry: FileEntry) -> None:
+        current = read_bytes(entry.path)
+        if current is None or current == entry.before:
+            return
+        if sha256(current) == entry.after_sha256 and not entry.edited:
+            self._put_back(entry, entry.before, entry.path)
+            return
+        try:
+            text = current.decode("utf-8")
+            cleaned = untrust_gemini_folder(parse_settings(text, entry.path), self.repo.toplevel)
+        except (UnicodeDecodeError, SettingsError):
+            self.report.warn(f"{entry.path} changed since install and is not valid JSON; "
+                             "left as it is")
+            return
+        write_atomic(entry.path, render_settings(cleaned, detect_style(text)).encode("utf-8"),
+                     file_mode(entry.path) or 0o600)  # fmt: skip
+        self.report.done.append(f"Gemini CLI: this folder taken out of {entry.path}")
 
     def _restore_agent(self, entry: FileEntry, spec: AgentSpec) -> None:
         shown = shown_path(entry.path, self.repo)
