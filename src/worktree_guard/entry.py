@@ -31,14 +31,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _claude_file_hook() -> int:
-    """`guard hook`, from Claude Code's settings files: Claude Code's hook, unless the process
-    that started it is Copilot CLI's, which reads those files too and answers differently.
-    Which agent calls is told by the process, never guessed from the payload."""
-    from worktree_guard.core.identity import AGENT_CLAUDE, AGENT_COPILOT, find_agent_ancestor
+    """`guard hook`, from Claude Code's settings files or the Claude Code plugin: Claude
+    Code's hook, unless the process that started it is Copilot CLI's (which reads those files
+    too) or Codex CLI's (which loads the same plugin). Which agent calls is told by the
+    process, never guessed from the payload."""
+    from worktree_guard.core.identity import (
+        AGENT_CLAUDE,
+        AGENT_CODEX,
+        AGENT_COPILOT,
+        find_agent_ancestor,
+    )
 
-    found = find_agent_ancestor((AGENT_CLAUDE, AGENT_COPILOT))
+    found = find_agent_ancestor((AGENT_CLAUDE, AGENT_COPILOT, AGENT_CODEX))
     if found is not None and found[0] == AGENT_COPILOT:
         return _agent_hook("copilot", None)
+    if found is not None and found[0] == AGENT_CODEX:
+        try:
+            from worktree_guard.agents.codex import run as run_codex
+
+            return run_codex(None, plugin=True)
+        except BaseException as exc:  # the adapter handles its own errors; this is the rest
+            sys.stderr.write(f"worktree-guard: codex hook failed, allowing: {exc!r}\n")
+            return 0
     from worktree_guard.agents.claude import run
 
     return run()

@@ -118,3 +118,46 @@ def test_bad_input_allows_silently_on_stdout(repo: Path, guard_env: dict[str, st
         done = codex_hook(raw, guard_env)
         assert done.returncode == 0 and done.stdout == "", raw
         assert "internal error" in done.stderr and "Traceback" not in done.stderr
+
+
+# A stand-in for Codex's native process as /proc shows it (comm `codex`), starting the
+# Claude Code plugin's command `guard hook` the way Codex does when it loads that plugin.
+_AS_AGENT = """
+import ctypes, subprocess, sys
+ctypes.CDLL(None).prctl(15, sys.argv[2].encode(), 0, 0, 0)  # PR_SET_NAME
+done = subprocess.run([sys.argv[1], "hook"], input=sys.stdin.buffer.read(),
+                      capture_output=True)
+sys.stdout.buffer.write(done.stdout)
+sys.stderr.buffer.write(done.stderr)
+"""
+
+
+def plugin_hook_under(comm: str, payload: dict[str, Any], env: dict[str, str]
+                      ) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run([sys.executable, "-c", _AS_AGENT, GUARD, comm],
+                          input=json.dumps(payload), env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_plugin_hook_knows_codex_by_its_process(repo: Path, guard_env: dict[str, str],
+                                                    lock_dir: Path) -> None:
+    first = pre_tool("c1", repo, "Bash", command="touch x")
+    assert plugin_hook_under("codex", first, guard_env).stdout == ""
+    assert read_lease(lock_dir)["agent"] == "codex"
+
+
+def test_the_plugin_hook_leaves_codex_to_guards_codex_hook(
+        repo: Path, guard_env: dict[str, str], lock_dir: Path) -> None:
+    (repo / ".codex").mkdir()
+    (repo / ".codex" / "hooks.json").write_text(
+        '{"hooks": {"PreToolUse": [{"hooks": [{"command": "/x/guard hook --agent codex"}]}]}}')
+    done = plugin_hook_under("codex", pre_tool("c1", repo, "Bash", command="touch x"),
+                             guard_env)
+    assert done.returncode == 0 and done.stdout == ""
+    assert not list(lock_dir.glob("session-lock-*.json"))  # answered once, by that hook
+    # A hooks file of the user's own, without guard's hook, does not silence the plugin.
+    (repo / ".codex" / "hooks.json").write_text('{"hooks": {}}')
+    plugin_hook_under("codex", pre_tool("c1", repo, "Bash", command="touch x"), guard_env)
+    assert read_lease(lock_dir)["agent"] == "codex"

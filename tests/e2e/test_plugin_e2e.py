@@ -82,3 +82,67 @@ def test_the_installed_plugin_keeps_a_second_session_out(
             hold.open()
             for run in runs:
                 run.kill()
+
+
+def test_codex_and_copilot_load_the_same_plugin_and_are_told_apart_by_their_process(
+        guard_bin: Path, tmp_path: Path) -> None:
+    """Both read Claude-format plugins and run its `guard hook`; guard knows which agent
+    started it from the process (the payload alone would pass for Claude Code's)."""
+    from .agent_sessions import client_bin, events_of
+    from .fake_responses_api import FakeResponsesAPI
+    from .test_codex_e2e import CODEX_VERSION
+    from .test_copilot_e2e import COPILOT_VERSION
+
+    codex, copilot = (client_bin("codex", "codex", "GUARD_CODEX_BIN"),
+                      client_bin("copilot", "copilot", "GUARD_COPILOT_BIN"))
+    repo = make_repo(tmp_path / "repo")
+    lock_dir = tmp_path / "locks"
+    home = tmp_path / "home"
+    (home / ".codex").mkdir(parents=True)
+    env = base_env(home)
+    for key in [k for k in env if k.startswith(("CODEX", "OPENAI", "COPILOT", "GITHUB"))]:
+        del env[key]
+    env.update(PATH=f"{guard_bin.parent}{os.pathsep}{env.get('PATH', '')}",
+               CODEX_HOME=str(home / ".codex"), OPENAI_API_KEY="dummy",
+               GUARD_LOCK_DIR=str(lock_dir))
+    assert CODEX_VERSION in subprocess.run([str(codex), "--version"], capture_output=True,
+                                           text=True, env=env, check=True).stdout
+    for args in (("marketplace", "add", str(REPO_ROOT)), ("add", "worktree-guard@worktree-guard")):
+        subprocess.run([str(codex), "plugin", *args], env=env, check=True, capture_output=True,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    with (home / ".codex" / "config.toml").open("a") as fh:
+        fh.write(f'\n[projects."{os.path.realpath(repo)}"]\ntrust_level = "trusted"\n')
+    with FakeResponsesAPI() as api:
+        api.scripts["x"] = [Turn([ToolUse("exec_command", {"cmd": "touch x.txt"})]),
+                            Turn([Text("done")])]
+        provider = "model_providers.mock"
+        run = start("codex-x", [str(codex), "exec", "--json", "--sandbox", "workspace-write",
+                                "--dangerously-bypass-hook-trust", "-c", "model_provider=mock",
+                                "-c", f"{provider}.name=mock",
+                                "-c", f"{provider}.base_url={api.base_url}",
+                                "-c", f"{provider}.wire_api=responses",
+                                "-c", f"{provider}.env_key=OPENAI_API_KEY", "-m", "gpt-5",
+                                "SCRIPT:x"], repo, env, tmp_path / "x")
+        try:
+            assert run.wait() == 0, run.output()
+        finally:
+            run.kill()
+    assert [e.get("agent") for e in events_of(lock_dir, "acquired")] == ["codex"], (
+        events_report(lock_dir, run))
+    with FakeModelAPI() as api:
+        api.scripts["y"] = [
+            Turn([ToolUse("create", {"path": str(repo / "y.txt"), "file_text": "y\n"})]),
+            Turn([Text("done")])]
+        copilot_env = {**env, "COPILOT_OFFLINE": "true", "COPILOT_PROVIDER_TYPE": "anthropic",
+                       "COPILOT_PROVIDER_BASE_URL": api.base_url,
+                       "COPILOT_PROVIDER_API_KEY": "dummy", "COPILOT_MODEL": "claude-sonnet-4.5"}
+        run = start("copilot-y", [str(copilot), "-p", "SCRIPT:y", "--allow-all", "--trust-folder",
+                                  "--plugin-dir", str(REPO_ROOT)], repo, copilot_env,
+                    tmp_path / "y")
+        try:
+            assert run.wait() == 0, run.output()
+        finally:
+            run.kill()
+    assert COPILOT_VERSION
+    acquired = [e.get("agent") for e in events_of(lock_dir, "acquired")]
+    assert acquired == ["codex", "copilot"], events_report(lock_dir, run)

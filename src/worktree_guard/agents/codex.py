@@ -10,6 +10,8 @@ SessionEnd when it is killed: the holder process dying is the release then.
 
 from __future__ import annotations
 
+import os
+
 from worktree_guard.agents.common import (
     ALLOW,
     FILES,
@@ -24,6 +26,7 @@ from worktree_guard.agents.common import (
     str_field,
 )
 from worktree_guard.core.identity import AGENT_CODEX
+from worktree_guard.core.workspace import find_workspace
 from worktree_guard.lite import fastjson
 
 TYPE_CHECKING = False
@@ -97,7 +100,31 @@ def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
     return ALLOW
 
 
+# guard's own Codex hook, as `guard install` writes it into the tree's hook file.
+HOOK_FILE = os.path.join(".codex", "hooks.json")
+_OWN_HOOK_MARK = b"hook --agent codex"
+
+
+def _answered_by_own_hook(payload: dict[str, Any]) -> bool:
+    """A `guard hook` Codex runs from the Claude Code plugin, in a tree where guard's Codex
+    hook is installed too: that one answers (one answer per call, not two)."""
+    cwd = optional_str(payload, "cwd")
+    ws = find_workspace(cwd) if cwd else None
+    if ws is None:
+        return False
+    try:
+        with open(os.path.join(ws.toplevel, HOOK_FILE), "rb") as fh:
+            return _OWN_HOOK_MARK in fh.read(1 << 20)
+    except OSError:
+        return False
+
+
+def _from_plugin(guard: Guard, payload: dict[str, Any]) -> Answer:
+    return ALLOW if _answered_by_own_hook(payload) else handle(guard, payload)
+
+
 def run(event: str | None = None, env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None) -> int:
-    """`event` is unused: the payload names it."""
-    return run_adapter(AGENT_CODEX, handle, deny, env, stdin)
+        stdin: bytes | None = None, plugin: bool = False) -> int:
+    """`event` is unused: the payload names it. `plugin`: started as `guard hook` (the Claude
+    Code plugin's command) by a Codex process."""
+    return run_adapter(AGENT_CODEX, _from_plugin if plugin else handle, deny, env, stdin)
