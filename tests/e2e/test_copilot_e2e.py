@@ -53,9 +53,16 @@ def copilot_bin() -> Path:
     return copilot
 
 
+@pytest.fixture(scope="session")
+def copilot_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for every run: the client unpacks itself there once, not per HOME."""
+    return tmp_path_factory.mktemp("copilot-cache")
+
+
 def start_copilot(copilot_bin: Path, name: str, prompt: str, repo: Path, base_url: str,
-                  lock_dir: Path, run_dir: Path) -> AgentRun:
+                  lock_dir: Path, run_dir: Path, cache: Path) -> AgentRun:
     env = base_env(new_home(run_dir))
+    env["XDG_CACHE_HOME"] = str(cache)
     for key in [k for k in env if k.startswith(("COPILOT", "GITHUB", "GH_"))]:
         del env[key]
     env.update(COPILOT_OFFLINE="true", COPILOT_PROVIDER_TYPE="anthropic",
@@ -71,7 +78,7 @@ def claude_write(path: Path, content: str) -> Turn:
 
 
 def test_copilot_is_denied_while_claude_holds_then_holds_against_claude(
-    tmp_path: Path, guard_bin: Path, claude_bin: Path, copilot_bin: Path
+    tmp_path: Path, guard_bin: Path, claude_bin: Path, copilot_bin: Path, copilot_cache: Path
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     guard_install(repo, guard_bin)
@@ -98,7 +105,7 @@ def test_copilot_is_denied_while_claude_holds_then_holds_against_claude(
             assert hold_claude.wait_reached(RUN_TIMEOUT_S), events_report(lock_dir, a)
 
             b = start_copilot(copilot_bin, "copilot-b", "SCRIPT:b", repo, api.base_url,
-                              lock_dir, tmp_path / "b")
+                              lock_dir, tmp_path / "b", copilot_cache)
             runs.append(b)
             assert b.wait() == 0, events_report(lock_dir, b)
             assert a.running()
@@ -120,7 +127,7 @@ def test_copilot_is_denied_while_claude_holds_then_holds_against_claude(
             assert a.wait() == 0, events_report(lock_dir, a)
 
             d = start_copilot(copilot_bin, "copilot-d", "SCRIPT:d", repo, api.base_url,
-                              lock_dir, tmp_path / "d")
+                              lock_dir, tmp_path / "d", copilot_cache)
             runs.append(d)
             assert hold_copilot.wait_reached(RUN_TIMEOUT_S), events_report(lock_dir, d)
             assert (repo / "d.txt").read_text() == "D\n"
@@ -147,7 +154,7 @@ def test_copilot_is_denied_while_claude_holds_then_holds_against_claude(
 
 
 def test_a_missing_guard_does_not_deny_copilots_calls(
-    tmp_path: Path, guard_bin: Path, copilot_bin: Path
+    tmp_path: Path, guard_bin: Path, copilot_bin: Path, copilot_cache: Path
 ) -> None:
     """Copilot denies a call whose hook exits non-zero: a guard that was removed after
     `guard install` must not stop every call (the Copilot hook ends in `|| true`)."""
@@ -164,7 +171,7 @@ def test_a_missing_guard_does_not_deny_copilots_calls(
             Turn([ToolUse("create", {"path": str(repo / "m.txt"), "file_text": "M\n"})]),
             Turn([Text("done")])]
         m = start_copilot(copilot_bin, "copilot-m", "SCRIPT:m", repo, api.base_url, lock_dir,
-                          tmp_path / "m")
+                          tmp_path / "m", copilot_cache)
         try:
             assert m.wait() == 0, m.output()
         finally:
