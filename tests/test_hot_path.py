@@ -65,3 +65,32 @@ def test_claude_hook_bash_path_never_loads_the_cli(
     assert not loaded & HEAVY
     assert not loaded & SLOW_STDLIB, loaded & SLOW_STDLIB
     assert "worktree_guard.shell" in loaded
+
+
+def other_agent_payloads(repo: Path) -> dict[tuple[str, ...], dict[str, object]]:
+    def gemini(session: str, tool: str, **tool_input: object) -> dict[str, object]:
+        return {"session_id": session, "cwd": str(repo), "hook_event_name": "BeforeTool",
+                "tool_name": tool, "tool_input": tool_input}
+
+    patch = "*** Begin Patch\n*** Add File: a.txt\n+a\n*** End Patch\n"
+    return {
+        ("gemini", "write_file"): gemini("g1", "write_file", file_path=str(repo / "a")),
+        ("gemini", "denied"): gemini("g2", "replace", file_path=str(repo / "a")),
+        ("codex", "apply_patch"): {"session_id": "g1", "cwd": str(repo), "tool_name":
+                                   "apply_patch", "hook_event_name": "PreToolUse",
+                                   "tool_input": {"command": patch}},
+        ("copilot", "preToolUse"): {"sessionId": "g1", "cwd": str(repo), "toolName": "create",
+                                    "toolArgs": {"path": str(repo / "b"), "file_text": "b"}},
+        ("copilot", "sessionEnd"): {"sessionId": "g1", "cwd": str(repo), "reason": "complete"},
+    }
+
+
+def test_other_agents_file_paths_import_only_cheap_stdlib(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    for (agent, what), payload in other_agent_payloads(repo).items():
+        args = ["hook", "--agent", agent] + ([what] if agent == "copilot" else [])
+        loaded = imported_modules(args, json.dumps(payload).encode(), guard_env, repo)
+        assert f"worktree_guard.agents.{agent}" in loaded
+        assert not loaded & HEAVY, (agent, what, loaded & HEAVY)
+        assert not loaded & SLOW_STDLIB, (agent, what, loaded & SLOW_STDLIB)

@@ -136,22 +136,40 @@ def install(
                                         "hooks are chained), and guard's entries into a "
                                         ".claude/settings.local.json that git tracks (they "
                                         "get committed).")] = False,
+    agents: Annotated[str, typer.Option("--agents", help="Which agents' hooks to install, "
+                                        "comma-separated, from claude,codex,gemini,copilot "
+                                        "(default: all).")] = "claude,codex,gemini,copilot",
+    trust: Annotated[bool, typer.Option("--trust", help="Also do the one-time trust step "
+                                        "where the agent's own files allow it: Gemini CLI's "
+                                        "~/.gemini/trustedFolders.json (undone by uninstall). "
+                                        "Codex and Copilot trust in their own UI.")] = False,
 ) -> None:  # fmt: skip
     """Guard this repository: Claude Code hook entries and git hook shims.
 
     Works from any folder of the repository, main or linked worktree. Other settings and
     hooks are kept (a hook already there is chained and still runs). Safe to run again.
     """
+    from worktree_guard.install.agent_hooks import parse_agents
     from worktree_guard.install.install import InstallOptions
     from worktree_guard.install.install import install as do_install
+    from worktree_guard.install.settings import SettingsError
     from worktree_guard.install.targets import guard_executable
 
-    options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force)
+    try:
+        chosen = parse_agents(agents)
+    except SettingsError as exc:
+        _err(f"error: {exc}")
+        raise _ExitCode(EXIT_ERROR) from None
+    no_claude = no_claude or "claude" not in chosen
+    options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
+                             tuple(name for name in chosen if name != "claude"), trust)
     report = do_install(os.getcwd(), options, guard_executable())
     for line in report.done:
         typer.echo(line)
     for line in report.warnings:
         _err(f"warning: {line}")
+    for line in report.steps:
+        typer.echo(f"one-time step: {line}")
     if not no_claude:
         typer.echo("Claude Code reads hooks when a session starts: restart running sessions.")
     if not report.complete:

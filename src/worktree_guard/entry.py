@@ -1,6 +1,7 @@
 """The `guard` console entry: hook commands on the standard library, the rest via the CLI.
 
-`guard hook` runs on every Claude Code tool call and `guard git-hook` on every commit and
+`guard hook` (Claude Code's settings files) and `guard hook --agent NAME [EVENT]` (the other
+agents' hook files) run on every tool call and `guard git-hook` on every commit and
 ref write; they must not pay for importing Typer or GitPython, so they are routed here
 before the CLI module is ever loaded.
 """
@@ -13,9 +14,9 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"]:
-        from worktree_guard.agents.claude import run
-
-        return run()
+        if args[1:2] == ["--agent"]:
+            return _agent_hook(args[2] if len(args) > 2 else "", args[3] if len(args) > 3 else None)
+        return _claude_file_hook()
     if args[:1] == ["git-hook"]:
         from worktree_guard.git.hook import run as run_git_hook
 
@@ -27,6 +28,61 @@ def main(argv: list[str] | None = None) -> int:
     from worktree_guard.cli import run_cli
 
     return run_cli(args)
+
+
+def _claude_file_hook() -> int:
+    """`guard hook`, from Claude Code's settings files or the Claude Code plugin: Claude
+    Code's hook, unless the process that started it is Copilot CLI's (which reads those files
+    too) or Codex CLI's (which loads the same plugin). Which agent calls is told by the
+    process, never guessed from the payload."""
+    from worktree_guard.core.identity import (
+        AGENT_CLAUDE,
+        AGENT_CODEX,
+        AGENT_COPILOT,
+        find_agent_ancestor,
+    )
+
+    found = find_agent_ancestor((AGENT_CLAUDE, AGENT_COPILOT, AGENT_CODEX))
+    if found is not None and found[0] == AGENT_COPILOT:
+        return _agent_hook("copilot", None)
+    if found is not None and found[0] == AGENT_CODEX:
+        try:
+            from worktree_guard.agents.codex import run as run_codex
+
+            return run_codex(None, plugin=True)
+        except BaseException as exc:  # the adapter handles its own errors; this is the rest
+            sys.stderr.write(f"worktree-guard: codex hook failed, allowing: {exc!r}\n")
+            return 0
+    from worktree_guard.agents.claude import run
+
+    return run()
+
+
+def _agent_hook(name: str, event: str | None) -> int:
+    """`guard hook --agent NAME [EVENT]` (the agent named by the installed command). Whatever
+    goes wrong, the call is allowed: under Copilot CLI a crash or a non-zero exit would deny
+    every call, and under Gemini CLI a missing answer blocks it."""
+    try:
+        if name == "codex":
+            from worktree_guard.agents.codex import run as run_codex
+
+            return run_codex(event)
+        if name == "gemini":
+            from worktree_guard.agents.gemini import run as run_gemini
+
+            return run_gemini(event)
+        if name == "copilot":
+            from worktree_guard.agents.copilot import run as run_copilot
+
+            return run_copilot(event)
+        if name == "claude":
+            return _claude_file_hook()
+        sys.stderr.write(f"worktree-guard: unknown agent {name!r} (known: claude, codex, gemini, "
+                         "copilot); allowing the call. Re-run `guard install`.\n")
+        return 0
+    except BaseException as exc:  # the adapters handle their own errors; this is the rest
+        sys.stderr.write(f"worktree-guard: {name} hook failed, allowing: {exc!r}\n")
+        return 0
 
 
 if __name__ == "__main__":

@@ -435,7 +435,7 @@ def test_force_installs_into_a_tracked_local_settings_file_with_a_warning(
     repo: Path, guard_env: dict[str, str]
 ) -> None:
     path = track_local_settings(repo)
-    done = guard(repo, guard_env, "install", "--force")
+    done = guard(repo, guard_env, "install", "--force", "--agents", "claude")
     assert "warning:" in done.stderr and "is tracked by git" in done.stderr
     assert "will be committed" in done.stderr and "git rm --cached" in done.stderr
     assert "never committed" not in done.stdout and "info/exclude" not in done.stdout

@@ -327,8 +327,16 @@ def run_checks(cwd: str, settings: Settings) -> list[Check]:
         repo = None
     if repo is not None:
         checks.append(ok("repository", printable(repo.toplevel)))
-        checks.extend(check_settings(repo))
+        from worktree_guard.commands.doctor_agents import check_agents, check_plugin
+
+        plugin = check_plugin(repo)
+        settings_checks = check_settings(repo)
+        if plugin is not None:  # the plugin's hooks stand in for the settings entries
+            settings_checks = [c for c in settings_checks if c.level != "warn"]
+            checks.append(plugin)
+        checks.extend(settings_checks)
         checks.extend(check_hooks(repo))
+        checks.extend(check_agents(repo))
     checks.append(check_lock_dir(settings))
     checks.append(check_failed_open(settings))
     checks.append(check_claude())

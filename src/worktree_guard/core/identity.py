@@ -129,6 +129,71 @@ def _is_holder_name(pid: int, stat: _Stat) -> bool:
     return any(os.path.basename(arg.decode("utf-8", "replace")) == "claude" for arg in argv[:3])
 
 
+# ---- agents other than Claude Code: which long-lived process is each one's session ----------
+# A small table, kind -> test on (pid, comm): the holder of a session is the nearest ancestor
+# that passes its agent's test. The agent is known from how its hook was installed; the
+# table only finds its process (and tells Copilot apart where it runs Claude's hook files).
+AGENT_CLAUDE = "claude-code"
+AGENT_CODEX = "codex"
+AGENT_GEMINI = "gemini"
+AGENT_COPILOT = "copilot"
+
+
+def _argv_head(pid: int, count: int) -> list[str]:
+    try:
+        with open(f"{_PROC}/{pid}/cmdline", "rb") as fh:
+            argv = fh.read(4096).split(b"\0")
+    except OSError:
+        return []
+    return [os.path.basename(arg.decode("utf-8", "replace")) for arg in argv[:count]]
+
+
+def _is_codex(pid: int, stat: _Stat) -> bool:
+    return stat.name == "codex"  # the native binary; its `node codex.js` parent is a launcher
+
+
+def _is_gemini(pid: int, stat: _Stat) -> bool:
+    # `node [--max-old-space-size=N] .../gemini.js ...` or `.../.bin/gemini ...` (the npm link
+    # the CLI relaunches itself through): node flags come before the script.
+    return stat.name == "node" and not _GEMINI_SCRIPTS.isdisjoint(_argv_head(pid, 4)[1:])
+
+
+_GEMINI_SCRIPTS = frozenset({"gemini", "gemini.js"})
+
+
+def _is_copilot(pid: int, stat: _Stat) -> bool:
+    # The native binary names its main thread `MainThread`; its argv[0] still says copilot.
+    # Its `node npm-loader.js` parent is only a launcher.
+    return stat.name in ("MainThread", "copilot") and _argv_head(pid, 1) == ["copilot"]
+
+
+_AGENT_TESTS = (
+    (AGENT_CLAUDE, _is_holder_name),
+    (AGENT_CODEX, _is_codex),
+    (AGENT_GEMINI, _is_gemini),
+    (AGENT_COPILOT, _is_copilot),
+)
+
+
+def find_agent_ancestor(
+    kinds: tuple[str, ...], start_pid: int | None = None
+) -> tuple[str, ProcessId] | None:
+    """The nearest ancestor that is the long-lived process of one of `kinds`, and its kind."""
+    tests = [(kind, test) for kind, test in _AGENT_TESTS if kind in kinds]
+    pid = os.getppid() if start_pid is None else start_pid
+    for _ in range(_MAX_ANCESTRY):
+        if pid <= 1:
+            return None
+        stat = _read_stat(pid)
+        if stat is None:
+            return None
+        for kind, test in tests:
+            if test(pid, stat):
+                return kind, ProcessId(pid, stat.start_time, boot_id(), pid_namespace(pid))
+        pid = stat.ppid
+    return None
+
+
 def find_claude_ancestor(start_pid: int | None = None) -> ProcessId | None:
     """The nearest ancestor process named `claude`: the long-lived process of the session."""
     pid = os.getppid() if start_pid is None else start_pid

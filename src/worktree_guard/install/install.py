@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from worktree_guard.core.printable import printable
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim, shim_text
 from worktree_guard.install import manifest as mf
+from worktree_guard.install.agent_hooks import (
+    SPECS,
+    AgentSpec,
+    exclude_lines,
+    gemini_trust_path,
+    merge_agent,
+    trust_gemini_folder,
+)
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
 from worktree_guard.install.settings import (
     SettingsError,
@@ -46,12 +54,16 @@ class InstallOptions:
     git_hooks: bool = True
     statusline: bool = False
     force: bool = False
+    # The agents other than Claude Code whose project hook files get guard's entries.
+    agents: tuple[str, ...] = tuple(SPECS)
+    trust: bool = False  # do the trust steps the agents' own files allow (Gemini's)
 
 
 @dataclass
 class Report:
     done: list[str] = field(default_factory=list)  # one line per thing changed or checked
     warnings: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # what the person must still do once
     complete: bool = True  # False when something asked for was not done
 
     def warn(self, text: str, incomplete: bool = False) -> None:
@@ -166,6 +178,40 @@ def plan_settings(path: str, guard_path: str, statusline: bool) -> SettingsPlan:
     if before is not None and parse_settings(text, path) == merged.settings:
         after = before  # already in place: keep the bytes as they are, formatting and all
     return SettingsPlan(path, before, after, merged.notes)
+
+
+def plan_agent_file(path: str, spec: AgentSpec, guard_path: str) -> SettingsPlan:
+    """The agent's project hook file with guard's entries merged in (read only)."""
+    before = read_bytes(path)
+    if before is not None and len(before) > _MAX_SETTINGS_BYTES:
+        raise GuardError(f"{path} is larger than {_MAX_SETTINGS_BYTES} bytes; not touching it")
+    try:
+        text = before.decode("utf-8") if before is not None else ""
+    except UnicodeDecodeError:
+        raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
+    try:
+        data = parse_settings(text, path)
+        merged = merge_agent(data, spec, guard_path, path)
+    except SettingsError as exc:
+        raise GuardError(f"{exc}; nothing was changed") from None
+    after = before if before is not None and merged == data else (
+        render_settings(merged, detect_style(text)).encode("utf-8"))
+    return SettingsPlan(path, before, after, ())
+
+
+def plan_gemini_trust(toplevel: str) -> SettingsPlan:
+    """~/.gemini/trustedFolders.json with this tree trusted (read only)."""
+    path = gemini_trust_path(os.path.expanduser("~"))
+    before = read_bytes(path)
+    text = (before or b"").decode("utf-8", "replace")
+    try:
+        data = parse_settings(text, path)
+        trusted = trust_gemini_folder(data, toplevel)
+    except SettingsError as exc:
+        raise GuardError(f"{exc}; nothing was changed") from None
+    after = before if before is not None and trusted == data else (
+        render_settings(trusted, detect_style(text)).encode("utf-8"))
+    return SettingsPlan(path, before, after, ())
 
 
 @dataclass(frozen=True)
@@ -319,11 +365,45 @@ class Installer:
         verb = "updated" if existed else "created"
         self.report.done.append(f"Claude Code settings: {verb} {shown} (guard hook on 6 events)")
 
-    def apply_exclude(self) -> None:
+    def apply_agent(self, plan: SettingsPlan, spec: AgentSpec) -> None:
+        shown = shown_path(plan.path, self.repo)
+        self.report.steps.append(f"{spec.label}: {spec.trust_step}")
+        if plan.before == plan.after:
+            self.report.done.append(f"{spec.label}: {shown} already runs guard")
+            return
+        existed = plan.before is not None
+        mode = file_mode(plan.path) if existed else None
+        self._record(FileEntry(
+            plan.path, f"agent:{spec.name}", existed,
+            before_b64=mf.encode(plan.before) if plan.before is not None else None,
+            mode=mode, after_sha256=sha256(plan.after),
+        ))  # fmt: skip
+        self._make_dirs(os.path.dirname(plan.path))
+        write_atomic(plan.path, plan.after, mode if mode is not None else NEW_FILE_MODE)
+        verb = "updated" if existed else "created"
+        events = ", ".join(event for event, _ in spec.events)
+        self.report.done.append(f"{spec.label}: {verb} {shown} (guard hook on {events})")
+
+    def apply_gemini_trust(self, plan: SettingsPlan) -> None:
+        if plan.before == plan.after:
+            self.report.done.append("Gemini CLI: this folder is already trusted")
+            return
+        mode = file_mode(plan.path) if plan.before is not None else None
+        self._record(FileEntry(
+            plan.path, "trust:gemini", plan.before is not None,
+            before_b64=mf.encode(plan.before) if plan.before is not None else None,
+            mode=mode, after_sha256=sha256(plan.after),
+        ))  # fmt: skip
+        self._make_dirs(os.path.dirname(plan.path))
+        write_atomic(plan.path, plan.after, mode if mode is not None else 0o600)
+        self.report.done.append(f"Gemini CLI: trusted {self.repo.toplevel} in {plan.path} "
+                                "(--trust; `guard uninstall` takes it back out)")
+
+    def apply_exclude(self, lines: str = EXCLUDE_LINES) -> None:
         path = self.repo.exclude_file
         before = read_bytes(path)
         after = (before or b"") + (b"\n" if before and not before.endswith(b"\n") else b"")
-        after += EXCLUDE_LINES.encode("utf-8")
+        after += lines.encode("utf-8")
         self._record(FileEntry(
             path, "exclude", before is not None,
             before_b64=mf.encode(before) if before is not None else None,
@@ -331,8 +411,9 @@ class Installer:
         ))  # fmt: skip
         self._make_dirs(os.path.dirname(path))
         write_atomic(path, after, file_mode(path) or NEW_FILE_MODE)
+        pattern = lines.strip().splitlines()[-1].lstrip("/")
         self.report.done.append(f"git: {shown_path(path, self.repo)} now keeps "
-                                ".claude/settings.local.json out of commits")  # fmt: skip
+                                f"{printable(pattern)} out of commits")  # fmt: skip
 
     def apply_tracked_warning(self, plan: SettingsPlan) -> None:
         """--force into a tracked local settings file: say plainly that it gets committed."""
@@ -404,6 +485,23 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
                 shown, guard_path, forced=False) + "\nNothing was changed.")  # fmt: skip
         plan = plan_settings(path, guard_path, options.statusline)
         exclude = options.scope is Scope.LOCAL and not tracked and _needs_exclude(repo, path)
+    agent_plans: list[tuple[AgentSpec, SettingsPlan, bool, bool]] = []
+    for name in options.agents:
+        spec = SPECS[name]
+        path = os.path.join(repo.toplevel, spec.rel_path)
+        # The file holds this machine's path to guard: it must not reach a commit unasked.
+        agent_tracked = is_tracked(repo, path)
+        if agent_tracked and not options.force:
+            shown = shown_path(path, repo)
+            raise GuardError(
+                f"not installing: {shown} is tracked by git; guard's entries hold the absolute "
+                f"path {guard_path} and would be committed. Untrack it, leave {spec.name} out "
+                "(`--agents`), or use --force to install into it anyway.\nNothing was changed.")
+        agent_plans.append((spec, plan_agent_file(path, spec, guard_path), agent_tracked,
+                            not agent_tracked and _needs_exclude(repo, path)))
+    trust_plan = None
+    if options.trust and "gemini" in options.agents:
+        trust_plan = plan_gemini_trust(repo.toplevel)
     target = plan_hooks_target(repo, guard_path, options.force) if options.git_hooks else None
 
     installer = Installer(repo, guard_path)
@@ -415,6 +513,17 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
             installer.apply_exclude()
         if tracked:
             installer.apply_tracked_warning(plan)
+    for spec, agent_plan, agent_tracked, agent_exclude in agent_plans:
+        installer.apply_agent(agent_plan, spec)
+        if spec.name == "gemini" and trust_plan is not None:
+            installer.apply_gemini_trust(trust_plan)
+            installer.report.steps.remove(f"{spec.label}: {spec.trust_step}")
+        if agent_exclude:
+            installer.apply_exclude(exclude_lines(spec))
+        if agent_tracked:
+            installer.report.warn(f"{shown_path(agent_plan.path, repo)} is tracked by git: "
+                                  "guard's entries, with this machine's path to guard, will be "
+                                  "committed by the next `git commit -a`.")
     if target is not None:
         if target.folder is not None:
             installer.apply_hooks(target.folder)

@@ -13,6 +13,13 @@ import os
 
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
 from worktree_guard.install import manifest as mf
+from worktree_guard.install.agent_hooks import (
+    SPECS,
+    AgentSpec,
+    exclude_lines,
+    remove_agent,
+    untrust_gemini_folder,
+)
 from worktree_guard.install.install import (
     EXCLUDE_LINES,
     NEW_FILE_MODE,
@@ -50,6 +57,10 @@ class Uninstaller:
                 self._restore_settings(entry)
             elif entry.kind == "exclude":
                 self._restore_exclude(entry)
+            elif entry.kind == "trust:gemini":
+                self._restore_gemini_trust(entry)
+            elif entry.kind.startswith("agent:") and entry.kind[6:] in SPECS:
+                self._restore_agent(entry, SPECS[entry.kind[6:]])
         self._sweep(handled, sweep_user)
         for folder in reversed(self.manifest.created_dirs):
             with contextlib.suppress(OSError):
@@ -122,10 +133,57 @@ class Uninstaller:
             self._put_back(entry, entry.before, "info/exclude")
             return
         text = current.decode("utf-8", "surrogateescape")
-        if EXCLUDE_LINES in text:
-            cleaned = text.replace(EXCLUDE_LINES, "", 1).encode("utf-8", "surrogateescape")
+        ours = [EXCLUDE_LINES, *(exclude_lines(spec) for spec in SPECS.values())]
+        if any(lines in text for lines in ours):
+            for lines in ours:
+                text = text.replace(lines, "", 1)
+            cleaned = text.encode("utf-8", "surrogateescape")
             write_atomic(entry.path, cleaned, file_mode(entry.path) or NEW_FILE_MODE)
-            self.report.done.append("info/exclude: guard's line taken out")
+            self.report.done.append("info/exclude: guard's lines taken out")
+
+    def _restore_gemini_trust(self, entry: FileEntry) -> None:
+        current = read_bytes(entry.path)
+        if current is None or current == entry.before:
+            return
+        if sha256(current) == entry.after_sha256 and not entry.edited:
+            self._put_back(entry, entry.before, entry.path)
+            return
+        try:
+            text = current.decode("utf-8")
+            cleaned = untrust_gemini_folder(parse_settings(text, entry.path), self.repo.toplevel)
+        except (UnicodeDecodeError, SettingsError):
+            self.report.warn(f"{entry.path} changed since install and is not valid JSON; "
+                             "left as it is")
+            return
+        write_atomic(entry.path, render_settings(cleaned, detect_style(text)).encode("utf-8"),
+                     file_mode(entry.path) or 0o600)  # fmt: skip
+        self.report.done.append(f"Gemini CLI: this folder taken out of {entry.path}")
+
+    def _restore_agent(self, entry: FileEntry, spec: AgentSpec) -> None:
+        shown = shown_path(entry.path, self.repo)
+        current = read_bytes(entry.path)
+        if current == entry.before:
+            return
+        if current is None:
+            self.report.warn(f"{shown} was removed since install; left removed")
+            return
+        if sha256(current) == entry.after_sha256 and not entry.edited:
+            self._put_back(entry, entry.before, shown)
+            return
+        try:
+            text = current.decode("utf-8")
+            cleaned = remove_agent(parse_settings(text, shown), spec)
+        except (UnicodeDecodeError, SettingsError):
+            self.report.warn(f"{shown} changed since install and is not valid JSON; left as it is")
+            return
+        if not cleaned and not entry.existed:
+            os.unlink(entry.path)
+            self.report.done.append(f"{spec.label}: removed {shown}")
+            return
+        write_atomic(entry.path, render_settings(cleaned, detect_style(text)).encode("utf-8"),
+                     file_mode(entry.path) or NEW_FILE_MODE)  # fmt: skip
+        self.report.done.append(f"{spec.label}: guard's entries taken out of {shown} (it changed "
+                                "since install, so the rest is kept as it is now)")
 
     def _sweep(self, handled: set[str], sweep_user: bool) -> None:
         """Guard's things the manifest does not know (an older install, a lost manifest)."""

@@ -1,0 +1,79 @@
+"""`guard hook --agent gemini`: Gemini CLI's hook payload in, its answer out.
+
+Gemini CLI runs its shell tool with git hooks switched off (`core.hooksPath=''`), so this
+hook is the only place its sessions are stopped: `write_file`, `replace` and
+`run_shell_command` are judged here like Claude Code's Write, Edit and Bash.
+A deny is `{"decision": "deny", "reason": R}` on stdout with exit 0; Gemini CLI ignores
+Claude Code's `hookSpecificOutput` form (the call would run), and treats exit 1 or an
+exit 2 without output as allow.
+"""
+
+from __future__ import annotations
+
+import os
+
+from worktree_guard.agents.common import (
+    ALLOW,
+    FILES,
+    OTHER,
+    SHELL,
+    Answer,
+    Guard,
+    ToolCall,
+    optional_str,
+    ran_git,
+    run_adapter,
+    str_field,
+)
+from worktree_guard.core.identity import AGENT_GEMINI
+from worktree_guard.lite import fastjson
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+FILE_TOOLS = frozenset({"write_file", "replace"})
+SHELL_TOOL = "run_shell_command"
+
+
+def deny(reason: str) -> Answer:
+    return Answer(fastjson.dumps({"decision": "deny", "reason": reason}))
+
+
+def tool_call(payload: dict[str, Any]) -> ToolCall:
+    tool = str_field(payload, "tool_name")
+    session = str_field(payload, "session_id")
+    cwd = str_field(payload, "cwd")
+    tool_input = payload.get("tool_input")
+    if tool in FILE_TOOLS:
+        path = optional_str(tool_input, "file_path")
+        return ToolCall(tool, FILES, session, cwd, (path,) if path else ())
+    if tool == SHELL_TOOL:
+        # The command runs in `dir_path` (relative to the project) when the model names one.
+        where = optional_str(tool_input, "dir_path")
+        shell_cwd = os.path.join(cwd, where) if where else cwd
+        return ToolCall(tool, SHELL, session, shell_cwd, (),
+                        optional_str(tool_input, "command"))
+    return ToolCall(tool, OTHER, session, cwd)
+
+
+def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
+    event = str_field(payload, "hook_event_name")
+    if event == "BeforeTool":
+        reason = guard.pre_tool(tool_call(payload))
+        return ALLOW if reason is None else deny(reason)
+    if event in ("AfterTool", "AfterAgent"):
+        command = optional_str(payload.get("tool_input"), "command")
+        guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
+                      ran_git=payload.get("tool_name") == SHELL_TOOL and ran_git(command))
+    elif event == "SessionEnd":
+        guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
+                      optional_str(payload, "reason"))
+    return ALLOW
+
+
+def run(event: str | None = None, env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None) -> int:
+    """`event` is unused: the payload names it."""
+    return run_adapter(AGENT_GEMINI, handle, deny, env, stdin)

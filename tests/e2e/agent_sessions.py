@@ -1,0 +1,121 @@
+"""Sessions of the real agent clients for the cross-agent end-to-end tests.
+
+Each client runs in its own process group with a throwaway HOME, output to files, against a
+stand-in for its model API on 127.0.0.1. The repository is set up by `guard install` alone;
+what a user does once per machine (sign-in choice, folder trust) is written into the
+throwaway HOME as the client's own files hold it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_claude_e2e import base_env, git, logged_events
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 120.0  # safety net per run, never a timed assertion
+# A stable piece of guard's deny reason (every agent gets the same words).
+DENY_PHRASE = "holds this working tree"
+
+
+@dataclass
+class AgentRun:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_dir: Path
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self) -> int:
+        try:
+            return self.proc.wait(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"{self.name} still running after {RUN_TIMEOUT_S:.0f}s\n" + self.output())
+
+    def kill(self) -> None:
+        if self.running():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def output(self) -> str:
+        out = (self.log_dir / "stdout").read_text(errors="replace")[-3000:]
+        err = (self.log_dir / "stderr").read_text(errors="replace")[-3000:]
+        return f"--- {self.name} stdout ---\n{out}\n--- {self.name} stderr ---\n{err}"
+
+
+def start(name: str, argv: list[str], cwd: Path, env: dict[str, str], run_dir: Path) -> AgentRun:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / "stdout").open("wb") as out, (run_dir / "stderr").open("wb") as err:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=err, start_new_session=True)
+    return AgentRun(name, proc, run_dir)
+
+
+def new_home(run_dir: Path) -> Path:
+    home = run_dir / "home"
+    home.mkdir(parents=True)
+    return home
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir()
+    git(path, "init", "-q")
+    (path / "README.md").write_text("e2e\n")
+    git(path, "add", "README.md")
+    git(path, "commit", "-q", "-m", "init")
+    return path
+
+
+def guard_install(repo: Path, guard_bin: Path) -> str:
+    """Set the repo up the way a user does: `guard install`, nothing else."""
+    env = {**base_env(repo.parent / "install-home"), "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run([str(guard_bin), "install"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def start_claude(claude_bin: Path, name: str, prompt: str, repo: Path, base_url: str,
+                 lock_dir: Path, run_dir: Path) -> AgentRun:
+    env = base_env(new_home(run_dir))
+    env.update(ANTHROPIC_BASE_URL=base_url, ANTHROPIC_API_KEY="dummy",
+               CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1",
+               IS_SANDBOX="1", GUARD_LOCK_DIR=str(lock_dir))
+    argv = [str(claude_bin), "-p", prompt, "--permission-mode", "bypassPermissions"]
+    return start(name, argv, repo, env, run_dir)
+
+
+def events_report(lock_dir: Path, *runs: AgentRun) -> str:
+    lines = "\n".join(json.dumps(r) for r in logged_events(lock_dir))
+    return "\n".join([*(r.output() for r in runs), f"--- guard events ---\n{lines}"])
+
+
+def events_of(lock_dir: Path, event: str, agent: str | None = None) -> list[dict[str, Any]]:
+    return [r for r in logged_events(lock_dir)
+            if r.get("event") == event and (agent is None or r.get("agent") == agent)]
+
+
+def client_bin(folder: str, executable: str, override_var: str) -> Path:
+    """A client installed by .ci/run under .tools/<folder>, or $override_var; else skip."""
+    override = os.environ.get(override_var)
+    if override:
+        return Path(override)
+    path = REPO_ROOT / ".tools" / folder / "node_modules" / ".bin" / executable
+    if not path.exists():
+        npm = "npm is not installed" if shutil.which("npm") is None else "not installed"
+        pytest.skip(f"{folder} client not available ({npm}; .ci/run installs it under "
+                    f".tools/{folder})")
+    return path
