@@ -196,3 +196,22 @@ def test_a_broken_lock_folder_is_said_where_it_can_be(
     doctor = guard(repo, env, "doctor")
     assert doctor.returncode == 1 and f"FAIL  lock folder: {not_a_folder} is not a folder" in \
         doctor.stdout
+
+
+def test_the_other_agents_hooks_fail_open_visibly_too(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, lock_held_elsewhere: None
+) -> None:
+    """Gemini CLI's hook (like Codex's and Copilot's) goes through the same failure record:
+    with the record left out of `agents/common.failure_answer`, status would show nothing."""
+    env = {**guard_env, "GUARD_LOCK_TIMEOUT_MS": "300", "NO_COLOR": "1"}
+    payload = {"session_id": "g1", "transcript_path": "", "cwd": str(repo),
+               "hook_event_name": "BeforeTool", "timestamp": "2026-01-01T00:00:00Z",
+               "tool_name": "write_file",
+               "tool_input": {"file_path": str(repo / "x"), "content": "x"}}  # fmt: skip
+    done = subprocess.run([GUARD, "hook", "--agent", "gemini"], input=json.dumps(payload),
+                          env=env, cwd=repo, capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0 and '"deny"' not in done.stdout
+    assert "internal error in gemini BeforeTool hook, allowing" in done.stderr
+    assert "guard failed open 1 time since " in guard(repo, env, "status").stdout
+    assert read_log(lock_dir)[-1]["agent"] == "gemini"

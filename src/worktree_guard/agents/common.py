@@ -285,11 +285,14 @@ def failure_answer(agent: str, env: Mapping[str, str], event: str, exc: BaseExce
         settings = None
     closed = settings.fail_closed if settings is not None else False
     verdict = "denying (GUARD_FAIL_CLOSED=1)" if closed else "allowing"
-    line = f"worktree-guard: internal error in {agent} {event} hook, {verdict}: {what}"
-    if settings is not None:
-        deadline.run_bounded(0.5, lambda: events.append_event(
-            settings.lock_dir, "error", settings.log_max_bytes, agent=agent,
-            hook_event=event, error=what, fail_closed=closed))
+    from worktree_guard.core import failopen  # the failure path only
+    from worktree_guard.core.printable import printable
+
+    unrecorded = (failopen.record(settings, f"{agent} {event} hook", what, closed, agent=agent,
+                                  hook_event=event)
+                  if settings is not None else " (not recorded: settings unreadable)")
+    line = (f"worktree-guard: internal error in {printable(agent)} {printable(event)} hook, "
+            f"{verdict}: {printable(what)}{unrecorded}")
     if closed and event not in ("SessionEnd", "sessionEnd", "Stop", "AfterTool", "AfterAgent",
                                 "PostToolUse", "postToolUse", "SessionStart"):
         return deny(f"worktree-guard could not decide ({what}) and GUARD_FAIL_CLOSED=1 is set.")
