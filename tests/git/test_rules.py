@@ -219,12 +219,15 @@ def test_worktree_add_is_recognised_by_its_subcommand(argv: list[str], expected:
     assert _is_worktree_add(argv) is expected
 
 
-def test_pass_file_must_name_the_session_in_a_pass_folder() -> None:
-    good = "/locks/git-pass/123-456-sess-1"
-    assert pass_file({"GUARD_PASS_FILE": good}, "sess-1") == good
-    assert pass_file({"GUARD_PASS_FILE": good}, "other") is None
-    assert pass_file({"GUARD_PASS_FILE": "/tmp/123-456-sess-1"}, "sess-1") is None
-    assert pass_file({}, "sess-1") is None
+def test_pass_file_must_name_the_tree_and_session_in_a_pass_folder() -> None:
+    good = "/locks/git-pass/0123456789ab-sess-1"
+    assert pass_file({"GUARD_PASS_FILE": good}, "0123456789ab", "sess-1") == good
+    assert pass_file({"GUARD_PASS_FILE": good}, "0123456789ab", "other") is None
+    assert pass_file({"GUARD_PASS_FILE": good}, "ba9876543210", "sess-1") is None
+    assert pass_file({"GUARD_PASS_FILE": good}, "0123456789ab", "1") is None
+    wrong_folder = "/tmp/0123456789ab-sess-1"
+    assert pass_file({"GUARD_PASS_FILE": wrong_folder}, "0123456789ab", "sess-1") is None
+    assert pass_file({}, "0123456789ab", "sess-1") is None
 
 
 def test_shim_text(tmp_path: Path) -> None:
