@@ -120,6 +120,7 @@ def _root(
     "guard install --scope project    # .claude/settings.json, to commit for the team",
     "guard install --no-claude        # git hooks only (other agents, plain shells)",
     "guard install --statusline       # also show the lease in Claude Code's status line",
+    "guard install --strict           # also check every ref write (slower fetch and rebase)",
 ))  # fmt: skip
 def install(
     scope: Annotated[Scope, typer.Option(help="Which Claude Code settings file: local (this "
@@ -136,6 +137,11 @@ def install(
                                         "hooks are chained), and guard's entries into a "
                                         ".claude/settings.local.json that git tracks (they "
                                         "get committed).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Also install the "
+                                         "reference-transaction hook: refuses another agent's "
+                                         "branch moves in git itself, at a cost on every ref "
+                                         "write (a fetch of many tags, a long rebase; see "
+                                         "docs/git-hooks.md).")] = False,
 ) -> None:  # fmt: skip
     """Guard this repository: Claude Code hook entries and git hook shims.
 
@@ -144,10 +150,10 @@ def install(
     """
     from worktree_guard.install.install import InstallOptions
     from worktree_guard.install.install import install as do_install
-    from worktree_guard.install.targets import guard_executable
+    from worktree_guard.install.launcher import current_launcher
 
-    options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force)
-    report = do_install(os.getcwd(), options, guard_executable())
+    options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force, strict)
+    report = do_install(os.getcwd(), options, current_launcher())
     for line in report.done:
         typer.echo(line)
     for line in report.warnings:
