@@ -96,14 +96,24 @@ _MISSING = """missing() {
 }
 """
 
-# $key: this tree's lease key. git runs hooks at the toplevel of the working tree.
+# $key: this tree's lease key. git runs hooks at the toplevel of the working tree. md5sum
+# costs three forks, so the key is kept in the git dir with the path it is for, and read
+# back with builtins while the tree stays where it is.
 _TREE_KEY = """lock_dir=${GUARD_LOCK_DIR:-$HOME/.claude/runtime}
 tree_key() {
     [ -z "$GIT_WORK_TREE" ] || return 1
     case $lock_dir in /*[[:space:]] | [!/]* | '') return 1 ;; esac
-    key=$(cd -P . && printf %s "$PWD" | md5sum 2>/dev/null) || return 1
+    keep="${GIT_DIR:-.git}/worktree-guard-key"
+    if read -r key top 2>/dev/null <"$keep" && [ "$top" = "$PWD" ] && [ ${#key} -eq 12 ]; then
+        return 0
+    fi
+    top=$(cd -P . && printf '%s.' "$PWD") || return 1
+    top=${top%.}
+    key=$(printf %s "$top" | md5sum 2>/dev/null) || return 1
     key=${key%"${key#????????????}"}
-    [ ${#key} -eq 12 ]
+    [ ${#key} -eq 12 ] || return 1
+    { printf '%s %s\n' "$key" "$top" >"$keep"; } 2>/dev/null
+    return 0
 }
 """
 
