@@ -48,6 +48,7 @@ DEFAULT_HOOK_NAMES = tuple(name for name in HOOK_NAMES if name not in STRICT_ONL
 # Hooks that get data on stdin: the shim keeps a copy for guard and a chained foreign hook.
 STDIN_HOOKS = frozenset({"pre-push", "reference-transaction"})
 CHAINED_SUFFIX = ".pre-guard"
+KEY_CACHE_NAME = "worktree-guard-key"  # in a working tree's git dir: "<key> <toplevel>"
 MARKER = "worktree-guard shim"
 # The launcher's program: the package folder comes as the first argument (so no path is
 # ever quoted into Python source), is appended to sys.path (the standard library keeps
@@ -103,7 +104,7 @@ _TREE_KEY = """lock_dir=${GUARD_LOCK_DIR:-$HOME/.claude/runtime}
 tree_key() {
     [ -z "$GIT_WORK_TREE" ] || return 1
     case $lock_dir in /*[[:space:]] | [!/]* | '') return 1 ;; esac
-    keep="${GIT_DIR:-.git}/worktree-guard-key"
+    keep="${GIT_DIR:-.git}/{key_cache}"
     if read -r key top 2>/dev/null <"$keep" && [ "$top" = "$PWD" ] && [ ${#key} -eq 12 ]; then
         return 0
     fi
@@ -251,7 +252,8 @@ def shim_text(name: str, guard_command: str = "guard", package_dir: str | None =
         have = _HAVE_LAUNCHER.replace("{code}", _sh_quote(LAUNCH_CODE))
     else:
         have = _HAVE_COMMAND
-    return header + "".join(_bodies(name, have))
+    body = "".join(_bodies(name, have)).replace("{key_cache}", KEY_CACHE_NAME)
+    return header + body
 
 
 def is_guard_shim(text: str) -> bool:
