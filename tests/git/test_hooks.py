@@ -357,7 +357,8 @@ def test_guard_processes_per_git_command(world: World, counted: Path) -> None:
     assert world.git("branch", "by-hand").returncode == 0
     assert starts(counted) == []
     assert world.git("branch", "by-agent", session=A).returncode == 0
-    assert starts(counted) == []
+    # Another branch than HEAD's: guard's to judge (it may be checked out in another tree).
+    assert starts(counted) == ["git-hook reference-transaction prepared"]
     assert world.git("tag", "v1", session=A).returncode == 0  # not HEAD, not a branch
     assert starts(counted) == []
     assert world.commit("another's, no verify", B, None, "--no-verify").returncode != 0
@@ -365,7 +366,8 @@ def test_guard_processes_per_git_command(world: World, counted: Path) -> None:
     assert world.git("push", "-q", "origin", "main", session=A).returncode == 0
     assert [s.split()[:2] for s in starts(counted)] == [["git-hook", "pre-push"]]
     assert world.git("checkout", "-q", "-b", "feature", session=A).returncode == 0
-    assert [s.split()[:2] for s in starts(counted)] == [["git-hook", "post-checkout"]]
+    assert [s.split()[:2] for s in starts(counted)] == [
+        ["git-hook", "reference-transaction"], ["git-hook", "post-checkout"]]
     assert world.commit("the holder's, on its new branch", A).returncode == 0
     assert starts(counted) == ["git-hook pre-commit"]  # HEAD moved: guard looks again
     assert world.commit("and again", A).returncode == 0
@@ -428,7 +430,7 @@ def test_a_pass_of_another_session_or_tree_is_no_pass(world: World, counted: Pat
     starts(counted)
     shim = world.repo / ".git" / "hooks" / "reference-transaction"
     sha = world.out("rev-parse", "HEAD")
-    line = f"{'0' * 40} {sha} refs/heads/new\n"
+    line = f"{sha} {world.out('rev-parse', 'HEAD~1')} refs/heads/main\n"  # HEAD's branch
     folder = world.lock_dir / "git-pass"
     key = workspace_key(os.path.realpath(world.repo))
     (folder / f"{key}-{B}x").write_text("ref: refs/heads/main\n")  # another session
@@ -440,6 +442,9 @@ def test_a_pass_of_another_session_or_tree_is_no_pass(world: World, counted: Pat
     (folder / f"{key}-{B}").write_text("ref: refs/heads/main\n")  # as if guard had left it
     done = world.run([str(shim), "prepared"], world.repo, session=B, input=line)
     assert done.returncode == 0 and starts(counted) == []
+    other = f"{'0' * 40} {sha} refs/heads/new\n"  # a branch HEAD does not name: no pass
+    done = world.run([str(shim), "prepared"], world.repo, session=B, input=other)
+    assert done.returncode == 1 and len(starts(counted)) == 1
 
 
 @pytest.mark.parametrize("closed", ["", "env", "git config"])

@@ -19,7 +19,8 @@ process costs an interpreter start and git runs some hooks once per commit of a 
   It is void as soon as HEAD differs (a branch switch, by anyone, is judged again) and is
   removed when the lease changes hands (see core/passes.py);
 - reference-transaction (strict install only) starts guard only at `prepared`, for an agent,
-  when HEAD or a `refs/heads/` ref moves; it reads stdin with shell builtins;
+  when HEAD or a `refs/heads/` ref moves; it reads stdin with shell builtins; a pass covers
+  HEAD and the branch HEAD names, never another branch;
 - pre-push always starts guard.
 The tree key is the first 12 hex digits of the MD5 of the toplevel, where git runs hooks
 (`md5sum`, one small process); when sh cannot tell it (GIT_WORK_TREE set, no md5sum, a lock
@@ -175,14 +176,24 @@ _REFERENCE_TRANSACTION_EARLY = """if [ -z "$sid" ] || [ "$1" != prepared ]; then
 fi
 """
 
+# A pass covers HEAD and the branch HEAD names only: a move of any other branch (which
+# may be checked out in another tree) is always guard's to judge.
 _REFERENCE_TRANSACTION = """input=
 moves=
+others=
+read -r current 2>/dev/null <"${GIT_DIR:-.git}/HEAD" || current=
 while IFS= read -r line || [ -n "$line" ]; do
     input="$input${input:+
 }$line"
-    case $line in *" HEAD" | *" refs/heads/"*) moves=1 ;; esac
+    case $line in
+        *" HEAD") moves=1 ;;
+        *" refs/heads/"*)
+            moves=1
+            [ "ref: ${line##* }" = "$current" ] || others=1
+            ;;
+    esac
 done
-if [ -n "$moves" ] && have_guard && ! passed; then
+if [ -n "$moves" ] && have_guard && { [ -n "$others" ] || ! passed; }; then
     replay | GUARD_PASS_FILE=$pass run_guard git-hook reference-transaction "$@" || exit $?
 fi
 if [ -x "$chained" ]; then
