@@ -243,3 +243,18 @@ def test_shim_text(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         shim_text("post-merge")
     assert not is_guard_shim("#!/bin/sh\necho hello\n")
+
+
+def test_launcher_shims_are_posix_sh(tmp_path: Path) -> None:
+    """The shims `guard install` writes (the launcher form), odd paths included."""
+    import shutil
+
+    for name in HOOK_NAMES:
+        text = shim_text(name, "/opt/it's here/bin/python", "/opt/it's here/site-packages")
+        assert "guard_pkg='/opt/it'\\''s here/site-packages'" in text
+        (tmp_path / name).write_text(text)
+        assert subprocess.run(["sh", "-n", str(tmp_path / name)], check=False).returncode == 0
+    if shutil.which("shellcheck"):
+        done = subprocess.run(["shellcheck", "-s", "sh", *map(str, sorted(tmp_path.iterdir()))],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout
