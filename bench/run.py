@@ -4,11 +4,14 @@ start them, timed round-robin against a baseline measured in the same run.
 
     .venv/bin/python bench/run.py [--quick] [--json OUT] [--markdown] [--groups claude,git]
 
-Groups: claude (the `guard hook` events), git (commit, push, update-ref with guard's git
-hooks), scaling (20k-file repository, 5k-lease lock folder), concurrency (8 sessions on one
-tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash classifier on the
-longest commands, up to 1 MB). Standard library only; every repository,
+Groups: claude (the `guard hook` events, through the exact command `guard install` writes),
+git (commit, push, update-ref with guard's git hooks as `guard install` writes them), bulk
+(a rebase of 200 commits, a fetch of 2,000 new tags: default and strict install, as a person
+and as the holder), scaling (20k-file repository, 5k-lease lock folder), concurrency
+(8 sessions on one tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash
+classifier on the longest commands, up to 1 MB). Standard library only; every repository,
 lock folder and HOME lives in one temporary folder, removed at the end (unless --keep).
+The package's bytecode is compiled first, as a normal pip install has it.
 docs/benchmarks.md says what each case measures and why.
 """
 
@@ -228,11 +231,12 @@ def git_ok(done: Done) -> str | None:
 # ---- the sandbox ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     tmp: Path
     venv_bin: Path
     git: str
+    hook_command: str = ""  # the PreToolUse command `guard install` writes
 
     @property
     def python(self) -> Path:
@@ -358,14 +362,26 @@ def bash_call(command: str) -> dict[str, Any]:
             "tool_use_id": f"toolu_{secrets.token_hex(12)}"}
 
 
+def installed_hook_command(ctx: Context) -> str:
+    """The PreToolUse command `guard install` writes (into a scratch repository's local
+    settings): the launcher, as every Claude Code hook of an installed repository runs it."""
+    repo = make_repo(ctx, "install-probe")
+    done = subprocess.run([str(ctx.guard), "install", "--no-git-hooks"], cwd=repo,
+                          env=ctx.env(ctx.tmp / "setup-locks"), capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"guard install: {_first_line(done.stderr)}")
+    settings = json.loads((repo / ".claude" / "settings.local.json").read_text("utf-8"))
+    return str(settings["hooks"]["PreToolUse"][-1]["hooks"][0]["command"])
+
+
 def hook_spawn(ctx: Context, lock_dir: Path, session: Session, stdin: bytes,
-               **extra_env: str) -> Spawn:
-    """`guard hook` as Claude Code starts it: `/bin/sh -c '<command>'`, payload on stdin."""
+               command: str | None = None, **extra_env: str) -> Spawn:
+    """The hook as Claude Code starts it: `/bin/sh -c '<command>'`, payload on stdin; the
+    command `guard install` writes unless another is given."""
     env = ctx.env(lock_dir, CLAUDECODE="1", CLAUDE_CODE_SESSION_ID=session.id,
                   CLAUDE_PROJECT_DIR=str(session.project), CLAUDE_CODE_ENTRYPOINT="cli",
                   **extra_env)
-    command = f"{shlex.quote(str(ctx.guard))} hook"
-    return Spawn([SH, "-c", command], env, session.project, stdin)
+    return Spawn([SH, "-c", command or ctx.hook_command], env, session.project, stdin)
 
 
 def baseline_spawn(ctx: Context, like: Spawn) -> Spawn:
@@ -463,6 +479,8 @@ def ratio_rows(cases: Sequence[Case], base: Case) -> tuple[list[list[str]], dict
 # ---- group: the Claude Code hook -----------------------------------------------------------
 
 STEADY = "PreToolUse Edit, holder, steady state (default refresh interval)"
+CONSOLE = "same, through pip's console script `<venv>/bin/guard hook` (older installs)"
+PLAIN_I = "same, `python -I -c 'from worktree_guard.entry import main; main()' hook`"
 STEADY0 = "PreToolUse Edit, holder, GUARD_REFRESH_INTERVAL_MS=0"
 ACQUIRE = "PreToolUse Edit, first acquire (free tree)"
 DENY = "PreToolUse Edit, deny (another session holds)"
@@ -480,7 +498,7 @@ def claude_group(ctx: Context, plan: Plan) -> GroupResult:
 
     def pre(lock_dir: Path, session: Session, **env: str) -> Spawn:
         stdin = payload(ctx, session, "PreToolUse", repo, **edit_call(target_file))
-        return hook_spawn(ctx, lock_dir, session, stdin, **env)
+        return hook_spawn(ctx, lock_dir, session, stdin, None, **env)
 
     steady = pre(steady_dir, holder)
     prime(steady, expect_allow, "the holder's lease")
@@ -489,26 +507,35 @@ def claude_group(ctx: Context, plan: Plan) -> GroupResult:
     read_only = payload(ctx, holder, "PreToolUse", repo, **bash_call("git status"))
     post = payload(ctx, holder, "PostToolUse", repo, **edit_result(target_file))
     end = payload(ctx, fresh, "SessionEnd", repo, reason="other")
+    python = shlex.quote(str(ctx.python))
+    plain_i = f"{python} -I -c 'from worktree_guard.entry import main; main()' hook"
+    steady_stdin = payload(ctx, holder, "PreToolUse", repo, **edit_call(target_file))
     cases = [
         Case("/bin/sh -c true (floor)", Spawn([SH, "-c", "true"], steady.env, repo, steady.stdin),
              exited_clean),
+        Case("python -I -S -c pass", Spawn([SH, "-c", f"{python} -I -S -c pass"], steady.env,
+                                           repo, steady.stdin), exited_clean),
         Case(BASELINE, baseline_spawn(ctx, steady), exited_clean),
         # The holder's PreToolUse and PostToolUse share one lease, as in a session.
-        Case(STEADY, steady, expect_allow, target=Target(2.0, 1.5)),
+        Case(STEADY, steady, expect_allow, target=Target(1.25)),
+        Case(CONSOLE, hook_spawn(ctx, steady_dir, holder, steady_stdin,
+                                 f"{shlex.quote(str(ctx.guard))} hook"), expect_allow),
+        Case(PLAIN_I, hook_spawn(ctx, steady_dir, holder, steady_stdin, plain_i), expect_allow),
         Case(STEADY0, pre(steady0_dir, holder, GUARD_REFRESH_INTERVAL_MS="0"), expect_allow),
-        Case(ACQUIRE, pre(acquire_dir, fresh), expect_allow, target=Target(2.5)),
-        Case(DENY, pre(deny_dir, denied), expect_deny_by(other.id), target=Target(2.5)),
+        Case(ACQUIRE, pre(acquire_dir, fresh), expect_allow, target=Target(1.35)),
+        Case(DENY, pre(deny_dir, denied), expect_deny_by(other.id), target=Target(1.35)),
         Case(READ_ONLY, hook_spawn(ctx, steady_dir, holder, read_only), expect_allow),
         Case(POST, hook_spawn(ctx, steady_dir, holder, post), expect_allow),
         # Runs after ACQUIRE in every round: each is the other's untimed reset.
         Case(END, hook_spawn(ctx, acquire_dir, fresh, end), exited_clean),
     ]
     measured = round_robin(cases, plan.claude)
-    rows, ratios = ratio_rows(cases, cases[1])
+    rows, ratios = ratio_rows(cases, cases[2])
     notes = [*rounds_note(measured, plan.claude), *problem_notes(cases),
-             *lease_audit(acquire_dir, measured + plan.claude.warmup)]
-    title = (f"Claude Code hook: `/bin/sh -c '<venv>/bin/guard hook'`, payload on stdin; "
-             f"{measured} rounds, ms")
+             *lease_audit(acquire_dir, measured + plan.claude.warmup),
+             f"the command `guard install` writes: {ctx.hook_command}"]
+    title = (f"Claude Code hook: `/bin/sh -c '<the command guard install writes>'`, payload "
+             f"on stdin; {measured} rounds, ms")
     table = Table(title, ["case", "median", "p10", "p90", "vs python", "target"], rows, notes)
     return GroupResult("claude", [table], {"cases": case_raw(cases), "ratios": ratios})
 
@@ -524,23 +551,14 @@ def lease_audit(lock_dir: Path, calls: int) -> list[str]:
 # ---- group: git with guard's hooks ---------------------------------------------------------
 
 
-def hook_sources() -> list[Path]:
-    folder = ROOT / "git-hooks"
-    if not folder.is_dir():
-        raise Skip("the repository has no git-hooks/ folder")
-    shims = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not any(p.name == "pre-commit" for p in shims):
-        raise Skip("git-hooks/ has no pre-commit shim")
-    return shims
-
-
-def install_hooks(repo: Path, shims: Sequence[Path]) -> None:
-    """What a person does by hand: copy the shims into .git/hooks (guard comes from PATH)."""
-    hooks = repo / ".git" / "hooks"
-    hooks.mkdir(exist_ok=True)
-    for shim in shims:
-        shutil.copyfile(shim, hooks / shim.name)
-        (hooks / shim.name).chmod(0o755)
+def guard_install(ctx: Context, repo: Path, strict: bool = False) -> None:
+    """`guard install --no-claude` (git hooks only), `--strict` for the reference-transaction
+    hook too: the shims exactly as an installed repository has them."""
+    args = [str(ctx.guard), "install", "--no-claude", *(["--strict"] if strict else [])]
+    done = subprocess.run(args, cwd=repo, env=ctx.env(ctx.tmp / "setup-locks"),
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        raise Skip(f"guard install failed: {_first_line(done.stderr)}")
 
 
 @dataclass(frozen=True)
@@ -572,15 +590,15 @@ def smoke_test(ctx: Context, repo: Path, envs: GitEnvs, lock_dir: Path) -> None:
                    "(`guard git-hook` did not run or did not log)")
 
 
-def push_repo(ctx: Context, name: str, shims: Sequence[Path] | None) -> Path:
+def push_repo(ctx: Context, name: str, hooked: bool) -> Path:
     remote = ctx.tmp / f"{name}-remote.git"
     subprocess.run([ctx.git, "init", "-q", "--bare", str(remote)], check=True,
                    env=ctx.env(ctx.tmp / "setup-locks"))
     repo = make_repo(ctx, name)
     run_git(ctx, repo, "remote", "add", "origin", str(remote))
     run_git(ctx, repo, "push", "-q", "-u", "origin", "main")
-    if shims is not None:
-        install_hooks(repo, shims)
+    if hooked:
+        guard_install(ctx, repo)
     return repo
 
 
@@ -613,26 +631,31 @@ def update_ref_case(ctx: Context, label: str, repo: Path, env: dict[str, str],
 
 
 def git_group(ctx: Context, plan: Plan) -> GroupResult:
-    shims = hook_sources()
     lock_dir = ctx.tmp / "git-locks"
     envs = git_envs(ctx, lock_dir)
-    plain, person, agent = (make_repo(ctx, f"git-{n}") for n in ("plain", "person", "agent"))
+    plain, person, agent, strict_person, strict_agent = (
+        make_repo(ctx, f"git-{n}")
+        for n in ("plain", "person", "agent", "strict-person", "strict-agent"))
     for repo in (person, agent):
-        install_hooks(repo, shims)
+        guard_install(ctx, repo)
+    for repo in (strict_person, strict_agent):
+        guard_install(ctx, repo, strict=True)
     smoke_test(ctx, agent, envs, lock_dir)
-    push_plain, push_person = push_repo(ctx, "push-plain", None), push_repo(ctx, "push-person",
-                                                                          shims)
-    push_agent = push_repo(ctx, "push-agent", shims)
+    smoke_test(ctx, strict_agent, envs, lock_dir)
+    push_plain, push_person = push_repo(ctx, "push-plain", False), push_repo(ctx, "push-person",
+                                                                           True)
+    push_agent = push_repo(ctx, "push-agent", True)
     no_hooks = ctx.folder("no-hooks")
 
     def commit(label: str, repo: Path, env: dict[str, str], base: Case | None) -> Case:
         spawn = git_spawn(ctx, repo, env, "commit", "-q", "--allow-empty", "-m", "x")
-        target = Target(2, unit=" starts") if base else None
+        target = Target(1, unit=" starts") if base else None
         return Case(label, spawn, git_ok, target=target, compare_to=base)
 
     def push(label: str, repo: Path, env: dict[str, str], base: Case | None) -> Case:
         return Case(label, git_spawn(ctx, repo, env, "push", "-q", "origin", "main"), git_ok,
-                    before=new_commit(ctx, repo, no_hooks), compare_to=base)
+                    before=new_commit(ctx, repo, no_hooks), compare_to=base,
+                    target=Target(2, unit=" starts") if base else None)
 
     start = Case("python -c pass (1 interpreter start)",
                  Spawn([str(ctx.python), "-c", "pass"], envs.person, plain), exited_clean)
@@ -651,6 +674,10 @@ def git_group(ctx: Context, plan: Plan) -> GroupResult:
         update_ref_case(ctx, "update-ref + hooks, person", person, envs.person, ref_base),
         update_ref_case(ctx, "update-ref + hooks, agent holding the lease", agent, envs.agent,
                         ref_base),
+        update_ref_case(ctx, "update-ref + strict hooks, person", strict_person, envs.person,
+                        ref_base),
+        update_ref_case(ctx, "update-ref + strict hooks, agent holding the lease", strict_agent,
+                        envs.agent, ref_base),
     ]
     measured = round_robin(cases, plan.git)
     return git_result(cases, start, measured, plan, lock_dir)
@@ -671,15 +698,115 @@ def git_result(cases: Sequence[Case], start: Case, measured: int, plan: Plan,
             row[6] = case.target.verdict(extra / unit) if case.target else ""
         rows.append(row)
     takes, denials = count_events(lock_dir, "acquired"), count_events(lock_dir, "denied")
-    verdict = "ok" if (takes, denials) == (2, 0) else "PROBLEM"
+    verdict = "ok" if (takes, denials) == (3, 0) else "PROBLEM"
     notes = [*rounds_note(measured, plan.git), *problem_notes(cases),
-             f"agent leases taken: {takes} (2 expected: the smoke-test commit and the first "
+             f"agent leases taken: {takes} (3 expected: the two smoke-test commits and the first "
              f"agent push), refusals: {denials}: {verdict}"]
-    title = (f"git with guard's hooks (git-hooks/* in .git/hooks, guard on PATH) vs without; "
-             f"{measured} rounds, ms; extra starts = extra ms / python -c pass")
+    title = (f"git with guard's hooks (as `guard install` writes them; update-ref also with "
+             f"`--strict`) vs without; {measured} rounds, ms; extra starts = extra ms / "
+             f"python -c pass")
     headers = ["case", "median", "p10", "p90", "extra ms", "extra starts", "target"]
     return GroupResult("git", [Table(title, headers, rows, notes)],
                        {"cases": case_raw(cases), "extra": extras})
+
+
+# ---- group: git work of any size -----------------------------------------------------------
+
+STACK, TAGS = 200, 2000
+
+
+def stack_seed(ctx: Context) -> Path:
+    """`main` plus a branch `stack` of STACK commits on top, checked out, no hooks."""
+    repo = make_repo(ctx, "bulk-seed")
+    run_git(ctx, repo, "checkout", "-q", "-b", "stack")
+    for number in range(STACK):
+        (repo / "stack.txt").write_text(f"{number}\n", encoding="utf-8")
+        run_git(ctx, repo, "add", "stack.txt")
+        run_git(ctx, repo, "commit", "-q", "-m", f"stack {number}")
+    return repo
+
+
+def stack_repo(ctx: Context, seed: Path, name: str, install: str | None) -> Path:
+    """A copy of the seed; `install` is None (no hooks), "default" or "strict"."""
+    repo = ctx.tmp / name
+    shutil.copytree(seed, repo, symlinks=True)
+    if install is not None:
+        guard_install(ctx, repo, strict=install == "strict")
+    return repo
+
+
+def tag_source(ctx: Context) -> Path:
+    """A bare repository with TAGS lightweight tags, written in one transaction."""
+    source = ctx.tmp / "tag-source.git"
+    subprocess.run([ctx.git, "init", "-q", "--bare", str(source)], check=True,
+                   env=ctx.env(ctx.tmp / "setup-locks"))
+    seed = make_repo(ctx, "tag-seed")
+    run_git(ctx, seed, "push", "-q", str(source), "main")
+    sha = run_git(ctx, seed, "rev-parse", "HEAD")
+    lines = "".join(f"create refs/tags/t{n:05d} {sha}\n" for n in range(TAGS))
+    subprocess.run([ctx.git, "update-ref", "--stdin"], input=lines.encode(), cwd=source,
+                   env=ctx.env(ctx.tmp / "setup-locks"), check=True)
+    return source
+
+
+def drop_tags(ctx: Context, repo: Path, no_hooks: Path) -> Callable[[], None]:
+    """Untimed: delete every tag (hooks off), so the next fetch brings TAGS new ones."""
+    def drop() -> None:
+        names = run_git(ctx, repo, "for-each-ref", "--format=%(refname)", "refs/tags")
+        lines = "".join(f"delete {name}\n" for name in names.split())
+        subprocess.run([ctx.git, "-c", f"core.hooksPath={no_hooks}", "update-ref", "--stdin"],
+                       input=lines.encode(), cwd=repo, env=ctx.env(ctx.tmp / "setup-locks"),
+                       check=True)
+
+    return drop
+
+
+BULK_TARGET = Target(1.5)
+BULK_KINDS = (("no hooks", None, False), ("default install, person", "default", False),
+              ("default install, agent holding the lease", "default", True),
+              ("strict install, person", "strict", False),
+              ("strict install, agent holding the lease", "strict", True))
+
+
+def bulk_group(ctx: Context, plan: Plan) -> GroupResult:
+    lock_dir = ctx.tmp / "bulk-locks"
+    envs = git_envs(ctx, lock_dir)
+    no_hooks = ctx.folder("bulk-hooks-off")
+    source = tag_source(ctx)
+    seed = stack_seed(ctx)
+    rebases: list[Case] = []
+    fetches: list[Case] = []
+    for label, install, agent in BULK_KINDS:
+        env = envs.agent if agent else envs.person
+        repo = stack_repo(ctx, seed, "bulk-" + label.replace(" ", "-").replace(",", ""), install)
+        if agent:
+            smoke_test(ctx, repo, envs, lock_dir)  # the agent holds this tree
+        rebase = git_spawn(ctx, repo, env, "rebase", "-q", "--force-rebase", "main")
+        fetch = git_spawn(ctx, repo, env, "fetch", "-q", str(source), "refs/tags/*:refs/tags/*")
+        base_rebase, base_fetch = (rebases[0], fetches[0]) if rebases else (None, None)
+        target = BULK_TARGET if install == "default" else None
+        rebases.append(Case(f"rebase --force-rebase of {STACK} commits, {label}", rebase, git_ok,
+                            target=target, compare_to=base_rebase))
+        fetches.append(Case(f"fetch of {TAGS} new tags, {label}", fetch, git_ok,
+                            before=drop_tags(ctx, repo, no_hooks), target=target,
+                            compare_to=base_fetch))
+    cases = [*rebases, *fetches]
+    measured = round_robin(cases, plan.bulk)
+    rows, ratios = [], {}
+    for case in cases:
+        stats = case.stats
+        base = case.compare_to or case
+        ratio = stats.median / base.stats.median
+        ratios[case.label] = ratio
+        rows.append([case.label, ms(stats.median), ms(stats.p10), ms(stats.p90),
+                     f"{ratio:.2f}x", case.target.verdict(ratio) if case.target else ""])
+    denials = count_events(lock_dir, "denied")
+    notes = [*rounds_note(measured, plan.bulk), *problem_notes(cases),
+             f"refusals: {denials}: {'ok' if denials == 0 else 'PROBLEM'}"]
+    title = (f"git work of any size: each case against the same work without hooks; "
+             f"{measured} rounds, ms")
+    table = Table(title, ["case", "median", "p10", "p90", "vs no hooks", "target"], rows, notes)
+    return GroupResult("bulk", [table], {"cases": case_raw(cases), "ratios": ratios})
 
 
 # ---- group: scaling ------------------------------------------------------------------------
@@ -933,11 +1060,13 @@ def imports_group(ctx: Context, plan: Plan) -> GroupResult:
     edit = payload(ctx, session, "PreToolUse", repo, **edit_call(repo / "README.md"))
     bash = payload(ctx, session, "PreToolUse", repo, **bash_call("git status"))
     edit_spawn = hook_spawn(ctx, lock_dir, session, edit)
+    # -I ignores PYTHONPROFILEIMPORTTIME: the launcher gets -X importtime as an option instead.
+    profiled = ctx.hook_command.replace(" -I -S ", " -X importtime -I -S ", 1)
     bare = import_profile(baseline_spawn(ctx, edit_spawn), plan.import_runs)
-    profiles = {"PreToolUse Edit, holder, steady state": import_profile(edit_spawn,
-                                                                        plan.import_runs),
+    profiles = {"PreToolUse Edit, holder, steady state": import_profile(
+                    hook_spawn(ctx, lock_dir, session, edit, profiled), plan.import_runs),
                 "PreToolUse Bash `git status`": import_profile(
-                    hook_spawn(ctx, lock_dir, session, bash), plan.import_runs)}
+                    hook_spawn(ctx, lock_dir, session, bash, profiled), plan.import_runs)}
     split, split_raw = split_table(ctx, edit_spawn, plan)
     tables = [split, *(import_table(label, prof, bare, plan) for label, prof in profiles.items())]
     raw = {label: {k: {"self_us": v[0], "cumulative_us": v[1]} for k, v in prof.items()}
@@ -1107,16 +1236,28 @@ def code_version() -> str:
     return f"{commit} + uncommitted changes in src/ or git-hooks/" if changes else commit
 
 
+def compile_bytecode(python: Path) -> None:
+    """Compile the measured package's bytecode, as `pip install` does: a development shell
+    may set PYTHONDONTWRITEBYTECODE, and an editable install's source folder would then have
+    none, so every hook would compile its modules (the launcher's -I would write them on the
+    first call, the console script never)."""
+    where = "import os, worktree_guard; print(os.path.dirname(worktree_guard.__file__))"
+    folder = command_output([str(python), "-c", where])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    subprocess.run([str(python), "-m", "compileall", "-q", folder], env=env,
+                   capture_output=True, check=False)
+
+
 def package_sources(python: Path) -> dict[str, tuple[int, int]]:
     """(mtime, size) of each source file of the measured package: an edit during the run
     makes some calls compile bytecode, which the numbers would then include."""
     where = "import os, worktree_guard; print(os.path.dirname(worktree_guard.__file__))"
     folder = Path(command_output([str(python), "-c", where]))
     found = {}
-    for path in folder.glob("*.py"):
+    for path in folder.rglob("*.py"):
         with contextlib.suppress(OSError):
             stat = path.stat()
-            found[path.name] = (stat.st_mtime_ns, stat.st_size)
+            found[str(path.relative_to(folder))] = (stat.st_mtime_ns, stat.st_size)
     return found
 
 
@@ -1176,6 +1317,7 @@ class Plan:
 
     claude: Rounds
     git: Rounds
+    bulk: Rounds
     scaling: Rounds
     crowd: Rounds  # wanted: calls per session
     split: Rounds
@@ -1183,15 +1325,18 @@ class Plan:
     import_top: int = 12
 
 
-FULL_PLAN = Plan(claude=Rounds(600, 90, 3), git=Rounds(200, 60, 3), scaling=Rounds(300, 35, 3),
+FULL_PLAN = Plan(claude=Rounds(600, 90, 3), git=Rounds(200, 60, 3), bulk=Rounds(3, 120, 1),
+                 scaling=Rounds(300, 35, 3),
                  crowd=Rounds(300, 40, 0), split=Rounds(150, 15, 3), import_runs=9)
-QUICK_PLAN = Plan(claude=Rounds(80, 10, 1), git=Rounds(25, 7, 1), scaling=Rounds(50, 5, 1),
+QUICK_PLAN = Plan(claude=Rounds(80, 10, 1), git=Rounds(25, 7, 1), bulk=Rounds(1, 10, 0),
+                  scaling=Rounds(50, 5, 1),
                   crowd=Rounds(30, 5, 0), split=Rounds(30, 3, 1), import_runs=3)
 CROWD_BATCHES = 4
 
 GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "claude": claude_group,
     "git": git_group,
+    "bulk": bulk_group,
     "scaling": scaling_group,
     "concurrency": concurrency_group,
     "imports": imports_group,
@@ -1264,8 +1409,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         facts["note"] = "could not name the bench process `claude`: hooks find no holder pid"
     started = time.monotonic()
     sources = package_sources(bin_dir / "python")
+    compile_bytecode(bin_dir / "python")
     with sandbox(args.keep) as tmp:
         ctx = make_context(tmp, bin_dir)
+        ctx.hook_command = installed_hook_command(ctx)
         results = [run_group(key, ctx, plan) for key in args.groups.split(",")]
     took = time.monotonic() - started
     now = package_sources(bin_dir / "python")

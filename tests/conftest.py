@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
+from worktree_guard.install.launcher import Launcher, package_folder
+
 GUARD = str(Path(sys.executable).parent / "guard")
+
+
+def installed_launcher() -> Launcher:
+    """The launcher `guard install` writes for the guard under test: the interpreter of its
+    console script's shebang, and the folder the package is imported from."""
+    shebang = Path(GUARD).read_text().splitlines()[0].removeprefix("#!").strip()
+    return Launcher(shebang, package_folder())
 PAYLOADS = Path(__file__).resolve().parent / "data" / "hook-payloads.jsonl"
 
 

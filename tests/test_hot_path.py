@@ -1,6 +1,8 @@
 """The hook entry points import the standard library only, and only the cheap parts of it.
 
-Read from `python -X importtime` of the real `guard` process: Typer, Click and GitPython
+Read from `python -X importtime` of the real hook process, started by the command
+`guard install` writes (the launcher; pip's console script imports `re` itself, in some pip
+versions, before guard runs): Typer, Click and GitPython
 must never load on a hook path, and the file-tool path must not pay for `re`, `json`,
 `enum`, `dataclasses` or `typing` either (each costs a good part of an interpreter start).
 """
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GUARD, event, pre_tool
+from tests.conftest import event, installed_launcher, pre_tool
 
 HEAVY = {"typer", "click", "git", "rich", "pydantic", "gitdb"}
 SLOW_STDLIB = {"re", "json", "enum", "dataclasses", "typing", "inspect", "shlex", "secrets",
@@ -21,9 +23,10 @@ SLOW_STDLIB = {"re", "json", "enum", "dataclasses", "typing", "inspect", "shlex"
 
 
 def imported_modules(args: list[str], stdin: bytes, env: dict[str, str], cwd: Path) -> set[str]:
-    done = subprocess.run(
-        [GUARD, *args], input=stdin, capture_output=True, timeout=60, cwd=cwd,
-        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+    python, *rest = installed_launcher().words(*args)
+    done = subprocess.run(  # -I ignores PYTHONPROFILEIMPORTTIME: the option instead
+        [python, "-X", "importtime", *rest], input=stdin, capture_output=True, timeout=60,
+        cwd=cwd, env=env,
     )
     names = set()
     for line in done.stderr.decode(errors="replace").splitlines():

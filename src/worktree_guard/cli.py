@@ -120,6 +120,7 @@ def _root(
     "guard install --scope project    # .claude/settings.json, to commit for the team",
     "guard install --no-claude        # git hooks only (other agents, plain shells)",
     "guard install --statusline       # also show the lease in Claude Code's status line",
+    "guard install --strict           # also check every ref write (slower fetch and rebase)",
 ))  # fmt: skip
 def install(
     scope: Annotated[Scope, typer.Option(help="Which Claude Code settings file: local (this "
@@ -143,6 +144,11 @@ def install(
                                         "where the agent's own files allow it: Gemini CLI's "
                                         "~/.gemini/trustedFolders.json (undone by uninstall). "
                                         "Codex and Copilot trust in their own UI.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Also install the "
+                                         "reference-transaction hook: refuses another agent's "
+                                         "branch moves in git itself, at a cost on every ref "
+                                         "write (a fetch of many tags, a long rebase; see "
+                                         "docs/git-hooks.md).")] = False,
 ) -> None:  # fmt: skip
     """Guard this repository: Claude Code hook entries and git hook shims.
 
@@ -152,8 +158,8 @@ def install(
     from worktree_guard.install.agent_hooks import parse_agents
     from worktree_guard.install.install import InstallOptions
     from worktree_guard.install.install import install as do_install
+    from worktree_guard.install.launcher import current_launcher
     from worktree_guard.install.settings import SettingsError
-    from worktree_guard.install.targets import guard_executable
 
     try:
         chosen = parse_agents(agents)
@@ -162,8 +168,9 @@ def install(
         raise _ExitCode(EXIT_ERROR) from None
     no_claude = no_claude or "claude" not in chosen
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
-                             tuple(name for name in chosen if name != "claude"), trust)
-    report = do_install(os.getcwd(), options, guard_executable())
+                             agents=tuple(name for name in chosen if name != "claude"),
+                             trust=trust, strict=strict)
+    report = do_install(os.getcwd(), options, current_launcher())
     for line in report.done:
         typer.echo(line)
     for line in report.warnings:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GUARD, lease_files, pre_tool, read_log
+from tests.conftest import GUARD, installed_launcher, lease_files, pre_tool, read_log
 
 SAFETY_S = 120.0
 COMMANDS = ["install", "uninstall", "status", "list", "log", "doctor", "release", "run",
@@ -193,7 +193,8 @@ def test_doctor_fails_before_install_and_passes_after(
     names = {c["name"]: c["level"] for c in report["checks"]}
     assert names["git"] == "ok" and names["lock folder"] == "ok"
     assert names["claude settings (local)"] == "ok"
-    assert names["git hook reference-transaction"] == "ok"
+    assert names["git hook pre-commit"] == "ok"
+    assert "git hook reference-transaction" not in names  # strict install only
     assert names["claude CLI"] in ("ok", "warn")  # a warning, never a failure, when absent
     bare_path = f"{Path(GUARD).parent}{os.pathsep}/usr/bin{os.pathsep}/bin"
     if shutil.which("claude", path=bare_path) is None:
@@ -207,13 +208,15 @@ def test_doctor_explains_a_broken_install(repo: Path, guard_env: dict[str, str],
                                           lock_dir: Path) -> None:  # fmt: skip
     guard(repo, guard_env, "install")
     settings = repo / ".claude" / "settings.local.json"
-    settings.write_text(settings.read_text().replace(GUARD, "/nowhere/guard"))
+    package = installed_launcher().package_dir
+    assert package is not None
+    settings.write_text(settings.read_text().replace(package, "/nowhere"))
     (repo / ".git" / "hooks" / "pre-push").chmod(0o644)
     lock_dir.mkdir(mode=0o755)
     lock_dir.chmod(0o755)
     done = guard(repo, guard_env, "doctor")
     assert done.returncode == 1
-    assert "/nowhere/guard, which is not an executable file" in done.stdout
+    assert "/nowhere holds no worktree_guard package" in done.stdout
     assert "pre-push is not executable" in done.stdout
     assert "mode 0755" in done.stdout and "chmod 700" in done.stdout
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from typing import Any
 
@@ -181,4 +182,4 @@ def test_shim_guard_path_reads_the_baked_in_path() -> None:
 
 def test_manager_line_quotes_the_path() -> None:
     line = manager_line("/opt/it's/guard")
-    assert line.startswith("'/opt/it'\\''s/guard' git-hook \"$(basename \"$0\")\" \"$@\"")
+    assert line.startswith(shlex.quote("/opt/it's/guard") + ' git-hook "$(basename "$0")" "$@"')

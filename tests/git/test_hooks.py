@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import GUARD, pre_tool, run_hook
 from tests.git.conftest import SHIMS, A, B, C, World
 from worktree_guard.core.identity import process_id
+from worktree_guard.core.workspace import workspace_key
 from worktree_guard.git.shims import HOOK_NAMES, shim_text
 
 
@@ -341,18 +342,22 @@ def test_the_hijack_is_reported_to_the_holder_once(world: World, switcher: str |
 
 
 def test_guard_processes_per_git_command(world: World, counted: Path) -> None:
+    """The shims start guard only when it has something to decide (all five hooks here)."""
     starts(counted)
-    assert world.commit("a person's").returncode == 0
-    assert starts(counted) == ["git-hook pre-commit"]
+    assert world.commit("a person's, nobody holds the tree").returncode == 0
+    assert starts(counted) == []
     assert world.commit("an agent's, taking the tree", A).returncode == 0
     assert starts(counted) == ["git-hook pre-commit"]
     assert world.commit("the holder's", A).returncode == 0
-    assert starts(counted) == ["git-hook pre-commit"]
+    assert starts(counted) == []  # its pass: same tree, same session, same HEAD
     assert world.commit("the holder's, no verify", A, None, "--no-verify").returncode == 0
-    assert [s.split()[:2] for s in starts(counted)] == [["git-hook", "prepare-commit-msg"]]
+    assert starts(counted) == []
+    assert world.commit("a person's in a held tree").returncode == 0
+    assert starts(counted) == ["git-hook pre-commit"]  # the warning needs guard
     assert world.git("branch", "by-hand").returncode == 0
     assert starts(counted) == []
     assert world.git("branch", "by-agent", session=A).returncode == 0
+    # Another branch than HEAD's: guard's to judge (it may be checked out in another tree).
     assert starts(counted) == ["git-hook reference-transaction prepared"]
     assert world.git("tag", "v1", session=A).returncode == 0  # not HEAD, not a branch
     assert starts(counted) == []
@@ -360,27 +365,86 @@ def test_guard_processes_per_git_command(world: World, counted: Path) -> None:
     assert len(starts(counted)) == 1
     assert world.git("push", "-q", "origin", "main", session=A).returncode == 0
     assert [s.split()[:2] for s in starts(counted)] == [["git-hook", "pre-push"]]
+    assert world.git("checkout", "-q", "-b", "feature", session=A).returncode == 0
+    assert [s.split()[:2] for s in starts(counted)] == [
+        ["git-hook", "reference-transaction"], ["git-hook", "post-checkout"]]
+    assert world.commit("the holder's, on its new branch", A).returncode == 0
+    assert starts(counted) == ["git-hook pre-commit"]  # HEAD moved: guard looks again
+    assert world.commit("and again", A).returncode == 0
+    assert starts(counted) == []
 
 
-def test_a_pass_marker_is_pinned_to_its_git_process(world: World, counted: Path) -> None:
-    """Run the reference-transaction shim as git would, with this test as its parent."""
+def test_a_rebase_starts_guard_a_fixed_number_of_times(world: World, counted: Path) -> None:
+    """git runs prepare-commit-msg once per rebased commit: a person's rebase starts no
+    guard, the holder's a few (not one per commit)."""
+    base = world.out("rev-parse", "HEAD")
+    for number in range(6):
+        assert world.commit(f"stack {number}").returncode == 0
+    starts(counted)
+    assert world.git("rebase", "-q", "--force-rebase", base).returncode == 0
+    assert starts(counted) == []
+    assert world.commit("A takes the tree", A).returncode == 0
+    starts(counted)
+    done = world.git("rebase", "-q", "--force-rebase", base, session=A)
+    assert done.returncode == 0, done.stderr
+    started = starts(counted)
+    assert 1 <= len(started) <= 3, started
+    assert world.holder() == A
+
+
+def test_a_pass_is_void_once_someone_else_switches_the_branch(
+    world: World, counted: Path
+) -> None:
+    assert world.commit("A holds", A).returncode == 0
+    assert world.git("branch", "other", session=A).returncode == 0
+    assert world.commit("A again", A).returncode == 0
+    starts(counted)
+    switched = world.git("checkout", "-q", "other")  # a person, in A's tree
+    assert switched.returncode == 0 and "WARNING" in switched.stderr
+    starts(counted)
+    world.commit("A, after the switch", A)
+    assert starts(counted) == ["git-hook pre-commit"]  # guard judges it, not the old pass
+
+
+def test_the_shims_find_the_lease_key_guard_computes(world: World, counted: Path,
+                                                     tmp_path: Path) -> None:
+    """sh's MD5 of the toplevel is guard's key, for an odd path reached through a symlink:
+    the holder's pass is found (no start) and a person sees the lease file (one start)."""
+    odd = tmp_path / "a dir with 'quotes', spaces and ünïcödé"
+    world.run(["git", "worktree", "add", "-q", "-b", "odd", str(odd)], world.repo)
+    link = tmp_path / "link-to-it"
+    link.symlink_to(odd)
+    assert world.commit("A takes the odd tree", A, link).returncode == 0
+    assert world.holder(odd) == A
+    starts(counted)
+    assert world.commit("A again", A, link).returncode == 0
+    assert starts(counted) == []
+    assert world.commit("a person", None, link).returncode == 0
+    assert starts(counted) == ["git-hook pre-commit"]
+
+
+def test_a_pass_of_another_session_or_tree_is_no_pass(world: World, counted: Path) -> None:
+    """Run the reference-transaction shim as git would: B's marker must name B and this tree,
+    and hold HEAD as it is."""
     assert world.commit("A holds", A).returncode == 0
     starts(counted)
     shim = world.repo / ".git" / "hooks" / "reference-transaction"
     sha = world.out("rev-parse", "HEAD")
-    line = f"{'0' * 40} {sha} refs/heads/new\n"
-    me = process_id(os.getpid())
-    assert me.start_time is not None
+    line = f"{sha} {world.out('rev-parse', 'HEAD~1')} refs/heads/main\n"  # HEAD's branch
     folder = world.lock_dir / "git-pass"
-    folder.mkdir(exist_ok=True)
-    stale = folder / f"{os.getpid()}-{me.start_time + 1}-{B}"  # same pid, another process
-    stale.write_text("")
+    key = workspace_key(os.path.realpath(world.repo))
+    (folder / f"{key}-{B}x").write_text("ref: refs/heads/main\n")  # another session
+    (folder / f"{key[::-1]}-{B}").write_text("ref: refs/heads/main\n")  # another tree
+    (folder / f"{key}-{B}").write_text("ref: refs/heads/elsewhere\n")  # another HEAD
     done = world.run([str(shim), "prepared"], world.repo, session=B, input=line)
     assert done.returncode == 1 and A[:8] in done.stderr
     assert len(starts(counted)) == 1
-    (folder / f"{os.getpid()}-{me.start_time}-{B}").write_text("")  # this very process
+    (folder / f"{key}-{B}").write_text("ref: refs/heads/main\n")  # as if guard had left it
     done = world.run([str(shim), "prepared"], world.repo, session=B, input=line)
     assert done.returncode == 0 and starts(counted) == []
+    other = f"{'0' * 40} {sha} refs/heads/new\n"  # a branch HEAD does not name: no pass
+    done = world.run([str(shim), "prepared"], world.repo, session=B, input=other)
+    assert done.returncode == 1 and len(starts(counted)) == 1
 
 
 @pytest.mark.parametrize("closed", ["", "env", "git config"])

@@ -219,18 +219,21 @@ def test_worktree_add_is_recognised_by_its_subcommand(argv: list[str], expected:
     assert _is_worktree_add(argv) is expected
 
 
-def test_pass_file_must_name_the_session_in_this_lock_folders_pass_folder() -> None:
-    good = "/locks/git-pass/123-456-sess-1"
-    assert pass_file({"GUARD_PASS_FILE": good}, "sess-1", "/locks") == good
-    assert pass_file({"GUARD_PASS_FILE": "/locks//git-pass/123-456-sess-1"}, "sess-1",
+def test_pass_file_must_name_the_tree_and_session_in_this_lock_folders_pass_folder() -> None:
+    key = "0123456789ab"
+    good = f"/locks/git-pass/{key}-sess-1"
+    assert pass_file({"GUARD_PASS_FILE": good}, key, "sess-1", "/locks") == good
+    assert pass_file({"GUARD_PASS_FILE": f"/locks//git-pass/{key}-sess-1"}, key, "sess-1",
                      "/locks/") is not None  # the same folder, spelt differently
-    assert pass_file({"GUARD_PASS_FILE": good}, "other", "/locks") is None
-    assert pass_file({"GUARD_PASS_FILE": "/tmp/123-456-sess-1"}, "sess-1", "/locks") is None
+    assert pass_file({"GUARD_PASS_FILE": good}, key, "other", "/locks") is None
+    assert pass_file({"GUARD_PASS_FILE": good}, "ba9876543210", "sess-1", "/locks") is None
+    assert pass_file({"GUARD_PASS_FILE": good}, key, "1", "/locks") is None
+    assert pass_file({"GUARD_PASS_FILE": f"/tmp/{key}-sess-1"}, key, "sess-1", "/locks") is None
     # A pass folder of another lock folder (a shim with HOME unset) is not honoured.
-    stray = "/.claude/runtime/git-pass/123-456-sess-1"
-    assert pass_file({"GUARD_PASS_FILE": stray}, "sess-1", "/root/.claude/runtime") is None
-    assert pass_file({"GUARD_PASS_FILE": "git-pass/123-456-sess-1"}, "sess-1", ".") is None
-    assert pass_file({}, "sess-1", "/locks") is None
+    stray = f"/.claude/runtime/git-pass/{key}-sess-1"
+    assert pass_file({"GUARD_PASS_FILE": stray}, key, "sess-1", "/root/.claude/runtime") is None
+    assert pass_file({"GUARD_PASS_FILE": f"git-pass/{key}-sess-1"}, key, "sess-1", ".") is None
+    assert pass_file({}, key, "sess-1", "/locks") is None
 
 
 def test_shim_text(tmp_path: Path) -> None:
@@ -246,3 +249,18 @@ def test_shim_text(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         shim_text("post-merge")
     assert not is_guard_shim("#!/bin/sh\necho hello\n")
+
+
+def test_launcher_shims_are_posix_sh(tmp_path: Path) -> None:
+    """The shims `guard install` writes (the launcher form), odd paths included."""
+    import shutil
+
+    for name in HOOK_NAMES:
+        text = shim_text(name, "/opt/it's here/bin/python", "/opt/it's here/site-packages")
+        assert "guard_pkg='/opt/it'\\''s here/site-packages'" in text
+        (tmp_path / name).write_text(text)
+        assert subprocess.run(["sh", "-n", str(tmp_path / name)], check=False).returncode == 0
+    if shutil.which("shellcheck"):
+        done = subprocess.run(["shellcheck", "-s", "sh", *map(str, sorted(tmp_path.iterdir()))],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout

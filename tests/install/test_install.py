@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GUARD, git, make_repo
-from worktree_guard.git.shims import HOOK_NAMES, shim_text, write_shims
+from tests.conftest import GUARD, git, installed_launcher, make_repo
+from worktree_guard.git.shims import DEFAULT_HOOK_NAMES, shim_text, write_shims
 
 OTHER_SETTINGS = """{
     "model": "opus",
@@ -275,7 +275,7 @@ def test_hooks_path_of_another_manager_is_left_alone(
     done = guard(repo, guard_env, "install", check=1)
     assert "husky" in done.stderr
     assert 'git-hook "$(basename "$0")" "$@"' in done.stderr
-    assert f"'{GUARD}' git-hook" in done.stderr
+    assert f"{installed_launcher().command('git-hook')} \"$(basename" in done.stderr
     assert snapshot(husky) == before
     assert git(repo, "config", "core.hooksPath") == ".husky/_"
     assert not (repo / ".git" / "hooks" / "pre-commit").exists()
@@ -314,10 +314,10 @@ def test_install_no_claude_only_hooks(repo: Path, guard_env: dict[str, str]) -> 
     done = guard(repo, guard_env, "install", "--no-claude")
     assert not (repo / ".claude").exists()
     assert "restart" not in done.stdout
-    for name in ("pre-commit", "prepare-commit-msg", "pre-push", "reference-transaction",
-                 "post-checkout"):  # fmt: skip
+    for name in ("pre-commit", "prepare-commit-msg", "pre-push", "post-checkout"):
         path = repo / ".git" / "hooks" / name
         assert os.access(path, os.X_OK) and "worktree-guard shim" in path.read_text()
+    assert not (repo / ".git" / "hooks" / "reference-transaction").exists()  # strict only
 
 
 def test_uninstall_without_manifest_sweeps_guard_things(
@@ -395,7 +395,7 @@ def test_a_symlinked_hook_is_chained_as_a_link_never_written_through(
     refused = commit(repo, {**guard_env, "FOREIGN_EXIT": "1"}, "b")
     assert refused.returncode != 0
     assert log.read_text().count("foreign pre-commit ran") == 2
-    assert guard(repo, guard_env, "install").stdout.count("already installed") == 5
+    assert guard(repo, guard_env, "install").stdout.count("already installed") == 4
 
     guard(repo, guard_env, "uninstall")
     assert hook.is_symlink() and os.readlink(hook) == link_target
@@ -456,15 +456,17 @@ def test_a_symlink_to_a_tracked_guard_shim_is_not_written_through(
     git(repo, "add", "git-hooks")
     git(repo, "commit", "-q", "-m", "shims")
     hooks = repo / ".git" / "hooks"
-    for name in HOOK_NAMES:
+    for name in DEFAULT_HOOK_NAMES:
         (hooks / name).symlink_to(os.path.join("..", "..", "git-hooks", name))
     before = git_state(repo)
 
     guard(repo, guard_env, "install", "--no-claude")
     assert git(repo, "status", "--porcelain") == ""
-    for name in HOOK_NAMES:
+    for name in DEFAULT_HOOK_NAMES:
         assert not (hooks / name).is_symlink()
-        assert (hooks / name).read_text() == shim_text(name, GUARD)
+        launcher = installed_launcher()
+        assert (hooks / name).read_text() == shim_text(name, launcher.executable,
+                                                       launcher.package_dir)
         assert (hooks / f"{name}.pre-guard").is_symlink()
     assert commit(repo, guard_env, "a").returncode == 0
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from worktree_guard.commands.status import (
     failed_open_line,
+    git_hook_states,
     hook_state,
     lock_folder_problem,
     settings_info,
@@ -26,8 +27,14 @@ from worktree_guard.core import events, failopen
 from worktree_guard.core.config import LockDirError, Settings
 from worktree_guard.core.identity import session_from_env
 from worktree_guard.core.printable import printable
-from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES
-from worktree_guard.install.settings import GUARD_EVENT_NAMES
+from worktree_guard.git.shims import CHAINED_SUFFIX
+from worktree_guard.install.launcher import Launcher, launcher_problem
+from worktree_guard.install.settings import (
+    GUARD_EVENT_NAMES,
+    SettingsError,
+    guard_launchers,
+    parse_settings,
+)
 from worktree_guard.install.targets import GuardError, RepoPaths, Scope, locate_repo, settings_path
 
 MIN_GIT = (2, 28)  # reference-transaction hooks, which guard branch switches and ref updates
@@ -142,9 +149,30 @@ def judge_settings(infos: dict[str, dict[str, Any]]) -> list[Check]:
 
 
 def check_settings(repo: RepoPaths) -> list[Check]:
-    return judge_settings(
+    checks = judge_settings(
         {scope.value: settings_info(settings_path(scope, repo.toplevel)) for scope in Scope}
     )
+    return checks + check_launchers(repo)
+
+
+def check_launchers(repo: RepoPaths) -> list[Check]:
+    """Each guard command in the settings starts a guard that is there: a moved or deleted
+    venv leaves the launcher's interpreter or package folder pointing at nothing."""
+    checks = []
+    for scope in Scope:
+        path = settings_path(scope, repo.toplevel)
+        try:
+            settings = parse_settings(_read_text(path), path)
+        except SettingsError:
+            continue  # reported by judge_settings
+        problems = sorted({problem for launcher in guard_launchers(settings)
+                           if (problem := launcher_problem(launcher)) is not None})
+        if problems:
+            checks.append(fail(f"claude settings ({scope.value})",
+                               f"{path}: guard's hook command starts nothing: "
+                               + "; ".join(problems),
+                               f"guard install --scope {scope.value} (with the guard you run)"))
+    return checks
 
 
 # ---- git hooks --------------------------------------------------------------------------------
@@ -159,6 +187,19 @@ def shim_guard_path(text: str) -> str | None:
         return None
     try:
         words = shlex.split(found.group(1))
+    except ValueError:
+        return None
+    return words[0] if words else None
+
+
+_GUARD_PKG = re.compile(r"^guard_pkg=(.+)$", re.MULTILINE)
+
+
+def shim_package_dir(text: str) -> str | None:
+    """The package folder a launcher shim starts guard from (None: a guard command)."""
+    found = _GUARD_PKG.search(text)
+    try:
+        words = shlex.split(found.group(1)) if found else []
     except ValueError:
         return None
     return words[0] if words else None
@@ -196,9 +237,15 @@ def check_hook(repo: RepoPaths, name: str) -> Check:
         return fail(label, f"{path}: {what}", "guard install (a foreign hook is chained, not lost)")
     if not os.access(real_path, os.X_OK):
         return fail(label, f"{path} is not executable: git skips it", "guard install")
-    guard = shim_guard_path(_read_text(real_path))
+    text = _read_text(real_path)
+    guard = shim_guard_path(text)
     if guard is not None and os.path.isabs(guard) and not _executable(guard):
         return fail(label, f"{path} calls {printable(guard)}, which is not an executable file",
+                    "guard install (rewrites the shims with this guard)")  # fmt: skip
+    package = shim_package_dir(text)
+    problem = launcher_problem(Launcher(guard, package)) if guard and package else None
+    if problem is not None:
+        return fail(label, f"{path} starts guard from nothing: {problem}",
                     "guard install (rewrites the shims with this guard)")  # fmt: skip
     if state == "guard+chained":
         chained = real_path + CHAINED_SUFFIX
@@ -211,7 +258,7 @@ def check_hook(repo: RepoPaths, name: str) -> Check:
 
 
 def check_hooks(repo: RepoPaths) -> list[Check]:
-    checks = [check_hook(repo, name) for name in HOOK_NAMES]
+    checks = [check_hook(repo, name) for name in git_hook_states(repo.hooks_dir)]
     if repo.hooks_path_config and not repo.hooks_dir_is_default:
         checks.insert(0, ok("git hooks folder", f"core.hooksPath = "
                             f"{printable(repo.hooks_path_config)} ({printable(repo.hooks_dir)})"))

@@ -18,7 +18,7 @@ from worktree_guard.core.lease import LeaseStore, now_ms
 from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
 from worktree_guard.core.workspace import current_branch, find_workspace
-from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
+from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, STRICT_ONLY, is_guard_shim
 from worktree_guard.install.settings import SettingsError, find_guard, parse_settings
 from worktree_guard.install.targets import RepoPaths, Scope, settings_path
 
@@ -133,8 +133,15 @@ def installed_info(repo: RepoPaths) -> dict[str, Any]:
         },
         "hooks_dir": repo.hooks_dir,
         "core_hooks_path": repo.hooks_path_config,
-        "git_hooks": {name: hook_state(repo.hooks_dir, name) for name in HOOK_NAMES},
+        "git_hooks": git_hook_states(repo.hooks_dir),
     }
+
+
+def git_hook_states(folder: str) -> dict[str, str]:
+    """The state of each git hook guard installs; the strict-only ones when present."""
+    states = {name: hook_state(folder, name) for name in HOOK_NAMES}
+    return {name: state for name, state in states.items()
+            if name not in STRICT_ONLY or state != "missing"}
 
 
 def installed_summary(installed: dict[str, Any]) -> str:
@@ -149,7 +156,7 @@ def installed_summary(installed: dict[str, Any]) -> str:
         f"Claude Code hooks in {', '.join(scopes)} settings" if scopes else "no Claude Code hooks"
     )
     if len(guarded) == len(hooks):
-        git = "all git hooks"
+        git = "all git hooks" + (" (strict)" if STRICT_ONLY & set(guarded) else "")
     elif guarded:
         git = f"git hooks {', '.join(guarded)} only"
     else:

@@ -244,6 +244,14 @@ class LeaseStore:
 
         revoke(self.lock_dir, session_id)
 
+    def _void_tree_passes(self, key: str) -> None:
+        """The tree has a new record, or none: the passes granted under the old one are void.
+        One stat when no git hook ever left a pass (most trees of a Claude-only setup)."""
+        if os.path.isdir(os.path.join(self.lock_dir, "git-pass")):
+            from worktree_guard.core.passes import void_tree  # rare: a lease changes hands
+
+            void_tree(self.lock_dir, key)
+
     @staticmethod
     def _next_generation(lock_fd: int, previous: LeaseView) -> int:
         try:
@@ -307,6 +315,7 @@ class LeaseStore:
                 agent=caller.agent,
             )
             self._publish(key, record)
+            self._void_tree_passes(key)
             result = Result.ACQUIRED if state is LeaseState.FREE else Result.TOOK_OVER
             if isinstance(view, LeaseRecord):
                 self._revoke_passes(view.session_id)
@@ -390,6 +399,7 @@ class LeaseStore:
                 result = Result.NOT_FOUND if view is None else Result.NOT_HOLDER
                 return Outcome(result, view, view, state)
             self._remove(key, view)
+            self._void_tree_passes(key)
             return Outcome(Result.RELEASED, None, view, state)
         finally:
             os.close(lock_fd)
@@ -407,6 +417,7 @@ class LeaseStore:
             if expected is not None and not _same_holding(view, expected):
                 return Outcome(Result.NOT_HOLDER, view, view, state)
             self._remove(key, view)
+            self._void_tree_passes(key)
             if isinstance(view, LeaseRecord):
                 self._revoke_passes(view.session_id)
             return Outcome(Result.RELEASED, None, view, state)

@@ -9,8 +9,6 @@ Hooks run in the repository with git's own environment (GIT_DIR...), which these
 
 from __future__ import annotations
 
-import subprocess
-
 from worktree_guard.git.rules import (
     Ancestry,
     GitGuardConfig,
@@ -18,6 +16,7 @@ from worktree_guard.git.rules import (
     PushUpdate,
     parse_guard_config,
 )
+from worktree_guard.lite import spawn
 
 _TIMEOUT_S = 60.0
 
@@ -26,17 +25,18 @@ class GitFactsError(Exception):
     """git could not answer."""
 
 
-def _git(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+class _Done:
+    __slots__ = ("returncode", "stderr", "stdout")
+
+    def __init__(self, returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def _git(args: list[str], stdin: bytes | None = None) -> _Done:
+    """One git process (lite.spawn: `subprocess` costs more to import than the check)."""
     try:
-        return subprocess.run(
-            ["git", *args],
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
+        return _Done(*spawn.run(["git", *args], stdin or b"", _TIMEOUT_S))
+    except spawn.SpawnError as exc:
         raise GitFactsError(f"git {args[0]}: {exc}") from None
 
 

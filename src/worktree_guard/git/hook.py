@@ -13,11 +13,11 @@ import os
 import sys
 
 from worktree_guard.core import events
-from worktree_guard.core.config import LockDirError, Settings, load_settings
+from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
 from worktree_guard.core.identity import find_claude_ancestor, session_from_env
 from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
-from worktree_guard.core.passes import leave_pass, pass_file
+from worktree_guard.core.passes import head_line, leave_pass, pass_file
 from worktree_guard.core.record import LeaseRecord, LeaseView
 from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
 from worktree_guard.git.rules import (
@@ -119,12 +119,14 @@ class GitHook:
                  holder=_session_of(outcome.record))
         return REFUSE
 
-    def passed(self) -> None:
-        """This git process may act for the session: spare the later hooks a guard start."""
+    def passed(self, ws: Workspace) -> None:
+        """The session holds this tree: spare its later hooks a guard start while HEAD stays
+        as it is now (see core/passes.py)."""
         assert self.session is not None
-        path = pass_file(self.env, self.session, self.settings.lock_dir)
-        if path is not None:
-            leave_pass(path)
+        path = pass_file(self.env, ws.key, self.session, self.settings.lock_dir)
+        head = head_line(ws.git_dir) if path is not None else None
+        if path is not None and head is not None:
+            leave_pass(path, head)
 
     def config(self) -> GitGuardConfig:
         from worktree_guard.git.facts import read_guard_config  # a git process: rare paths only
@@ -161,7 +163,7 @@ class GitHook:
         outcome = self.acquire(ws, current_branch(ws))
         if outcome.result is Result.BUSY:
             return self.refuse_busy(ws, outcome, "commit")
-        self.passed()
+        self.passed(ws)
         return 0
 
     def reference_transaction(self, args: list[str]) -> int:
@@ -185,7 +187,7 @@ class GitHook:
             refs = [u.ref for u in updates]
             text = ref_update_refused(refs, ws.toplevel, holder_facts(outcome.record, now_ms()))
             return self.refuse_busy(ws, outcome, "update of " + ref_list(refs), text)
-        self.passed()
+        self.passed(ws)
         return 0
 
     def post_checkout(self, args: list[str]) -> int:
@@ -313,17 +315,8 @@ def run(args: list[str], env: dict[str, str] | None = None) -> int:
     except BaseException as exc:
         if timed:
             deadline.disarm()
-        status = _failure(settings, name, args[1:], exc)
-        session = session_from_env(environ)
-        if status == 0 and session is not None:
-            # Failed open for this git process: its later hooks need not fail again.
-            try:
-                path = pass_file(environ, session, settings.lock_dir)
-            except LockDirError:
-                path = None
-            if path is not None:
-                leave_pass(path)
-        return status
+        # Failing open leaves no pass: the next hook asks again.
+        return _failure(settings, name, args[1:], exc)
     if timed:
         deadline.disarm()
     return status

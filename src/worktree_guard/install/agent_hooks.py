@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from worktree_guard.install.launcher import Launcher, as_launcher, parse_words
 from worktree_guard.install.settings import SettingsError
 
 
@@ -75,34 +76,31 @@ def parse_agents(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def hook_command(spec: AgentSpec, guard_path: str, event: str) -> str:
-    words = [shlex.quote(guard_path), "hook", "--agent", spec.name]
+def hook_command(spec: AgentSpec, guard: Launcher | str, event: str) -> str:
+    args = ["hook", "--agent", spec.name]
     if spec.event_in_command:
-        words.append(event)
-    command = " ".join(words)
+        args.append(event)
+    command = as_launcher(guard).command(*args)
     return command + " || true" if spec.never_fail_closed else command
 
 
 def is_guard_command(command: Any, agent: str) -> bool:
-    """Whether `command` runs guard's hook for `agent`, whatever guard's path."""
-    if not isinstance(command, str):
+    """Whether `command` runs guard's hook for `agent`, whatever guard's path or launcher."""
+    if isinstance(command, str) and command.endswith(" || true"):
+        command = command[: -len(" || true")]
+    found = parse_words(command)
+    if found is None:
         return False
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return False
-    if words[-2:] == ["||", "true"]:
-        words = words[:-2]
-    return (len(words) in (4, 5) and os.path.basename(words[0]) == "guard"
-            and words[1:4] == ["hook", "--agent", agent])
+    args = found[1]
+    return len(args) in (3, 4) and args[:3] == ["hook", "--agent", agent]
 
 
 def _command_key(spec: AgentSpec) -> str:
     return "bash" if spec.copilot_shape else "command"
 
 
-def _handler(spec: AgentSpec, guard_path: str, event: str, timeout: int) -> dict[str, Any]:
-    command = hook_command(spec, guard_path, event)
+def _handler(spec: AgentSpec, guard: Launcher | str, event: str, timeout: int) -> dict[str, Any]:
+    command = hook_command(spec, guard, event)
     if spec.copilot_shape:
         return {"type": "command", "bash": command, "timeoutSec": timeout}
     return {"type": "command", "command": command, "timeout": timeout}
@@ -149,7 +147,7 @@ def _hooks_object(data: dict[str, Any], where: str) -> dict[str, Any]:
     return hooks
 
 
-def merge_agent(data: dict[str, Any], spec: AgentSpec, guard_path: str,
+def merge_agent(data: dict[str, Any], spec: AgentSpec, guard: Launcher | str,
                 where: str) -> dict[str, Any]:
     """`data` (the parsed hook file) with guard's entries for `spec`; the rest untouched."""
     result = copy.deepcopy(data)
@@ -160,7 +158,7 @@ def merge_agent(data: dict[str, Any], spec: AgentSpec, guard_path: str,
         entries = hooks.get(event, [])
         if not isinstance(entries, list):
             raise SettingsError(f'"hooks.{event}" in {where} is not a list; fix it first')
-        handler = _handler(spec, guard_path, event, timeout)
+        handler = _handler(spec, guard, event, timeout)
         wanted = handler if spec.copilot_shape else {"hooks": [handler]}
         if wanted in entries and _count_ours(spec, entries) == 1:
             continue

@@ -13,7 +13,14 @@ import stat
 from dataclasses import dataclass, field
 
 from worktree_guard.core.printable import printable
-from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim, shim_text
+from worktree_guard.git.shims import (
+    CHAINED_SUFFIX,
+    DEFAULT_HOOK_NAMES,
+    HOOK_NAMES,
+    STRICT_ONLY,
+    is_guard_shim,
+    shim_text,
+)
 from worktree_guard.install import manifest as mf
 from worktree_guard.install.agent_hooks import (
     SPECS,
@@ -23,6 +30,7 @@ from worktree_guard.install.agent_hooks import (
     merge_agent,
     trust_gemini_folder,
 )
+from worktree_guard.install.launcher import Launcher, as_launcher
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
 from worktree_guard.install.settings import (
     SettingsError,
@@ -57,6 +65,11 @@ class InstallOptions:
     # The agents other than Claude Code whose project hook files get guard's entries.
     agents: tuple[str, ...] = tuple(SPECS)
     trust: bool = False  # do the trust steps the agents' own files allow (Gemini's)
+    strict: bool = False  # also reference-transaction: every ref write, at a cost
+
+    @property
+    def hook_names(self) -> tuple[str, ...]:
+        return HOOK_NAMES if self.strict else DEFAULT_HOOK_NAMES
 
 
 @dataclass
@@ -162,7 +175,7 @@ class SettingsPlan:
     notes: tuple[str, ...]
 
 
-def plan_settings(path: str, guard_path: str, statusline: bool) -> SettingsPlan:
+def plan_settings(path: str, guard: Launcher | str, statusline: bool) -> SettingsPlan:
     before = read_bytes(path)
     if before is not None and len(before) > _MAX_SETTINGS_BYTES:
         raise GuardError(f"{path} is larger than {_MAX_SETTINGS_BYTES} bytes; not touching it")
@@ -171,7 +184,7 @@ def plan_settings(path: str, guard_path: str, statusline: bool) -> SettingsPlan:
     except UnicodeDecodeError:
         raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
     try:
-        merged = merge_guard(parse_settings(text, path), guard_path, statusline)
+        merged = merge_guard(parse_settings(text, path), guard, statusline)
     except SettingsError as exc:
         raise GuardError(f"{exc}; nothing was changed") from None
     after = render_settings(merged.settings, detect_style(text)).encode("utf-8")
@@ -180,7 +193,7 @@ def plan_settings(path: str, guard_path: str, statusline: bool) -> SettingsPlan:
     return SettingsPlan(path, before, after, merged.notes)
 
 
-def plan_agent_file(path: str, spec: AgentSpec, guard_path: str) -> SettingsPlan:
+def plan_agent_file(path: str, spec: AgentSpec, guard: Launcher | str) -> SettingsPlan:
     """The agent's project hook file with guard's entries merged in (read only)."""
     before = read_bytes(path)
     if before is not None and len(before) > _MAX_SETTINGS_BYTES:
@@ -191,7 +204,7 @@ def plan_agent_file(path: str, spec: AgentSpec, guard_path: str) -> SettingsPlan
         raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
     try:
         data = parse_settings(text, path)
-        merged = merge_agent(data, spec, guard_path, path)
+        merged = merge_agent(data, spec, guard, path)
     except SettingsError as exc:
         raise GuardError(f"{exc}; nothing was changed") from None
     after = before if before is not None and merged == data else (
@@ -230,14 +243,13 @@ def _manager_name(repo: RepoPaths) -> str:
     return "another hook manager"
 
 
-def manager_line(guard_path: str) -> str:
+def manager_line(guard: Launcher | str) -> str:
     """The one line a person adds to another manager's hook scripts to run guard first."""
-    quoted = "'" + guard_path.replace("'", "'\\''") + "'"
-    return f'{quoted} git-hook "$(basename "$0")" "$@" || exit $?'
+    return f'{as_launcher(guard).command("git-hook")} "$(basename "$0")" "$@" || exit $?'
 
 
 def _all_shims(folder: str) -> bool:
-    for name in HOOK_NAMES:
+    for name in DEFAULT_HOOK_NAMES:
         path = os.path.join(folder, name)
         if not os.path.isfile(path) or not is_guard_shim(
                 (read_bytes(path) or b"").decode("utf-8", "replace")):  # fmt: skip
@@ -245,7 +257,7 @@ def _all_shims(folder: str) -> bool:
     return True
 
 
-def plan_hooks_target(repo: RepoPaths, guard_path: str, force: bool) -> HooksTarget:
+def plan_hooks_target(repo: RepoPaths, guard: Launcher | str, force: bool) -> HooksTarget:
     # A folder that already holds guard's shims (an earlier --force) is kept up to date.
     if repo.hooks_dir_is_default or force or _all_shims(repo.hooks_dir):
         return HooksTarget(repo.hooks_dir)
@@ -258,7 +270,7 @@ def plan_hooks_target(repo: RepoPaths, guard_path: str, force: bool) -> HooksTar
             f"working tree that {manager} owns; guard does not edit another manager's files.\n"
             f"Add this line at the top of each of {manager}'s hook scripts (pre-commit, "
             "prepare-commit-msg, pre-push, reference-transaction, post-checkout):\n"
-            f"    {manager_line(guard_path)}\n"
+            f"    {manager_line(guard)}\n"
             f"Or run `guard install --force` to put guard's shims into {where}, with the hooks "
             "already there renamed to <name>.pre-guard and chained after them (the manager may "
             "regenerate that folder; a hook that finds its work by its own file name, as "
@@ -271,7 +283,7 @@ def plan_hooks_target(repo: RepoPaths, guard_path: str, force: bool) -> HooksTar
         f"`guard install --force` puts guard's shims into {repo.hooks_dir}, with the hooks "
         "already there chained after them; they then run for every repository using that "
         "folder (harmless: a tree nobody holds allows everything).\n"
-        f"Or add this line at the top of the hook scripts there:\n    {manager_line(guard_path)}"
+        f"Or add this line at the top of the hook scripts there:\n    {manager_line(guard)}"
     ))  # fmt: skip
 
 
@@ -283,12 +295,13 @@ def is_tracked(repo: RepoPaths, path: str) -> bool:
     return done.returncode == 0
 
 
-def tracked_settings_message(shown: str, guard_path: str, forced: bool) -> str:
+def tracked_settings_message(shown: str, guard: Launcher | str, forced: bool) -> str:
     will = "will" if forced else "would"
     anyway = "" if forced else "; `guard install --force` installs into it anyway"
     return (
         f"{shown} is tracked by git, so info/exclude cannot keep it out of commits: guard's "
-        f"entries, with the absolute path {guard_path}, {will} be committed by the next "
+        f"entries, with the absolute path {as_launcher(guard).shown}, {will} be committed by "
+        "the next "
         "`git commit -a` and reach every clone.\n"
         "Use `guard install --scope user` (~/.claude/settings.json, outside the repository), "
         f"or untrack the file (`git rm --cached {shown}`, then commit that) and run "
@@ -322,9 +335,9 @@ def write_hook(path: str, data: bytes) -> None:
 
 
 class Installer:
-    def __init__(self, repo: RepoPaths, guard_path: str) -> None:
+    def __init__(self, repo: RepoPaths, guard: Launcher | str) -> None:
         self.repo = repo
-        self.guard_path = guard_path
+        self.launcher = as_launcher(guard)
         self.manifest = mf.load(repo.common_dir)
         self.report = Report()
 
@@ -418,17 +431,41 @@ class Installer:
     def apply_tracked_warning(self, plan: SettingsPlan) -> None:
         """--force into a tracked local settings file: say plainly that it gets committed."""
         shown = shown_path(plan.path, self.repo)
-        self.report.warn(tracked_settings_message(shown, self.guard_path, forced=True))
+        self.report.warn(tracked_settings_message(shown, self.launcher, forced=True))
 
-    def apply_hooks(self, folder: str) -> None:
+    def apply_hooks(self, folder: str, names: tuple[str, ...]) -> None:
         self._make_dirs(folder)
-        for name in HOOK_NAMES:
+        for name in names:
             self.report.done.append(self._install_hook(folder, name))
+        for name in sorted(STRICT_ONLY - set(names)):
+            line = self._remove_strict_hook(folder, name)
+            if line:
+                self.report.done.append(line)
+
+    def _remove_strict_hook(self, folder: str, name: str) -> str | None:
+        """A default install over a strict one: guard's shim goes (a hook it chained gets its
+        name back), so the default install costs what it says."""
+        path = os.path.join(folder, name)
+        if os.path.islink(path) or not os.path.isfile(path):
+            return None
+        if not is_guard_shim((read_bytes(path) or b"").decode("utf-8", "replace")):
+            return None
+        chained = path + CHAINED_SUFFIX
+        if os.path.lexists(chained):
+            os.replace(chained, path)
+            back = f"; the hook it chained is {name} again"
+        else:
+            os.unlink(path)
+            back = ""
+        self.manifest = self.manifest.without(path)
+        mf.save(self.repo.common_dir, self.manifest)
+        return f"git hook {name}: removed (strict install only: `guard install --strict`){back}"
 
     def _install_hook(self, folder: str, name: str) -> str:
         path = os.path.join(folder, name)
         chained = path + CHAINED_SUFFIX
-        shim = shim_text(name, self.guard_path).encode("utf-8")
+        shim = shim_text(name, self.launcher.executable, self.launcher.package_dir).encode(
+            "utf-8")
         has_chained = os.path.lexists(chained)
         if os.path.isdir(path):
             self.report.warn(f"git hook {name}: {path} is a folder; skipped", incomplete=True)
@@ -466,7 +503,9 @@ class Installer:
         return f"git hook {name}: installed"
 
 
-def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
+def install(cwd: str, options: InstallOptions, guard: Launcher | str) -> Report:
+    """`guard` is the launcher the hooks will start (or a guard command's path)."""
+    launcher = as_launcher(guard)
     repo = locate_repo(cwd)
     check_dot_git_entries(cwd, repo)
     # Read and check everything first: a bad settings file must leave nothing changed.
@@ -482,8 +521,8 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
         if tracked and not options.force:
             shown = shown_path(path, repo)
             raise GuardError("not installing: " + tracked_settings_message(
-                shown, guard_path, forced=False) + "\nNothing was changed.")  # fmt: skip
-        plan = plan_settings(path, guard_path, options.statusline)
+                shown, launcher, forced=False) + "\nNothing was changed.")  # fmt: skip
+        plan = plan_settings(path, launcher, options.statusline)
         exclude = options.scope is Scope.LOCAL and not tracked and _needs_exclude(repo, path)
     agent_plans: list[tuple[AgentSpec, SettingsPlan, bool, bool]] = []
     for name in options.agents:
@@ -495,18 +534,18 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
             shown = shown_path(path, repo)
             raise GuardError(
                 f"not installing: {shown} is tracked by git; guard's entries hold the absolute "
-                f"path {guard_path} and would be committed. Untrack it, leave {spec.name} out "
+                f"path {launcher.shown} and would be committed. Untrack it, leave {spec.name} out "
                 "(`--agents`), or use --force to install into it anyway.\nNothing was changed.")
-        agent_plans.append((spec, plan_agent_file(path, spec, guard_path), agent_tracked,
+        agent_plans.append((spec, plan_agent_file(path, spec, launcher), agent_tracked,
                             not agent_tracked and _needs_exclude(repo, path)))
     trust_plan = None
     if options.trust and "gemini" in options.agents:
         trust_plan = plan_gemini_trust(repo.toplevel)
-    target = plan_hooks_target(repo, guard_path, options.force) if options.git_hooks else None
+    target = plan_hooks_target(repo, launcher, options.force) if options.git_hooks else None
 
-    installer = Installer(repo, guard_path)
+    installer = Installer(repo, launcher)
     installer.manifest = Manifest(installer.manifest.files, installer.manifest.created_dirs,
-                                  guard_path)  # fmt: skip
+                                  launcher.command())  # fmt: skip
     if plan is not None:
         installer.apply_settings(plan)
         if exclude:
@@ -526,7 +565,7 @@ def install(cwd: str, options: InstallOptions, guard_path: str) -> Report:
                                   "committed by the next `git commit -a`.")
     if target is not None:
         if target.folder is not None:
-            installer.apply_hooks(target.folder)
+            installer.apply_hooks(target.folder, options.hook_names)
         else:
             assert target.blocked is not None
             installer.report.warn(target.blocked, incomplete=True)

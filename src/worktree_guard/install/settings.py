@@ -1,17 +1,19 @@
 """Guard's entries in a Claude Code settings file: merge, remove, find. Pure: dicts and text.
 
-Guard's hook handlers are recognised by their command (`<path>/guard hook`), whatever the
-path: a re-install after guard moved replaces the old entry instead of adding a second one.
+Guard's hook handlers are recognised by their command, in every form install ever wrote
+(the launcher, `<path>/guard hook`; see install/launcher.py), whatever the paths: a
+re-install after guard moved, or by a newer version, replaces the old entry instead of
+adding a second one.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-import shlex
 from dataclasses import dataclass
 from typing import Any
+
+from worktree_guard.install.launcher import Launcher, as_launcher, parse_command
 
 TOOL_MATCHER = "Edit|Write|MultiEdit|NotebookEdit|Bash"
 
@@ -43,28 +45,19 @@ class SettingsError(Exception):
     """The settings text cannot be merged into (not JSON, or not shaped like settings)."""
 
 
-def hook_command(guard_path: str) -> str:
-    return f"{shlex.quote(guard_path)} hook"
+def hook_command(guard: Launcher | str) -> str:
+    return as_launcher(guard).command("hook")
 
 
-def statusline_command(guard_path: str) -> str:
-    return f"{shlex.quote(guard_path)} statusline"
+def statusline_command(guard: Launcher | str) -> str:
+    return as_launcher(guard).command("statusline")
 
 
 def guard_subcommand(command: Any) -> tuple[str, str] | None:
-    """(executable, subcommand) when `command` runs guard (`.../guard hook`), else None."""
-    if not isinstance(command, str):
-        return None
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return None
-    if len(words) == 2 and os.path.basename(words[0]) == "guard":
-        return words[0], words[1]
-    # `python -m worktree_guard hook`, as a development checkout might register it.
-    if len(words) == 4 and words[1:3] == ["-m", "worktree_guard"]:
-        return words[0], words[3]
-    return None
+    """(executable, subcommand) when `command` runs guard, else None; for the launcher the
+    executable is the interpreter."""
+    found = parse_command(command)
+    return (found[0].executable, found[1]) if found is not None else None
 
 
 def is_guard_handler(handler: Any, subcommand: str = "hook") -> bool:
@@ -163,7 +156,7 @@ class MergeResult:
 
 
 def merge_guard(
-    settings: dict[str, Any], guard_path: str, with_statusline: bool = False
+    settings: dict[str, Any], guard: Launcher | str, with_statusline: bool = False
 ) -> MergeResult:
     """`settings` with guard's hook entries (and statusLine) in; everything else untouched.
 
@@ -174,7 +167,7 @@ def merge_guard(
     hooks = result.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise SettingsError('"hooks" is not a JSON object; fix it first')
-    command = hook_command(guard_path)
+    command = hook_command(guard)
     for spec in GUARD_EVENTS:
         groups = _event_groups(hooks, spec.event)
         wanted = _guard_group(spec, command)
@@ -184,7 +177,7 @@ def merge_guard(
     notes: list[str] = []
     if with_statusline:
         current = result.get("statusLine")
-        wanted_line = {"type": "command", "command": statusline_command(guard_path)}
+        wanted_line = {"type": "command", "command": statusline_command(guard)}
         if current is None or (
             isinstance(current, dict) and is_guard_handler(current, "statusline")
         ):
@@ -220,6 +213,20 @@ def remove_guard(settings: dict[str, Any]) -> dict[str, Any]:
     if not hooks and isinstance(settings.get("hooks"), dict) and settings["hooks"]:
         del result["hooks"]
     return result
+
+
+def guard_launchers(settings: dict[str, Any]) -> list[Launcher]:
+    """The launcher of every guard handler (and status line) in a settings object."""
+    commands: list[Any] = []
+    hooks = settings.get("hooks")
+    for groups in hooks.values() if isinstance(hooks, dict) else []:
+        for group in groups if isinstance(groups, list) else []:
+            handlers = group.get("hooks") if isinstance(group, dict) else None
+            commands += [h.get("command") for h in handlers or [] if isinstance(h, dict)]
+    line = settings.get("statusLine")
+    if isinstance(line, dict):
+        commands.append(line.get("command"))
+    return [found[0] for found in map(parse_command, commands) if found is not None]
 
 
 @dataclass(frozen=True)

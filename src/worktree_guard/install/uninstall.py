@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, is_guard_shim
+from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, KEY_CACHE_NAME, is_guard_shim
 from worktree_guard.install import manifest as mf
 from worktree_guard.install.agent_hooks import (
     SPECS,
@@ -62,6 +62,7 @@ class Uninstaller:
             elif entry.kind.startswith("agent:") and entry.kind[6:] in SPECS:
                 self._restore_agent(entry, SPECS[entry.kind[6:]])
         self._sweep(handled, sweep_user)
+        self._remove_key_caches()
         for folder in reversed(self.manifest.created_dirs):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only when empty: anything put there since stays
@@ -69,6 +70,17 @@ class Uninstaller:
         if not self.report.done:
             self.report.done.append("nothing of guard's was installed here")
         return self.report
+
+    def _remove_key_caches(self) -> None:
+        """The tree keys the shims kept in each working tree's git dir (see git/shims.py)."""
+        common = self.repo.common_dir
+        folders = [common]
+        with contextlib.suppress(OSError):
+            folders += [os.path.join(common, "worktrees", name)
+                        for name in os.listdir(os.path.join(common, "worktrees"))]
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, KEY_CACHE_NAME))
 
     def _restore_hook(self, path: str, moved_to: str | None) -> None:
         name = os.path.basename(path)

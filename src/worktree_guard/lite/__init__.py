@@ -9,6 +9,7 @@ time. What the usual modules cost there, measured with
 - `fastjson` replaces `json`: parse and print through `_json`'s scanner and encoder.
 - `deadline` replaces `signal`: the hooks' SIGALRM deadline through `_signal`.
 - `kinds` replaces `enum`: str singletons compared with `is`, created once at import.
+- `spawn` replaces `subprocess.run` for pre-push's git questions (posix_spawn, select).
 
 The plain modules stay in use on the cold paths (the CLI, install, doctor) and as the
 reference in the tests.
