@@ -5,6 +5,7 @@ dispatches each command to its handler in the registry (commands._HANDLERS).
 
 Import DAG (arrows point at what is imported; nothing imports classify):
   verdict, lexer <- walk <- git <- text_tools, wrappers <- commands <- classify
+  lexer, walk <- switches <- classify (the whole-line rules for switching hooks off)
   (classify also imports verdict, lexer and walk; handlers reach back into the walk
   only through the callbacks classify puts on the accumulator)
 
@@ -47,6 +48,7 @@ from worktree_guard.shell.commands import (
 )
 from worktree_guard.shell.git import NEW_WORKTREE, _loose_hook_flags, _scan_unknown
 from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
+from worktree_guard.shell.switches import check_words, line_switch
 from worktree_guard.shell.verdict import ShellVerdict
 from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment
 
@@ -61,22 +63,27 @@ _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
 _INPUT_REDIRECTS = frozenset({"<", "<<", "<<-", "<<<", "<&"})
 
 
-def classify_command(command: str) -> ShellVerdict:
-    """Classify a Bash tool command line; never raises."""
+def classify_command(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdict:
+    """Classify a Bash tool command line; never raises. `protected_paths`: folders no
+    command may change besides the ones every line is checked for (the lock folder)."""
     try:
-        return _classify(command)
+        return _classify(command, protected_paths)
     except Exception as exc:  # the hook must not crash on odd input
         return _unparsable(command, f"could not parse command ({type(exc).__name__})")
 
 
-def _classify(command: str) -> ShellVerdict:
+def _classify(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdict:
     if not command.strip():
         return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
     acc = _Acc(_check_argv, _walk_nested)
     try:
         _walk(command, acc, 0)
     except _ParseError as exc:
-        return _unparsable(command, f"could not parse command: {exc}")
+        return _unparsable(command, f"could not parse command: {exc}", protected_paths)
+    switch = line_switch(command, not acc.mutating and not acc.bypass, acc.mutating,
+                         protected_paths)
+    if switch is not None:
+        acc.bypass.append(switch)
     if acc.bypass:
         return ShellVerdict(read_only=False, disables_git_hooks=True, reason=acc.bypass[0])
     if acc.mutating:
@@ -119,9 +126,12 @@ def _fallback_bypass(command: str) -> bool:
     return bool(_lazy(_FALLBACK_BYPASS).search(command) and _lazy(_FALLBACK_GIT).search(command))
 
 
-def _unparsable(command: object, reason: str) -> ShellVerdict:
+def _unparsable(command: object, reason: str,
+                protected_paths: tuple[str, ...] = ()) -> ShellVerdict:
     try:
-        bypass = isinstance(command, str) and _fallback_bypass(command)
+        bypass = isinstance(command, str) and (
+            _fallback_bypass(command)
+            or line_switch(command, False, [], protected_paths) is not None)
     except Exception:  # best effort only
         bypass = False
     return ShellVerdict(read_only=False, disables_git_hooks=bypass, reason=reason)
@@ -141,6 +151,7 @@ def _redirect_problem(redirect: _Redirect) -> str | None:
 
 
 def _check_simple(cmd: _Simple, acc: _Acc, depth: int) -> None:
+    check_words(cmd.words, acc)
     for redirect in cmd.redirects:
         problem = _redirect_problem(redirect)
         if problem:
