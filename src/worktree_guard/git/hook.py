@@ -116,7 +116,8 @@ class GitHook:
         now sees, so its own checkout is no hijack), or find it busy."""
         assert self.session is not None
         holder = None if self.wrapped else self.agent
-        agent = "guard-run" if self.wrapped else (self.agent.kind.name if self.agent else "git")
+        agent = "guard-run" if self.wrapped else (
+            self.agent.kind.name if self.agent else "claude-code")
         outcome = self.store.acquire(ws.key, Caller(self.session, holder, agent), ws.toplevel,
                                      branch, self.settings.refresh_interval_ms)
         common = {"key": ws.key, "workspace": ws.toplevel}

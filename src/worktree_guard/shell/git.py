@@ -486,9 +486,19 @@ _GIT_VERIFY = frozenset({"--verify", "--verif", "--veri", "--no-no-verify"})
 _VERIFY_SUBCOMMANDS = frozenset({"commit", "push", "merge", "pull", "am"})
 
 
+# Substitutions that print a ref name or an object name, which git never lets start with
+# `-`: `git push origin "$(git branch --show-current)"` cannot hide --no-verify.
+_REF_PRINTERS = frozenset(
+    {"$(git branch --show-current)", "$(git rev-parse --abbrev-ref HEAD)",
+     "$(git rev-parse HEAD)", "$(git symbolic-ref --short HEAD)"}
+)  # fmt: skip
+
+
 def _may_be_option(text: str, value_letters: str) -> bool:
     """Whether a word that is not literal could expand to an option that is not the
     value of one: it starts with an expansion, or its literal start leaves the option open."""
+    if text in _REF_PRINTERS:
+        return False
     cut = len(text)
     for mark in "$`*?[{":
         at = text.find(mark)
