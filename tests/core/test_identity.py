@@ -57,16 +57,17 @@ def test_claude_pid_counts_only_when_it_names_an_ancestor(
 
 
 def _child_of(pid: int) -> int:
-    """The first child of `pid` (bounded wait while the shell starts it)."""
+    """The `sleep` child of `pid`: a bounded wait while the shell forks it and the fork
+    execs sleep (until then the fork still bears the shell's name)."""
     for _ in range(3000):
         try:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            if children and Path(f"/proc/{children[0]}/comm").read_text().strip() == "sleep":
+                return int(children[0])
         except OSError:
-            children = []
-        if children:
-            return int(children[0])
+            pass
         time.sleep(0.01)
-    raise AssertionError("no child appeared")
+    raise AssertionError("no sleep child appeared")
 
 
 def test_an_agent_kind_is_one_table_entry(
