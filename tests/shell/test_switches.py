@@ -119,6 +119,14 @@ SWITCHES = [
     "echo {} > ~/.claude/settings.json",
     "find ~/.claude -name 'session-lock-*' -delete",
     "x='a[$(rm -f ~/.claude/runtime/session-lock-x.json)]'; echo $((x))",
+    # a message that expands runs code; wrappers run commands
+    'git commit -m "$(unset CLAUDE_PID; rm .git/hooks/pre-push)"',
+    'git commit -m "x" && rm -f .git/hooks/pre-push',
+    "nice env -u CLAUDE_CODE_SESSION_ID git push",
+    "timeout 60 env -i git push",
+    "nohup env HOME=/tmp/h git push",
+    "bash -cm 'rm -rf .git/hooks'",
+    "python3 -m 'x' .git/hooks/pre-push",
 ]
 
 NOT_SWITCHES = [
@@ -158,6 +166,9 @@ NOT_SWITCHES = [
     "read -r line < file.txt",
     "for f in *.py; do echo $f; done",
     "git worktree add ../feature -b feature",
+    'git commit -m "unset HOME in tests"',
+    "git commit -am 'document .git/hooks and CLAUDE_PID=1'",
+    'git tag -a v1 --message="export GUARD_X"',
 ]
 
 

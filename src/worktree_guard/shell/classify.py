@@ -186,6 +186,8 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         acc.mutating.append("command nested too deeply")
         return
     head, args = words[0], words[1:]
+    if depth > 0:
+        check_words(words, acc)  # a command a wrapper runs (`nice env -u ...`)
     if not head.literal:
         acc.mutating.append("the command name is not a literal word")
         _loose_hook_flags(args, acc)  # `$(which git) commit --no-verify`

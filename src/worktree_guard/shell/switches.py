@@ -70,6 +70,12 @@ _PROTECTED_PATHS = (
     r"|--git-dir|--git-path|--git-common-dir|--absolute-git-dir|GIT_DIR|GIT_COMMON_DIR"
     r"|session-lock|git-pass|GUARD_LOCK_DIR|events\.jsonl"
 )
+# The message of a git command that takes one (-m, --message), quoted, expanding nothing.
+_MESSAGE = (
+    r"""((?<![\w-])git\s+(?:\S+\s+)*?(?:commit|tag|merge|revert|stash|notes)(?![\w-])"""
+    r"""[^;&|\n]*?(?<![\w-])(?:-[a-zA-Z]*m|--message)(?:=|\s+))"""
+    r"""(?:'[^']*'|"(?:[^"\\$`]|\\.)*")"""
+)
 _GLOB_PART = r"[^\s/'\"`;&|()<>=]*[*?[][^\s/'\"`;&|()<>=]*"
 _PROTECTED_NAMES = (".git", ".claude", ".gitconfig")
 _EVALUATES = r"\$\(|`|\$\[|<\(|>\("
@@ -82,6 +88,10 @@ def line_switch(command: str, read_only: bool, mutating: list[str],
     """Why the line could switch guard or git's hooks off, or None. A read-only line was
     already checked command by command (`check_words`); text there (`echo 'unset X'`) is
     only text, so the whole-line scan is for lines that change something."""
+    if not read_only and _mentions_anything(command):
+        # A commit message is text: `git commit -m "unset HOME in tests"` switches nothing.
+        # One that expands (`"$(...)"`) runs code, so it stays in.
+        command = _lazy(_MESSAGE).sub(r"\1_", command)
     if not read_only:
         if _mentions_names(command):
             found = _lazy(_CHANGES_VARIABLE).search(command)
@@ -109,6 +119,12 @@ _PLUMBING = ("send-pack", "http-push", "receive-pack")
 _PATH_MARKS = (".git", ".claude", "gitconfig", "config/git", "--git-", "--absolute-git-dir",
                "GIT_DIR", "GIT_COMMON_DIR", "session-lock", "git-pass", "GUARD_LOCK_DIR",
                "events.jsonl", "*", "?", "[")
+
+
+def _mentions_anything(text: str) -> bool:
+    """Whether any whole-line rule could match: most lines need no regex at all."""
+    return (_mentions_names(text) or any(name in text for name in _PLUMBING)
+            or any(mark in text for mark in _PATH_MARKS))
 
 
 def _mentions_names(text: str) -> bool:
