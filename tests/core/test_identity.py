@@ -102,3 +102,29 @@ def test_an_interpreter_running_the_client_script_is_the_agent(tmp_path: Path) -
     finally:
         os.killpg(agent.pid, 9)
         agent.wait()
+
+
+def test_a_native_client_with_a_renamed_main_thread_is_found_by_its_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client whose process name is not its own (a main thread named `MainThread`) is
+    one entry with `launchers`: its argv names it."""
+    binary = tmp_path / "MainThread"
+    shutil.copy2(shutil.which("bash") or "/bin/bash", binary)
+    bash = shutil.which("bash") or "/bin/bash"
+    agent = subprocess.Popen(
+        [bash, "-c", f'exec -a /opt/fakecli/fakecli "{binary}" -c "sleep 600; :"'],
+        start_new_session=True)
+    try:
+        child = _child_of(agent.pid)
+        kind = AgentKind("fakecli", frozenset(), frozenset({"fakecli"}),
+                         launchers=frozenset({"MainThread"}))
+        monkeypatch.setattr(identity, "AGENT_KINDS", (kind,))
+        found = find_agent({}, start_pid=child)
+        assert found is not None and found.pid == agent.pid and found.kind is kind
+        plain = AgentKind("fakecli", frozenset(), frozenset({"fakecli"}))  # node/bun/deno only
+        monkeypatch.setattr(identity, "AGENT_KINDS", (plain,))
+        assert find_agent({}, start_pid=child) is None
+    finally:
+        os.killpg(agent.pid, 9)
+        agent.wait()

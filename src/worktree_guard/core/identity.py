@@ -37,19 +37,23 @@ _INTERPRETERS = frozenset({"node", "bun", "deno"})
 class AgentKind:
     """How to recognise one agent's long-lived process."""
 
-    __slots__ = ("name", "pid_variable", "process_names", "script_names")
+    __slots__ = ("launchers", "name", "pid_variable", "process_names", "script_names")
 
     def __init__(self, name: str, process_names: frozenset[str], script_names: frozenset[str],
-                 pid_variable: str | None = None) -> None:
+                 pid_variable: str | None = None,
+                 launchers: frozenset[str] = _INTERPRETERS) -> None:  # fmt: skip
         self.name = name  # as recorded in a lease's `agent` field
         self.process_names = process_names  # /proc/<pid>/stat name (comm, 15 bytes at most)
-        self.script_names = script_names  # basename of argv[0..2] under node/bun/deno
+        self.script_names = script_names  # basename of argv[0..2] of a launcher process
         self.pid_variable = pid_variable  # the client's own pid, exported to its children
+        # Process names whose argv is read for script_names: interpreters, or a native
+        # client whose main thread renames the process.
+        self.launchers = launchers
 
     def matches(self, pid: int, name: str) -> bool:
         if name in self.process_names:
             return True
-        if name not in _INTERPRETERS or not self.script_names:
+        if name not in self.launchers or not self.script_names:
             return False
         try:
             with open(f"{_PROC}/{pid}/cmdline", "rb") as fh:
