@@ -378,7 +378,10 @@ def _git_config_hooks(rest: list[_Word]) -> str | None:
 
 def _git_config_unclear(rest: list[_Word]) -> str | None:
     """`git config` with a word we cannot see: any literal key that switches hooks off
-    counts, and so does a key position that is not literal."""
+    counts, and so does a key position that is not literal, unless git only reads."""
+    if any(w.literal and (w.text in _CONFIG_READS or w.text in _CONFIG_READ_SUBS)
+           for w in rest):
+        return None  # `git config --get "$key"` reads; reads switch nothing off
     for word in rest:
         lowered = word.text.lower()
         if word.literal and (_hook_config_key(lowered) or lowered.startswith("alias.")):
