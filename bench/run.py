@@ -296,13 +296,13 @@ def make_repo(ctx: Context, name: str) -> Path:
     return repo
 
 
-def name_self_claude() -> bool:
+def name_self_claude(name: bytes = b"claude") -> bool:
     """Name this process `claude` (Linux prctl), so that the hooks we start find their holder
     process two levels up (hook <- sh <- claude), as under the real client, and record a live
     pid that denied callers check in /proc."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        result = libc.prctl(15, b"claude", 0, 0, 0)  # 15: PR_SET_NAME
+        result = libc.prctl(15, name, 0, 0, 0)  # 15: PR_SET_NAME
     except (OSError, AttributeError):
         return False
     return bool(result == 0)
@@ -612,6 +612,17 @@ def update_ref_case(ctx: Context, label: str, repo: Path, env: dict[str, str],
 
 
 def git_group(ctx: Context, plan: Plan) -> GroupResult:
+    # A process with `claude` among its ancestors is an agent whatever its environment says:
+    # the person cases must not run under the bench's own name. The agent cases are then
+    # agents by their session variable alone (their record names no holder process).
+    name_self_claude(b"guard-bench")
+    try:
+        return _git_group(ctx, plan)
+    finally:
+        name_self_claude()
+
+
+def _git_group(ctx: Context, plan: Plan) -> GroupResult:
     shims = hook_sources()
     lock_dir = ctx.tmp / "git-locks"
     envs = git_envs(ctx, lock_dir)
