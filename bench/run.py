@@ -301,13 +301,13 @@ def make_repo(ctx: Context, name: str) -> Path:
     return repo
 
 
-def name_self_claude() -> bool:
+def name_self_claude(name: bytes = b"claude") -> bool:
     """Name this process `claude` (Linux prctl), so that the hooks we start find their holder
     process two levels up (hook <- sh <- claude), as under the real client, and record a live
     pid that denied callers check in /proc."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        result = libc.prctl(15, b"claude", 0, 0, 0)  # 15: PR_SET_NAME
+        result = libc.prctl(15, name, 0, 0, 0)  # 15: PR_SET_NAME
     except (OSError, AttributeError):
         return False
     return bool(result == 0)
@@ -631,6 +631,22 @@ def update_ref_case(ctx: Context, label: str, repo: Path, env: dict[str, str],
 
 
 def git_group(ctx: Context, plan: Plan) -> GroupResult:
+    return as_person(_git_group, ctx, plan)
+
+
+def as_person(group: Callable[[Context, Plan], GroupResult], ctx: Context,
+              plan: Plan) -> GroupResult:
+    """Run a group whose person cases must not run under the bench's own name: a process
+    with `claude` among its ancestors is an agent whatever its environment says. The agent
+    cases are then agents by their session variable alone (their record names no holder)."""
+    name_self_claude(b"guard-bench")
+    try:
+        return group(ctx, plan)
+    finally:
+        name_self_claude()
+
+
+def _git_group(ctx: Context, plan: Plan) -> GroupResult:
     lock_dir = ctx.tmp / "git-locks"
     envs = git_envs(ctx, lock_dir)
     plain, person, agent, strict_person, strict_agent = (
@@ -769,6 +785,10 @@ BULK_KINDS = (("no hooks", None, False), ("default install, person", "default", 
 
 
 def bulk_group(ctx: Context, plan: Plan) -> GroupResult:
+    return as_person(_bulk_group, ctx, plan)
+
+
+def _bulk_group(ctx: Context, plan: Plan) -> GroupResult:
     lock_dir = ctx.tmp / "bulk-locks"
     envs = git_envs(ctx, lock_dir)
     no_hooks = ctx.folder("bulk-hooks-off")

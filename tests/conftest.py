@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -209,3 +212,135 @@ def fake_claude(tmp_path: Path) -> Iterator[Any]:
     yield start
     for fake in started:
         fake.kill()
+
+
+# ---- real agent processes and real people ------------------------------------------------
+
+
+class AgentShell:
+    """A copy of bash named `claude`: a real, long-lived agent process. Every command it is
+    given runs as its descendant (in a child `bash -c`, as the Bash tool's does), so
+    guard's hooks, git and git's hooks find it among their ancestors, as under Claude Code.
+    It exports CLAUDE_PID (its own pid) and CLAUDE_CODE_SESSION_ID, as Claude Code 2.1.332
+    does; `run` takes a command line, `hook` a payload for `guard hook`."""
+
+    def __init__(self, binary: Path, env: dict[str, str], cwd: Path, scratch: Path,
+                 session: str | None) -> None:  # fmt: skip
+        full = {**env, "GUARD_BIN": GUARD}
+        if session is not None:
+            full["CLAUDE_CODE_SESSION_ID"] = session
+        self.session = session
+        self.scratch = scratch
+        self.cwd = cwd
+        self.count = 0
+        self.process = subprocess.Popen(
+            [str(binary), "--norc", "--noprofile"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=full, cwd=cwd,
+            start_new_session=True, text=True,
+        )
+        self.run("export CLAUDE_PID=$$")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def run(self, command: str, stdin: str = "", cwd: Path | None = None
+            ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+        """Run `command` as this agent's descendant; returns when it has finished."""
+        self.count += 1
+        base = self.scratch / f"agent-{self.pid}-{self.count}"
+        script, given, out, err = (base.with_suffix(s) for s in (".sh", ".in", ".out", ".err"))
+        script.write_text(command + "\n")
+        given.write_text(stdin)
+        inner = f"cd {shlex.quote(str(cwd or self.cwd))} && . {shlex.quote(str(script))}"
+        # A child bash (named bash, as the Bash tool's is), not a subshell: a subshell of
+        # this process would be named `claude` too.
+        line = (f"bash --norc --noprofile -c {shlex.quote(inner)} <{shlex.quote(str(given))} "
+                f">{shlex.quote(str(out))} 2>{shlex.quote(str(err))}; echo \"__done__ $?\"\n")
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line)
+        self.process.stdin.flush()
+        while True:
+            answer = self.process.stdout.readline()
+            if not answer:
+                raise AssertionError("the agent shell exited")
+            if answer.startswith("__done__ "):
+                break
+        code = int(answer.split()[1])
+        return subprocess.CompletedProcess(command, code, out.read_text(), err.read_text())
+
+    def hook(self, payload: dict[str, Any]) -> HookRun:
+        """`guard hook` run by this agent, as Claude Code runs its hooks."""
+        done = self.run('"$GUARD_BIN" hook', stdin=json.dumps(payload))
+        return HookRun(done.returncode, done.stdout, done.stderr)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def agent_shell(tmp_path: Path) -> Iterator[Any]:
+    """`start(env, cwd, session) -> AgentShell`: agent processes, all killed at the end."""
+    folder = tmp_path / "agentbin"
+    folder.mkdir()
+    binary = folder / "claude"
+    shutil.copy2(shutil.which("bash") or "/bin/bash", binary)
+    scratch = tmp_path / "agent-io"
+    scratch.mkdir()
+    started: list[AgentShell] = []
+
+    def start(env: dict[str, str], cwd: Path, session: str | None) -> AgentShell:
+        shell = AgentShell(binary, env, cwd, scratch, session)
+        started.append(shell)
+        return shell
+
+    yield start
+    for shell in started:
+        shell.kill()
+
+
+_DETACH = r"""
+import json, os, subprocess, sys
+argv, cwd, env, stdin, result = json.loads(sys.argv[1])
+read_end, write_end = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        # Reparented (to init or the nearest subreaper): none of our callers is an ancestor.
+        os.close(read_end)
+        chain, pid = [], os.getpid()
+        while pid > 1:
+            with open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+            chain.append(stat[stat.index("(") + 1 : stat.rindex(")")])
+            pid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        done = subprocess.run(argv, cwd=cwd, env=env, input=stdin.encode(), capture_output=True)
+        with open(result + ".part", "w") as fh:
+            json.dump({"code": done.returncode, "out": done.stdout.decode(errors="replace"),
+                       "err": done.stderr.decode(errors="replace"), "ancestors": chain}, fh)
+        os.replace(result + ".part", result)
+        os._exit(0)
+    os._exit(0)
+os.close(write_end)
+os.wait()
+os.read(read_end, 1)  # end of file once the detached process has finished
+"""
+
+
+def run_as_person(argv: list[str], cwd: Path, env: dict[str, str], stdin: str = ""
+                  ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """Run `argv` the way a person at a plain terminal would: outside every process tree
+    above this test (the suite itself may run under an agent, a developer's session or an
+    IDE), by a double fork that reparents it. Asserts that no `claude` is among its
+    ancestors then."""
+    fd, result = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    os.unlink(result)
+    payload = json.dumps([argv, str(cwd), env, stdin, result])
+    subprocess.run([sys.executable, "-c", _DETACH, payload], check=True, timeout=300)
+    data = json.loads(Path(result).read_text())
+    os.unlink(result)
+    assert "claude" not in data["ancestors"], data["ancestors"]
+    return subprocess.CompletedProcess(argv, data["code"], data["out"], data["err"])

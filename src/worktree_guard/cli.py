@@ -310,7 +310,7 @@ def doctor(
 
 @app.command(epilog=_examples(
     "guard release            # give up the lease of your `guard run` session",
-    "guard release --force    # free a lease left by a dead session (asks if alive)",
+    "guard release --force    # a person frees a lease left by a dead session (asks if alive)",
     "guard release --force --yes",
 ))  # fmt: skip
 def release(
@@ -321,12 +321,14 @@ def release(
 ) -> None:  # fmt: skip
     """Release this working tree's lease."""
     from worktree_guard.commands.release import release as do_release
-    from worktree_guard.core.identity import session_from_env
+    from worktree_guard.core.identity import find_agent, session_from_env
 
     def confirm(question: str) -> bool:
         return True if yes else _ask_yes_no(question)
 
-    result = do_release(_settings(), _workspace(), session_from_env(), force, confirm)
+    # By process, not by environment: an agent's shell that clears its variables is still one.
+    result = do_release(_settings(), _workspace(), session_from_env(), force, confirm,
+                        find_agent())
     if result.exit_code == 0:
         typer.echo(result.message)
     else:

@@ -60,8 +60,9 @@ def test_status_free_then_held(repo: Path, guard_env: dict[str, str], fake_claud
     text = guard(repo, guard_env, "status").stdout
     assert SESSION in text and f"{claude.pid} (alive)" in text and "ttl left" in text
 
-    mine = guard(repo, {**guard_env, "GUARD_SESSION_ID": SESSION}, "status", "--json")
-    assert json.loads(mine.stdout)["lease"]["held_by_you"] is True
+    # The label alone is not the session: "held by you" only from the holder's own tree.
+    borrowed = guard(repo, {**guard_env, "GUARD_SESSION_ID": SESSION}, "status", "--json")
+    assert json.loads(borrowed.stdout)["lease"]["held_by_you"] is False
 
     claude.kill()
     dead = json.loads(guard(repo, guard_env, "status", "--json").stdout)["lease"]
@@ -232,12 +233,16 @@ def statusline(repo: Path, env: dict[str, str], session: str) -> str:
     return done.stdout.strip()
 
 
-def test_statusline_segments(repo: Path, guard_env: dict[str, str], fake_claude: Any,
+def test_statusline_segments(repo: Path, guard_env: dict[str, str], agent_shell: Any,
                              tmp_path: Path) -> None:  # fmt: skip
     plain = {**guard_env, "NO_COLOR": "1"}
     assert statusline(repo, plain, SESSION) == "guard: free"
-    claude = fake_claude(pre_tool(SESSION, repo), guard_env)
-    own = statusline(repo, plain, SESSION)
+    claude = agent_shell(plain, repo, SESSION)
+    assert not claude.hook(pre_tool(SESSION, repo)).denied
+    # Claude Code runs the status line as its own child: the holder's tree.
+    payload = json.dumps({"session_id": SESSION, "cwd": str(repo),
+                          "workspace": {"current_dir": str(repo), "project_dir": str(repo)}})
+    own = claude.run(f"{GUARD} statusline", stdin=payload).stdout.strip()
     assert own.startswith("guard: held by this session,") and own.endswith("left")
     assert statusline(repo, plain, "other") == f"guard: held by {SESSION[:8]}, pid {claude.pid}"
     assert "\033[" in statusline(repo, guard_env, "other")  # colour unless NO_COLOR

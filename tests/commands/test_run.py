@@ -180,16 +180,19 @@ def test_nested_run_reuses_the_session(
 
 
 def test_run_inside_a_claude_session_does_not_block_it(
-    repo: Path, guard_env: dict[str, str], lock_dir: Path, fake_claude: Any
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, agent_shell: Any
 ) -> None:
     session = "c1a0de00-0000-4000-8000-000000000001"
-    claude = fake_claude(pre_tool(session, repo), guard_env)
-    assert not claude.answer.denied
-    env = {**guard_env, "CLAUDE_CODE_SESSION_ID": session}
-    assert run(repo, env, "--", "true").returncode == 0
+    claude = agent_shell(guard_env, repo, session)
+    assert not claude.hook(pre_tool(session, repo)).denied
+    # The agent's own `guard run`, in its own process tree.
+    assert claude.run(f"{GUARD} run -- true").returncode == 0
     lease = read_lease(lock_dir)
     assert lease["session_id"] == session and lease["pid"] == claude.pid  # still the session's
     assert run(repo, guard_env, "--", "true").returncode == 75  # others are still kept out
+    # The session's id borrowed outside its tree is no way in.
+    borrowed = {**guard_env, "CLAUDE_CODE_SESSION_ID": session}
+    assert run(repo, borrowed, "--", "true").returncode == 75
 
 
 def test_command_not_found_and_outside_a_repo(

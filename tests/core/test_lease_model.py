@@ -87,7 +87,7 @@ class LeaseMachine(RuleBasedStateMachine):
 
     @rule(session=st.sampled_from(SESSIONS))
     def refresh(self, session: str) -> None:
-        outcome = self.store.refresh(KEY, session, "main")
+        outcome = self.store.refresh(KEY, session, "main", holder=self.callers[session].holder)
         if self.model_held_by() == session:
             assert outcome.result is Result.REFRESHED
             assert self.model is not None
@@ -97,7 +97,7 @@ class LeaseMachine(RuleBasedStateMachine):
 
     @rule(session=st.sampled_from(SESSIONS))
     def release(self, session: str) -> None:
-        outcome = self.store.release(KEY, session)
+        outcome = self.store.release(KEY, session, holder=self.callers[session].holder)
         if self.model is not None and self.model.session == session:
             assert outcome.result is Result.RELEASED
             self.model = None

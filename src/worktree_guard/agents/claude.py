@@ -24,8 +24,9 @@ from worktree_guard.core.decide import (
     is_hijack,
     session_start_context,
 )
-from worktree_guard.core.identity import find_claude_ancestor
+from worktree_guard.core.identity import find_agent
 from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
+from worktree_guard.core.protected import protected_reason
 from worktree_guard.core.record import LeaseRecord
 from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
 from worktree_guard.lite import deadline, fastjson
@@ -141,13 +142,17 @@ class ClaudeHook:
                 # Loaded only for Bash: the classifier needs `re`, the file tools do not.
                 from worktree_guard.shell.classify import classify_command
 
-                verdict = classify_command(command)
+                verdict = classify_command(command, (self.settings.lock_dir,))
                 # `git worktree add` is the way out a deny message offers: it writes only a
                 # new tree, so it needs no lease of this one.
                 read_only = verdict.read_only or verdict.only_adds_worktree
                 bypass = verdict.disables_git_hooks
                 why = verdict.reason
         action = classify_tool(tool, read_only, bypass)
+        if tool != "Bash" and action is ToolAction.MUTATING:
+            protected = self.protected_target(payload, cwd)
+            if protected is not None:
+                action, why = ToolAction.BYPASSES_HOOKS, protected
         if action is ToolAction.BYPASSES_HOOKS:
             self.log("denied", session=session, tool=tool, cwd=cwd, why=f"no git hooks: {why}")
             return _deny(bypass_reason(why))
@@ -157,7 +162,7 @@ class ClaudeHook:
         if ws is None:
             return ALLOW  # nothing to guard outside a git working tree
         branch = current_branch(ws)
-        holder = None if wrapped else find_claude_ancestor()
+        holder = None if wrapped else find_agent(self.env)
         outcome = self.store.acquire(
             ws.key,
             Caller(session, holder, "claude-code"),
@@ -192,6 +197,21 @@ class ClaudeHook:
             self.log("refreshed", **common)
         return ALLOW
 
+    def protected_target(self, payload: dict[str, Any], cwd: str) -> str | None:
+        """A file tool aimed at the hooks folder, git's config or the lock folder."""
+        tool_input = payload.get("tool_input")
+        if not isinstance(tool_input, dict):
+            return None
+        for name in ("file_path", "notebook_path", "path"):
+            path = tool_input.get(name)
+            if isinstance(path, str) and path:
+                # realpath: a symlink or `..` elsewhere must not hide the folder it reaches.
+                reason = protected_reason(os.path.realpath(os.path.join(cwd, path)),
+                                          self.settings.lock_dir)
+                if reason is not None:
+                    return reason
+        return None
+
     def _workspaces_of(self, payload: dict[str, Any]) -> list[Workspace]:
         cwd = payload.get("cwd")
         found: list[Workspace] = []
@@ -208,14 +228,16 @@ class ClaudeHook:
         return found
 
     def refresh(self, payload: dict[str, Any], event: str) -> HookAnswer:
-        session, _ = self.session_of(payload)
+        session, wrapped = self.session_of(payload)
+        # Only from the holder's own process tree: a forged payload elsewhere changes nothing.
+        holder = None if wrapped else find_agent(self.env)
         own_git = _ran_git(payload)
         for ws in self._workspaces_of(payload):
             # The branch is recorded only after the holder's own git command: a switch made
             # by someone else while a long command ran must still be reported as a hijack.
             branch = current_branch(ws) if own_git else None
             outcome = self.store.refresh(ws.key, session, branch,
-                                         self.settings.refresh_interval_ms)
+                                         self.settings.refresh_interval_ms, holder)
             if outcome.result is Result.REFRESHED and outcome.previous is not outcome.record:
                 self.log("refreshed", session=session, key=ws.key, via=event)
         return ALLOW
@@ -225,7 +247,7 @@ class ClaudeHook:
         if wrapped:
             return ALLOW  # `guard run` releases its own lease when its command ends
         for ws in self._workspaces_of(payload):
-            outcome = self.store.release(ws.key, session)
+            outcome = self.store.release(ws.key, session, find_agent(self.env))
             if outcome.result is Result.RELEASED:
                 reason = payload.get("reason")
                 self.log("released", session=session, key=ws.key, workspace=ws.toplevel,
@@ -240,10 +262,14 @@ class ClaudeHook:
             return ALLOW
         now = now_ms()
         view = self.store.read(ws.key)
-        state = self.store.state_of(view, session, now)
-        if state is LeaseState.HELD_BY_CALLER and not wrapped:
-            # `claude --resume`: the same session in a new process; record the new holder.
-            self.store.acquire(ws.key, Caller(session, find_claude_ancestor(), "claude-code"),
+        agent = None if wrapped else find_agent(self.env)
+        state = self.store.state_of(view, session, now, agent)
+        resumed = (state is LeaseState.DEAD and isinstance(view, LeaseRecord)
+                   and view.session_id == session)
+        if (state is LeaseState.HELD_BY_CALLER or resumed) and not wrapped:
+            # `claude --resume`: the same session in a new process; record the new holder
+            # (the old one is gone: a live one elsewhere would still hold the tree).
+            self.store.acquire(ws.key, Caller(session, agent, "claude-code"),
                                ws.toplevel, current_branch(ws))
             return ALLOW
         if state is not LeaseState.HELD_BY_OTHER:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from worktree_guard.core import events
 from worktree_guard.core.config import Settings
 from worktree_guard.core.decide import LeaseState, describe_holder, holder_facts
+from worktree_guard.core.identity import AgentProcess
 from worktree_guard.core.lease import LeaseStore, Result, now_ms
 from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord
@@ -27,8 +28,17 @@ def release(
     session: str | None,
     force: bool,
     confirm: Callable[[str], bool],
+    agent: AgentProcess | None = None,
 ) -> ReleaseResult:
-    """Release the lease of `ws`; `confirm(question)` is asked before freeing a live holder."""
+    """Release the lease of `ws`; `confirm(question)` is asked before freeing a live holder.
+    `agent`: the agent process among the caller's ancestors; `--force` is a person's tool."""
+    if force and agent is not None:
+        return ReleaseResult(False, (
+            f"guard release --force is refused here: it runs under an agent "
+            f"({agent.kind.name}, process {agent.pid}). Freeing a tree another session holds "
+            "is for a person to decide: ask the user to run guard release --force in their "
+            "own terminal."
+        ), 1)  # fmt: skip
     where = printable(ws.toplevel)
     store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
     view = store.read(ws.key)

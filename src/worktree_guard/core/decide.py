@@ -204,9 +204,11 @@ def deny_reason(toplevel: str, facts: HolderFacts) -> str:
 
 def bypass_reason(command_reason: str) -> str:
     return (
-        "worktree-guard: this command switches git hooks off "
-        f"({command_reason}); that is refused for every agent session. "
-        "Run it without --no-verify / core.hooksPath; if a hook blocks you, say so to the user."
+        "worktree-guard: this call switches git hooks off or could switch guard off "
+        f"({command_reason}); that is refused for every agent session, the holder's included. "
+        "Run it without --no-verify, hook or guard settings, session variables or the hooks "
+        "and lock folders, with every git option written out literally; if a hook or guard "
+        "blocks you, say so to the user: only a person changes those."
     )
 
 

@@ -1,4 +1,15 @@
-"""Who is asking: the session id, the holder process, and whether a holder still lives.
+"""Who is asking: the agent process, the session label, and whether a holder still lives.
+
+Identity is a process, not a string. A session is its long-lived agent process (the
+`claude` process, ...), found among the caller's ancestors; a session id (a payload's
+`session_id`, `CLAUDE_CODE_SESSION_ID`, `GUARD_SESSION_ID`) is a label that must agree
+with that process, never a credential: a lease is the caller's only when its label matches
+AND its holder process is the caller itself or one of its ancestors (`holder_in_ancestry`).
+A process with an agent among its ancestors is an agent whatever its environment says.
+
+Agent kinds are one table (`AGENT_KINDS`): a process name, script names for clients run by
+an interpreter, and the variable a client exports with its own pid (trusted only when it
+names a verified ancestor).
 
 Liveness is read from /proc: a pid alone is not enough, because pids are reused; the
 process start time (field 22 of /proc/<pid>/stat) and the boot id pin one process.
@@ -17,9 +28,63 @@ if TYPE_CHECKING:
 
 _PROC = "/proc"
 _BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
-# hook <- sh <- claude, or git hook <- git <- bash <- claude; a few spare levels.
-_MAX_ANCESTRY = 12
-_HOLDER_NAMES = frozenset({"claude"})
+# hook <- sh <- claude, or git hook <- git <- bash <- claude, or deeper (make, scripts,
+# `guard run` wrappers): every ancestor up to init, bounded against a /proc loop.
+_MAX_ANCESTRY = 64
+_INTERPRETERS = frozenset({"node", "bun", "deno"})
+
+
+class AgentKind:
+    """How to recognise one agent's long-lived process."""
+
+    __slots__ = ("launchers", "name", "pid_variable", "process_names", "script_names")
+
+    def __init__(self, name: str, process_names: frozenset[str], script_names: frozenset[str],
+                 pid_variable: str | None = None,
+                 launchers: frozenset[str] = _INTERPRETERS) -> None:  # fmt: skip
+        self.name = name  # as recorded in a lease's `agent` field
+        self.process_names = process_names  # /proc/<pid>/stat name (comm, 15 bytes at most)
+        self.script_names = script_names  # basename of argv[0..2] of a launcher process
+        self.pid_variable = pid_variable  # the client's own pid, exported to its children
+        # Process names whose argv is read for script_names: interpreters, or a native
+        # client whose main thread renames the process.
+        self.launchers = launchers
+
+    def matches(self, pid: int, name: str) -> bool:
+        if name in self.process_names:
+            return True
+        if name not in self.launchers or not self.script_names:
+            return False
+        try:
+            with open(f"{_PROC}/{pid}/cmdline", "rb") as fh:
+                argv = fh.read(4096).split(b"\0")
+        except OSError:
+            return False
+        # argv[0] (a native client's own name), then the script, after an interpreter's
+        # options such as `node --max-old-space-size=N .../gemini.js`.
+        return any(os.path.basename(arg.decode("utf-8", "replace")) in self.script_names
+                   for arg in argv[:4])
+
+
+AGENT_CLAUDE = "claude-code"
+AGENT_CODEX = "codex"
+AGENT_GEMINI = "gemini"
+AGENT_COPILOT = "copilot"
+
+# One entry per agent; the nearest ancestor matching any of them is the acting agent.
+AGENT_KINDS: tuple[AgentKind, ...] = (
+    AgentKind(AGENT_CLAUDE, frozenset({"claude"}), frozenset({"claude"}), "CLAUDE_PID"),
+    # The native binary; the `node codex.js` above it is only its launcher.
+    AgentKind(AGENT_CODEX, frozenset({"codex"}), frozenset()),
+    # `node [options] .../gemini.js` or `.../.bin/gemini` (the npm link it relaunches through).
+    AgentKind(AGENT_GEMINI, frozenset(), frozenset({"gemini", "gemini.js"}),
+              launchers=frozenset({"node"})),
+    # The native binary names its main thread `MainThread`; its argv[0] still says copilot.
+    # Its `node npm-loader.js` parent is only a launcher.
+    AgentKind(AGENT_COPILOT, frozenset(), frozenset({"copilot"}),
+              launchers=frozenset({"MainThread", "copilot"})),
+)
+_KIND_BY_NAME = {kind.name: kind for kind in AGENT_KINDS}
 
 
 class Liveness(Kind):
@@ -115,98 +180,96 @@ def process_id(pid: int) -> ProcessId:
     return ProcessId(pid, stat.start_time if stat else None, boot_id(), pid_namespace(pid))
 
 
-def _is_holder_name(pid: int, stat: _Stat) -> bool:
-    if stat.name in _HOLDER_NAMES:
-        return True
-    if stat.name not in ("node", "bun"):
-        return False
-    # An npm-installed client may run as `node .../claude`; look at its argv then.
-    try:
-        with open(f"{_PROC}/{pid}/cmdline", "rb") as fh:
-            argv = fh.read(4096).split(b"\0")
-    except OSError:
-        return False
-    return any(os.path.basename(arg.decode("utf-8", "replace")) == "claude" for arg in argv[:3])
+class AgentProcess(ProcessId):
+    """An agent's long-lived process, and which agent it is."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: AgentKind, process: ProcessId) -> None:
+        super().__init__(process.pid, process.start_time, process.boot_id, process.pid_ns)
+        self.kind = kind
 
 
-# ---- agents other than Claude Code: which long-lived process is each one's session ----------
-# A small table, kind -> test on (pid, comm): the holder of a session is the nearest ancestor
-# that passes its agent's test. The agent is known from how its hook was installed; the
-# table only finds its process (and tells Copilot apart where it runs Claude's hook files).
-AGENT_CLAUDE = "claude-code"
-AGENT_CODEX = "codex"
-AGENT_GEMINI = "gemini"
-AGENT_COPILOT = "copilot"
+_chain_cache: dict[int, tuple[tuple[int, _Stat], ...]] = {}
 
 
-def _argv_head(pid: int, count: int) -> list[str]:
-    try:
-        with open(f"{_PROC}/{pid}/cmdline", "rb") as fh:
-            argv = fh.read(4096).split(b"\0")
-    except OSError:
-        return []
-    return [os.path.basename(arg.decode("utf-8", "replace")) for arg in argv[:count]]
+def ancestry(start_pid: int | None = None) -> tuple[tuple[int, _Stat], ...]:
+    """(pid, stat) of `start_pid` (default: this process) and each of its ancestors, nearest
+    first, up to but not including init. Read once per process: a hook lives milliseconds."""
+    pid = os.getpid() if start_pid is None else start_pid
+    cached = _chain_cache.get(pid)
+    if cached is not None:
+        return cached
+    chain: list[tuple[int, _Stat]] = []
+    seen: set[int] = set()
+    while pid > 1 and pid not in seen and len(chain) < _MAX_ANCESTRY:
+        seen.add(pid)
+        stat = _read_stat(pid)
+        if stat is None:
+            break
+        chain.append((pid, stat))
+        pid = stat.ppid
+    result = tuple(chain)
+    _chain_cache[os.getpid() if start_pid is None else start_pid] = result
+    return result
 
 
-def _is_codex(pid: int, stat: _Stat) -> bool:
-    return stat.name == "codex"  # the native binary; its `node codex.js` parent is a launcher
+def find_agent(env: Mapping[str, str] | None = None,
+               start_pid: int | None = None) -> AgentProcess | None:
+    """The acting agent's long-lived process: an ancestor named by the client's own pid
+    variable (`CLAUDE_PID`) when that names a verified ancestor, else the nearest ancestor of
+    a known agent kind; None for a person. The caller itself is never its own agent."""
+    environ = os.environ if env is None else env
+    chain = ancestry(start_pid)[1:] if start_pid is None else ancestry(start_pid)
+    for kind in AGENT_KINDS:
+        claimed = environ.get(kind.pid_variable, "") if kind.pid_variable else ""
+        if claimed.strip().isdigit():
+            wanted = int(claimed)
+            for pid, stat in chain:
+                if pid == wanted:
+                    return _agent(kind, pid, stat)
+    for pid, stat in chain:
+        for kind in AGENT_KINDS:
+            if kind.matches(pid, stat.name):
+                return _agent(kind, pid, stat)
+    return None
 
 
-def _is_gemini(pid: int, stat: _Stat) -> bool:
-    # `node [--max-old-space-size=N] .../gemini.js ...` or `.../.bin/gemini ...` (the npm link
-    # the CLI relaunches itself through): node flags come before the script.
-    return stat.name == "node" and not _GEMINI_SCRIPTS.isdisjoint(_argv_head(pid, 4)[1:])
-
-
-_GEMINI_SCRIPTS = frozenset({"gemini", "gemini.js"})
-
-
-def _is_copilot(pid: int, stat: _Stat) -> bool:
-    # The native binary names its main thread `MainThread`; its argv[0] still says copilot.
-    # Its `node npm-loader.js` parent is only a launcher.
-    return stat.name in ("MainThread", "copilot") and _argv_head(pid, 1) == ["copilot"]
-
-
-_AGENT_TESTS = (
-    (AGENT_CLAUDE, _is_holder_name),
-    (AGENT_CODEX, _is_codex),
-    (AGENT_GEMINI, _is_gemini),
-    (AGENT_COPILOT, _is_copilot),
-)
+def _agent(kind: AgentKind, pid: int, stat: _Stat) -> AgentProcess:
+    return AgentProcess(kind, ProcessId(pid, stat.start_time, boot_id(), pid_namespace(pid)))
 
 
 def find_agent_ancestor(
     kinds: tuple[str, ...], start_pid: int | None = None
 ) -> tuple[str, ProcessId] | None:
-    """The nearest ancestor that is the long-lived process of one of `kinds`, and its kind."""
-    tests = [(kind, test) for kind, test in _AGENT_TESTS if kind in kinds]
-    pid = os.getppid() if start_pid is None else start_pid
-    for _ in range(_MAX_ANCESTRY):
-        if pid <= 1:
-            return None
-        stat = _read_stat(pid)
-        if stat is None:
-            return None
-        for kind, test in tests:
-            if test(pid, stat):
-                return kind, ProcessId(pid, stat.start_time, boot_id(), pid_namespace(pid))
-        pid = stat.ppid
+    """The nearest ancestor (of the parent of this process, or from `start_pid`) that is the
+    long-lived process of one of `kinds`, and its kind's name."""
+    wanted = [_KIND_BY_NAME[name] for name in kinds if name in _KIND_BY_NAME]
+    chain = ancestry()[1:] if start_pid is None else ancestry(start_pid)
+    for pid, stat in chain:
+        for kind in wanted:
+            if kind.matches(pid, stat.name):
+                return kind.name, _agent(kind, pid, stat)
     return None
 
 
 def find_claude_ancestor(start_pid: int | None = None) -> ProcessId | None:
-    """The nearest ancestor process named `claude`: the long-lived process of the session."""
-    pid = os.getppid() if start_pid is None else start_pid
-    for _ in range(_MAX_ANCESTRY):
-        if pid <= 1:
-            return None
-        stat = _read_stat(pid)
-        if stat is None:
-            return None
-        if _is_holder_name(pid, stat):
-            return ProcessId(pid, stat.start_time, boot_id(), pid_namespace(pid))
-        pid = stat.ppid
-    return None
+    """The nearest agent ancestor (kept for callers that predate the agent table)."""
+    return find_agent(start_pid=start_pid)
+
+
+def holder_in_ancestry(holder: ProcessId, start_pid: int | None = None) -> bool | None:
+    """Whether `holder` is this process or one of its ancestors: True, False, or None when
+    that cannot be told here (no /proc, no start time, another boot or pid namespace)."""
+    if holder.start_time is None or not os.path.isdir(f"{_PROC}/self"):
+        return None
+    current_boot = boot_id()
+    if holder.boot_id and current_boot and holder.boot_id != current_boot:
+        return False  # a process of another boot is no one's ancestor now
+    if holder.pid_ns and holder.pid_ns != pid_namespace():
+        return None
+    return any(pid == holder.pid and stat.start_time == holder.start_time
+               for pid, stat in ancestry(start_pid))
 
 
 def liveness(holder: ProcessId) -> Liveness:

@@ -20,7 +20,7 @@ import stat
 import time
 
 from worktree_guard.core.decide import LeaseState, assess, needs_liveness_check
-from worktree_guard.core.identity import Liveness, ProcessId, liveness
+from worktree_guard.core.identity import Liveness, ProcessId, holder_in_ancestry, liveness
 from worktree_guard.core.record import (
     MAX_RECORD_BYTES,
     LeaseRecord,
@@ -99,6 +99,29 @@ def _same_holding(a: LeaseView, b: LeaseView) -> bool:
     return a == b
 
 
+def label_agrees(view: LeaseView, session_id: str | None,
+                 holder: ProcessId | None = None) -> bool:
+    """A session label agrees with the process asking unless the record names the same
+    label and a holder process that is verifiably neither this process nor an ancestor of
+    it: then the label was borrowed (read from the lease file, set in an environment, put in
+    a forged payload) by a process of another tree. `holder`: the caller's own holder
+    process, found among its ancestors; naming the record's holder, it agrees at once."""
+    if not isinstance(view, LeaseRecord) or session_id is None or view.session_id != session_id:
+        return True
+    recorded = view.holder_process()
+    if recorded is None:
+        return True
+    if holder is not None and (holder.pid, holder.start_time) == (
+            recorded.pid, recorded.start_time):
+        return True
+    return holder_in_ancestry(recorded) is not False
+
+
+def holds(view: LeaseRecord, session_id: str | None, holder: ProcessId | None = None) -> bool:
+    """The record is the caller's: the same label, from the holder's own process tree."""
+    return view.session_id == session_id and label_agrees(view, session_id, holder)
+
+
 def _token() -> str:
     return os.urandom(8).hex()  # `secrets` would import hmac and hashlib for the same bytes
 
@@ -170,7 +193,10 @@ class LeaseStore:
             os.close(fd)
         return parse_record(data, fst.st_mtime_ns // 1_000_000, self.ttl_ms)
 
-    def state_of(self, view: LeaseView, caller_session: str | None, now: int) -> LeaseState:
+    def state_of(self, view: LeaseView, caller_session: str | None, now: int,
+                 caller_holder: ProcessId | None = None) -> LeaseState:
+        if not label_agrees(view, caller_session, caller_holder):
+            caller_session = None  # a borrowed label: judged as the stranger it is
         holder_alive = Liveness.UNKNOWN
         if needs_liveness_check(view, caller_session):
             assert isinstance(view, LeaseRecord)
@@ -289,7 +315,7 @@ class LeaseStore:
             view = self.read(key)
             if isinstance(view, UnreadableLease) and view.reason == "a directory":
                 raise LeaseStoreError(f"{self.lease_path(key)} is a directory; remove it by hand")
-            state = self.state_of(view, caller.session_id, now)
+            state = self.state_of(view, caller.session_id, now, caller.holder)
             if state is LeaseState.HELD_BY_OTHER:
                 return Outcome(Result.BUSY, view, view, state)
             if state is LeaseState.HELD_BY_CALLER:
@@ -352,21 +378,25 @@ class LeaseStore:
             return None
         if caller.holder is not None and caller.holder.pid != view.pid:
             return None
+        if not label_agrees(view, caller.session_id, caller.holder):
+            return None
         age = self.clock() - view.last_active_at
         if not 0 <= age < min(refresh_interval_ms, view.ttl_ms // 2):
             return None
         return Outcome(Result.HELD, view, view, LeaseState.HELD_BY_CALLER)
 
     def refresh(
-        self, key: str, session_id: str, branch: str | None, refresh_interval_ms: int = 0
+        self, key: str, session_id: str, branch: str | None, refresh_interval_ms: int = 0,
+        holder: ProcessId | None = None,
     ) -> Outcome:
-        """Stamp the caller's own lease; never creates one, never takes another's."""
+        """Stamp the caller's own lease; never creates one, never takes another's.
+        Only from the holder's own process tree (`holder`: the caller's, if found)."""
         view = self.read(key)
-        if not isinstance(view, LeaseRecord) or view.session_id != session_id:
+        if not isinstance(view, LeaseRecord) or not holds(view, session_id, holder):
             # Not ours without the lock means not ours: only our own session could make it so.
-            state = self.state_of(view, session_id, self.clock())
+            state = self.state_of(view, session_id, self.clock(), holder)
             return Outcome(Result.NOT_HOLDER, view, view, state)
-        caller = Caller(session_id, None, "")
+        caller = Caller(session_id, holder, "")
         fast = self._unlocked_hold(view, caller, branch, refresh_interval_ms)  # the same read
         if fast is not None:
             return Outcome(Result.REFRESHED, fast.record, fast.previous, fast.previous_state)
@@ -374,7 +404,7 @@ class LeaseStore:
         try:
             now = self.clock()
             view = self.read(key)
-            state = self.state_of(view, session_id, now)
+            state = self.state_of(view, session_id, now, holder)
             if state is not LeaseState.HELD_BY_CALLER:
                 return Outcome(Result.NOT_HOLDER, view, view, state)
             assert isinstance(view, LeaseRecord)
@@ -388,14 +418,15 @@ class LeaseStore:
         finally:
             os.close(lock_fd)
 
-    def release(self, key: str, session_id: str) -> Outcome:
+    def release(self, key: str, session_id: str, holder: ProcessId | None = None) -> Outcome:
         """Give up the caller's own lease; someone else's record is never deleted.
-        An expired record of the caller's own is released too: it is still the caller's."""
+        An expired record of the caller's own is released too: it is still the caller's.
+        Only from the holder's own process tree (`holder`: the caller's, if found)."""
         lock_fd = self._lock(key)
         try:
             view = self.read(key)
-            state = self.state_of(view, session_id, self.clock())
-            if not isinstance(view, LeaseRecord) or view.session_id != session_id:
+            state = self.state_of(view, session_id, self.clock(), holder)
+            if not isinstance(view, LeaseRecord) or not holds(view, session_id, holder):
                 result = Result.NOT_FOUND if view is None else Result.NOT_HOLDER
                 return Outcome(result, view, view, state)
             self._remove(key, view)

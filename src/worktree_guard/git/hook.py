@@ -15,7 +15,12 @@ import sys
 from worktree_guard.core import events
 from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
-from worktree_guard.core.identity import find_claude_ancestor, session_from_env
+from worktree_guard.core.identity import (
+    AgentProcess,
+    find_agent,
+    holder_in_ancestry,
+    session_from_env,
+)
 from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
 from worktree_guard.core.passes import head_line, leave_pass, pass_file
 from worktree_guard.core.record import LeaseRecord, LeaseView
@@ -65,7 +70,8 @@ class GitHook:
         self.settings = settings
         self.env = env
         self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
-        self.session = session_from_env(env)  # None: a person
+        self.agent = find_agent(env)  # the agent process above us, whatever the env says
+        self.session = session_from_env(env)  # None: a person (until an agent is found)
         self.wrapped = bool(env.get("GUARD_SESSION_ID", "").strip())  # `guard run`
         self.hook = "?"
 
@@ -89,14 +95,29 @@ class GitHook:
     # ---- shared steps ----------------------------------------------------------------------
 
     def workspace(self) -> Workspace | None:
-        return find_workspace(os.getcwd(), self.env)
+        ws = find_workspace(os.getcwd(), self.env)
+        if ws is not None and self.session is None and self.agent is not None:
+            self.session = self.label_of_agent(ws, self.agent)
+        return ws
+
+    def label_of_agent(self, ws: Workspace, agent: AgentProcess) -> str:
+        """An agent whose environment lost its session label (`VAR= git push`, `env -u`):
+        it is the holder's session when the holder process is among its ancestors; else
+        a label naming its own process, which holds nothing."""
+        view = self.store.read(ws.key)
+        if isinstance(view, LeaseRecord):
+            holder = view.holder_process()
+            if holder is not None and holder_in_ancestry(holder) is True:
+                return view.session_id
+        return f"{agent.kind.name}-process-{agent.pid}-{agent.start_time}"
 
     def acquire(self, ws: Workspace, branch: str | None) -> Outcome:
         """An agent's git action: take a free tree, refresh its own (recording the branch it
         now sees, so its own checkout is no hijack), or find it busy."""
         assert self.session is not None
-        holder = None if self.wrapped else find_claude_ancestor()
-        agent = "guard-run" if self.wrapped else "claude-code"
+        holder = None if self.wrapped else self.agent
+        agent = "guard-run" if self.wrapped else (
+            self.agent.kind.name if self.agent else "claude-code")
         outcome = self.store.acquire(ws.key, Caller(self.session, holder, agent), ws.toplevel,
                                      branch, self.settings.refresh_interval_ms)
         common = {"key": ws.key, "workspace": ws.toplevel}
@@ -169,7 +190,7 @@ class GitHook:
     def reference_transaction(self, args: list[str]) -> int:
         """At `prepared`, an agent that does not hold the tree may not move HEAD or a branch
         (this is what stops `commit --no-verify`, `branch`, `reset`, `update-ref`)."""
-        if args[:1] != ["prepared"] or self.session is None:
+        if args[:1] != ["prepared"] or (self.session is None and self.agent is None):
             return 0  # only `prepared` can still abort; people are not stopped here
         updates = tree_ref_updates(parse_ref_updates(_read_stdin()))
         if not updates:

@@ -6,6 +6,7 @@ dispatches each command to its handler in the registry (commands._HANDLERS).
 Import DAG (arrows point at what is imported; nothing imports classify):
   verdict, bashtext <- lexer <- walk <- git <- text_tools, wrappers, tools <- commands
   <- classify
+  lexer, walk <- switches <- classify (the whole-line rules for switching hooks off)
   (classify also imports verdict, lexer and walk; handlers reach back into the walk
   only through the callbacks classify puts on the accumulator)
 
@@ -57,6 +58,7 @@ from worktree_guard.shell.commands import (
 )
 from worktree_guard.shell.git import NEW_WORKTREE, _loose_hook_flags, _scan_unknown
 from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
+from worktree_guard.shell.switches import check_words, line_switch
 from worktree_guard.shell.verdict import ShellVerdict
 from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _risky_env
 
@@ -81,15 +83,16 @@ _MAX_COMMAND = 32 * 1024
 _MAX_LEXED = 2 * _MAX_COMMAND  # the line plus every nested string parsed again
 
 
-def classify_command(command: str) -> ShellVerdict:
-    """Classify a Bash tool command line; never raises."""
+def classify_command(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdict:
+    """Classify a Bash tool command line; never raises. `protected_paths`: folders no
+    command may change besides the ones every line is checked for (the lock folder)."""
     try:
-        return _classify(command)
+        return _classify(command, protected_paths)
     except Exception as exc:  # the hook must not crash on odd input
         return _unparsable(command, f"could not parse command ({type(exc).__name__})")
 
 
-def _classify(command: str) -> ShellVerdict:
+def _classify(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdict:
     if not command.strip():
         return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
     if len(command) > _MAX_COMMAND:
@@ -103,7 +106,11 @@ def _classify(command: str) -> ShellVerdict:
     try:
         _walk(command, acc, 0, budget)
     except _ParseError as exc:
-        return _unparsable(command, f"could not parse command: {exc}")
+        return _unparsable(command, f"could not parse command: {exc}", protected_paths)
+    switch = line_switch(command, not acc.mutating and not acc.bypass, acc.mutating,
+                         protected_paths)
+    if switch is not None:
+        acc.bypass.append(switch)
     if acc.bypass:
         return ShellVerdict(read_only=False, disables_git_hooks=True, reason=acc.bypass[0])
     if acc.mutating:
@@ -158,9 +165,12 @@ def _fallback_bypass(command: str) -> bool:
     return bool(_lazy(_FALLBACK_BYPASS).search(command) and _lazy(_FALLBACK_GIT).search(command))
 
 
-def _unparsable(command: object, reason: str) -> ShellVerdict:
+def _unparsable(command: object, reason: str,
+                protected_paths: tuple[str, ...] = ()) -> ShellVerdict:
     try:
-        bypass = isinstance(command, str) and _fallback_bypass(command)
+        bypass = isinstance(command, str) and (
+            _fallback_bypass(command)
+            or line_switch(command, False, [], protected_paths) is not None)
     except Exception:  # best effort only
         bypass = False
     return ShellVerdict(read_only=False, disables_git_hooks=bypass, reason=reason)
@@ -180,6 +190,7 @@ def _redirect_problem(redirect: _Redirect) -> str | None:
 
 
 def _check_simple(cmd: _Simple, acc: _Acc, depth: int) -> None:
+    check_words(cmd.words, acc)
     for redirect in cmd.redirects:
         problem = _redirect_problem(redirect)
         if problem:
@@ -221,6 +232,8 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         acc.mutating.append("command nested too deeply")
         return
     head, args = words[0], words[1:]
+    if depth > 0:
+        check_words(words, acc)  # a command a wrapper runs (`nice env -u ...`)
     if not head.literal:
         acc.mutating.append("the command name is not a literal word")
         _loose_hook_flags(args, acc)  # `$(which git) commit --no-verify`

@@ -117,15 +117,30 @@ def _git_key_harmless(key: str) -> bool:
     )
 
 
+def _hook_config_key(key: str) -> str | None:
+    """Why setting this (lower-cased) git config key could switch hooks or guard off."""
+    if key == "core.hookspath":
+        return "replaces the hooks directory"
+    section = key.partition(".")[0]
+    if section in ("include", "includeif"):
+        return "reads another configuration, which can set core.hooksPath"
+    if section == "guard":
+        return "changes guard's own rules"
+    return None
+
+
 def _git_config_override(word: _Word, acc: _Acc, depth: int, aliases: dict[str, str]) -> None:
     """Handle the value of `git -c key=value` or `git --config-env key=envvar`."""
+    key, eq, value = word.text.partition("=")
+    key = key.lower()  # git config section and key names are case-insensitive
+    if not word.literal and (not eq or any(c in key for c in "$`*?[{")):
+        acc.bypass.append("git -c with a key that is not literal may set core.hooksPath")
+        return
     if not word.literal:
         acc.mutating.append("git: a -c value is not a literal")
-        return
-    key, _, value = word.text.partition("=")
-    key = key.lower()  # git config section and key names are case-insensitive
-    if key == "core.hookspath":
-        acc.bypass.append("git -c core.hooksPath replaces the hooks directory")
+    hook_switch = _hook_config_key(key)
+    if hook_switch:
+        acc.bypass.append(f"git -c {word.text.partition('=')[0]} {hook_switch}")
     if not _git_key_harmless(key):
         acc.mutating.append(f"git: -c {key} can change what git runs")
     if key.startswith("alias.") and value.startswith("!"):
@@ -162,7 +177,8 @@ def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     if i >= len(args):
         return None  # prints usage
     if not args[i].literal:
-        _loose_hook_flags(args[i + 1 :], acc)
+        # `git $sub ...`: it could be `push --no-verify`; a line we cannot resolve counts.
+        acc.bypass.append("the git subcommand is not a literal word")
         return "the subcommand is not a literal"
     sub, rest = args[i].text, args[i + 1 :]
     if sub in aliases and aliases[sub].split():
@@ -330,19 +346,52 @@ def _git_config(rest: list[_Word]) -> str | None:
     return None if mode == "read" else "may change configuration"
 
 
-def _git_config_hooks(rest: list[_Word]) -> bool:
+def _git_config_hooks(rest: list[_Word]) -> str | None:
+    """Why a `git config` could switch hooks or guard off: it writes core.hooksPath,
+    guard.*, an include, or an alias (an alias can carry --no-verify); or a key we cannot
+    read; or opens the file in an editor."""
     mode, operands = _git_config_mode(rest)
     if mode == "read":
-        return False
-    lowered = [o.lower() for o in operands]
-    if "core.hookspath" in lowered:
-        return True
-    # Removing or renaming the whole [core] section drops core.hooksPath too.
-    return mode == "write" and "core" in lowered[:1] and any(
-        w.literal and w.text in ("--remove-section", "--rename-section", "remove-section",
-                                 "rename-section")
-        for w in rest
-    )  # fmt: skip
+        return None
+    if any(w.literal and w.text in ("--edit", "-e", "edit") for w in rest):
+        return "--edit can write any setting"
+    if mode == "unknown":
+        return _git_config_unclear(rest)
+    if not operands:
+        return None
+    sections = ("--remove-section", "--rename-section", "remove-section", "rename-section")
+    if any(w.literal and w.text in sections for w in rest):
+        name = operands[0].lower()
+        if name in ("core", "guard", "alias", "include") or name.startswith("includeif"):
+            return f"removes or renames the [{operands[0]}] section"
+        return None
+    key = operands[0].lower()
+    if "$" in key or "`" in key:
+        return "writes a key that is not literal"
+    why = _hook_config_key(key)
+    if why:
+        return f"{operands[0]} {why}"
+    if key.startswith("alias."):
+        return f"{operands[0]} defines a git command guard cannot see through"
+    return None
+
+
+def _git_config_unclear(rest: list[_Word]) -> str | None:
+    """`git config` with a word we cannot see: any literal key that switches hooks off
+    counts, and so does a key position that is not literal, unless git only reads."""
+    if any(w.literal and (w.text in _CONFIG_READS or w.text in _CONFIG_READ_SUBS)
+           for w in rest):
+        return None  # `git config --get "$key"` reads; reads switch nothing off
+    for word in rest:
+        lowered = word.text.lower()
+        if word.literal and (_hook_config_key(lowered) or lowered.startswith("alias.")):
+            return f"{lowered} {_hook_config_key(lowered) or 'defines a git command'}"
+    for word in rest:
+        if not word.literal and not word.text.startswith("-"):
+            return "may write a setting it does not name literally"
+        if not word.text.startswith("-"):
+            return None
+    return None
 
 
 def _git_stash(rest: list[_Word]) -> str | None:
@@ -488,14 +537,50 @@ _GIT_NO_VERIFY = frozenset({"--no-verify", "--no-verif", "--no-veri"})
 _GIT_VERIFY = frozenset({"--verify", "--verif", "--veri", "--no-no-verify"})
 
 
+# Subcommands that take --no-verify (or -n): an argument we cannot see may be one.
+_VERIFY_SUBCOMMANDS = frozenset({"commit", "push", "merge", "pull", "am"})
+
+
+# Substitutions that print a ref name or an object name, which git never lets start with
+# `-`: `git push origin "$(git branch --show-current)"` cannot hide --no-verify.
+_REF_PRINTERS = frozenset(
+    {"$(git branch --show-current)", "$(git rev-parse --abbrev-ref HEAD)",
+     "$(git rev-parse HEAD)", "$(git symbolic-ref --short HEAD)"}
+)  # fmt: skip
+
+
+def _may_be_option(text: str, value_letters: str) -> bool:
+    """Whether a word that is not literal could expand to an option that is not the
+    value of one: it starts with an expansion, or its literal start leaves the option open."""
+    if text in _REF_PRINTERS:
+        return False
+    cut = len(text)
+    for mark in "$`*?[{":
+        at = text.find(mark)
+        if 0 <= at < cut:
+            cut = at
+    prefix = text[:cut]
+    if not prefix:
+        return True
+    if prefix.startswith("--"):
+        return "=" not in prefix
+    if prefix.startswith("-"):
+        return not any(letter in value_letters for letter in prefix[1:])
+    return False
+
+
 def _git_bypass(sub: str, rest: list[_Word], acc: _Acc, depth: int) -> None:
     """Record whether `git <sub> <rest>` switches git hooks off."""
     if sub == "config":
-        if _git_config_hooks(rest):
-            acc.bypass.append("git config changes core.hooksPath")
+        why = _git_config_hooks(rest)
+        if why:
+            acc.bypass.append(f"git config {why}")
         return
     if sub in _GIT_READERS:
         return  # read-only subcommands run no hooks; a stray --no-verify is an error
+    if sub in ("send-pack", "http-push", "receive-pack"):
+        acc.bypass.append(f"git {sub} pushes without git's pre-push hook")
+        return
     if sub in ("submodule", "bisect"):
         _git_nested_commands(rest, acc, depth)
         return
@@ -508,6 +593,10 @@ def _git_bypass(sub: str, rest: list[_Word], acc: _Acc, depth: int) -> None:
         text = word.text
         i += 1
         if not word.literal:
+            letters = value_letters + attached_letters
+            if sub in _VERIFY_SUBCOMMANDS and _may_be_option(text, letters):
+                acc.bypass.append(f"git {sub}: an argument that is not literal ({text}) may be "
+                                  "--no-verify; write it out, or put paths after --")
             continue
         if text == "--":
             break

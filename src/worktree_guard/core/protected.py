@@ -1,0 +1,35 @@
+"""Paths no agent may change: what would switch guard or git's hooks off.
+
+Pure functions on resolved paths. The git hooks folder (`.git/hooks`, and a linked
+worktree's shared one), git's own configuration (`.git/config`, `config.worktree`: it
+could set `core.hooksPath` or `guard.*`), guard's lock folder (the leases, the event log,
+the pass markers), and Claude Code's settings files (they hold guard's hook entries).
+The shell classifier has its own, textual, form of the same list (shell/hookpaths.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+_GIT_CONFIG_FILES = frozenset({"config", "config.worktree"})
+_CLAUDE_SETTINGS = frozenset({"settings.json", "settings.local.json"})
+
+
+def protected_reason(path: str, lock_dir: str) -> str | None:
+    """Why an agent may not write `path` (an absolute, resolved path), or None."""
+    lock = os.path.realpath(lock_dir)
+    if path == lock or path.startswith(lock.rstrip(os.sep) + os.sep):
+        return f"{path} is in guard's lock folder"
+    parts = path.split(os.sep)
+    for at, part in enumerate(parts):
+        following = parts[at + 1 :]
+        if part == ".git" and following:
+            if following[0] == "hooks":
+                return f"{path} is in git's hooks folder"
+            if following[-1] in _GIT_CONFIG_FILES and (
+                len(following) == 1 or following[0] == "worktrees"
+            ):
+                return f"{path} is git's configuration (it can set core.hooksPath)"
+        if part == ".claude" and len(following) == 1 and following[0] in _CLAUDE_SETTINGS:
+            return f"{path} holds the agent's hook settings"
+    return None
