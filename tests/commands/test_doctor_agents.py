@@ -48,9 +48,11 @@ def test_each_agent_is_reported_untrusted_until_its_trust_step_is_done(
 def test_a_hook_pointing_at_a_missing_guard_fails(repo: Path, guard_env: dict[str, str]) -> None:
     install(repo, guard_env, "--agents", "gemini")
     path = repo / ".gemini" / "settings.json"
-    path.write_text(path.read_text().replace(GUARD, "/nowhere/guard"))
+    python = str(Path(GUARD).parent / "python")
+    assert python in path.read_text()  # the launcher: the venv's interpreter
+    path.write_text(path.read_text().replace(python, "/nowhere/python"))
     check = doctor(repo, guard_env)["gemini hooks"]
-    assert check["level"] == "fail" and "/nowhere/guard" in check["detail"]
+    assert check["level"] == "fail" and "/nowhere/python" in check["detail"]
 
 
 def test_the_claude_code_plugin_stands_in_for_the_settings_entries(

@@ -17,7 +17,7 @@ import pytest
 
 from tests.commands.test_cli_commands import guard
 from tests.conftest import GUARD, make_repo, pre_tool, run_hook
-from worktree_guard.core.identity import process_id
+from worktree_guard.core.workspace import workspace_key
 from worktree_guard.git.shims import shim_text
 
 
@@ -87,9 +87,9 @@ def test_a_pass_marker_outside_the_lock_folder_is_never_left(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
 ) -> None:
     agent = {**guard_env, "CLAUDE_CODE_SESSION_ID": "sess-1"}
-    me = process_id(os.getpid())  # a live process, so no marker is pruned at once
-    stray = tmp_path / "elsewhere" / "git-pass" / f"{me.pid}-{me.start_time}-sess-1"
-    ours = lock_dir / "git-pass" / f"{me.pid}-{me.start_time}-sess-1"
+    key = workspace_key(os.path.realpath(repo))  # a pass is per tree and session
+    stray = tmp_path / "elsewhere" / "git-pass" / f"{key}-sess-1"
+    ours = lock_dir / "git-pass" / f"{key}-sess-1"
     for marker, left in ((stray, False), (ours, True)):
         done = subprocess.run([GUARD, "git-hook", "pre-commit"], cwd=repo,
                               env={**agent, "GUARD_PASS_FILE": str(marker)},

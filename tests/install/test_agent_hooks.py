@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GUARD, git
+from tests.conftest import GUARD, git, installed_launcher
 from tests.install.test_install import guard, snapshot
 
 # The user's own files, tabs and unicode and no trailing newline: they must come back so.
@@ -62,7 +62,7 @@ def test_install_merges_into_the_users_files_and_uninstall_gives_every_byte_back
     gemini = json.loads((repo / ".gemini" / "settings.json").read_text())
     assert gemini["model"] == {"name": "gemini-2.5-pro"} and gemini["ui"]["theme"] == "café é"
     assert gemini["hooks"]["BeforeTool"][0]["hooks"][0]["command"] == "echo mine"
-    assert shlex.split(gemini["hooks"]["BeforeTool"][1]["hooks"][0]["command"])[1:4] == [
+    assert shlex.split(gemini["hooks"]["BeforeTool"][1]["hooks"][0]["command"])[-5:-2] == [
         "hook", "--agent", "gemini"]
     assert set(gemini["hooks"]) == {"BeforeTool", "AfterTool", "SessionEnd"}
     assert "\t\"model\"" in (repo / ".gemini" / "settings.json").read_text()  # its indent
@@ -156,8 +156,11 @@ def test_each_installed_command_runs_the_right_adapter(repo: Path,
     guard(repo, guard_env, "install", "--agents", "codex,gemini,copilot")
     for agent, rel in AGENT_FILES.items():
         for command in commands_in(repo / rel):
-            words = shlex.split(command)
-            assert words[0] == GUARD and words[1:4] == ["hook", "--agent", agent], command
+            # The launcher guard install writes for every hook: guard's interpreter, isolated.
+            launcher = installed_launcher().words()
+            words = shlex.split(command.removesuffix(" || true"))
+            assert words[:len(launcher)] == launcher, command
+            assert words[len(launcher):len(launcher) + 3] == ["hook", "--agent", agent], command
             # Where a missing guard would block every call, the command cannot fail.
             assert command.endswith("|| true") == (agent in ("gemini", "copilot")), command
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from worktree_guard.commands.doctor import Check, fail, ok, warn
 from worktree_guard.install.agent_hooks import SPECS, AgentSpec, installed_events
+from worktree_guard.install.launcher import launcher_problem
 from worktree_guard.install.targets import RepoPaths, claude_config_dir
 
 PLUGIN_NAME = "worktree-guard"
@@ -94,11 +95,11 @@ def check_agent(repo: RepoPaths, spec: AgentSpec, home: str) -> Check:
         return warn(name, detail + f" ({spec.name} is on PATH)", fix) if on_path else ok(
             name, detail + f" ({spec.name} is not on PATH)")
     missing = [event for event, _ in spec.events if event not in events]
-    broken = sorted({exe for exes in events.values() for exe in exes
-                     if not (os.path.isfile(exe) and os.access(exe, os.X_OK))})
+    broken = sorted({problem for launchers in events.values() for launcher in launchers
+                     if (problem := launcher_problem(launcher)) is not None})
     if missing or broken:
         problems = ([f"no guard hook for {', '.join(missing)}"] if missing else []) + (
-            [f"runs {', '.join(broken)}, which is not an executable file"] if broken else [])
+            [f"starts guard from nothing: {', '.join(broken)}"] if broken else [])
         return fail(name, f"{spec.rel_path}: " + "; ".join(problems),
                     f"guard install --agents {spec.name}")
     if spec.name == "gemini":

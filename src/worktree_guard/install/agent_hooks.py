@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,9 +187,9 @@ def remove_agent(data: dict[str, Any], spec: AgentSpec) -> dict[str, Any]:
     return result
 
 
-def installed_events(data: dict[str, Any], spec: AgentSpec) -> dict[str, list[str]]:
-    """Per event, the guard executables guard's handlers for `spec` run."""
-    found: dict[str, list[str]] = {}
+def installed_events(data: dict[str, Any], spec: AgentSpec) -> dict[str, list[Launcher]]:
+    """Per event, the launchers guard's handlers for `spec` start guard with."""
+    found: dict[str, list[Launcher]] = {}
     hooks = data.get("hooks")
     if not isinstance(hooks, dict):
         return found
@@ -198,8 +197,10 @@ def installed_events(data: dict[str, Any], spec: AgentSpec) -> dict[str, list[st
         for entry in entries if isinstance(entries, list) else []:
             for handler in _handlers_of(spec, entry):
                 if _is_ours(spec, handler):
-                    words = shlex.split(handler[_command_key(spec)])
-                    found.setdefault(event, []).append(words[0])
+                    command = str(handler[_command_key(spec)]).removesuffix(" || true")
+                    parsed = parse_words(command)
+                    if parsed is not None:
+                        found.setdefault(event, []).append(parsed[0])
     return found
 
 
