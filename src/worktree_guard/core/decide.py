@@ -64,18 +64,26 @@ def assess(
     now_ms: int,
     default_ttl_ms: int,
     holder_liveness: Liveness = Liveness.UNKNOWN,
+    max_idle_ms: int = 0,
 ) -> LeaseState:
+    """The ttl frees a lease only when its holder's liveness cannot be verified: a holder
+    verified alive keeps its tree through a long tool call or an idle hour (a person frees
+    it with `guard release --force`), unless `max_idle_ms` (GUARD_MAX_IDLE_MS, 0: none) is
+    set and it has been idle that long."""
     if view is None:
         return LeaseState.FREE
-    if is_expired(view, now_ms, default_ttl_ms):
-        return LeaseState.EXPIRED
+    expired = is_expired(view, now_ms, default_ttl_ms)
     if isinstance(view, UnreadableLease):
-        return LeaseState.HELD_BY_OTHER
+        return LeaseState.EXPIRED if expired else LeaseState.HELD_BY_OTHER
     if caller_session is not None and view.session_id == caller_session:
-        return LeaseState.HELD_BY_CALLER
+        return LeaseState.EXPIRED if expired else LeaseState.HELD_BY_CALLER
     if view.kind is RecordKind.OURS and holder_liveness is Liveness.DEAD:
         return LeaseState.DEAD
-    return LeaseState.HELD_BY_OTHER
+    if view.kind is RecordKind.OURS and holder_liveness is Liveness.ALIVE:
+        idle = now_ms - view.last_active_at
+        return LeaseState.EXPIRED if max_idle_ms > 0 and idle >= max_idle_ms else (
+            LeaseState.HELD_BY_OTHER)
+    return LeaseState.EXPIRED if expired else LeaseState.HELD_BY_OTHER
 
 
 class ToolAction(Kind):
@@ -131,7 +139,8 @@ def parse_human_policy(value: str | None) -> HumanPolicy:
 class HolderFacts:
     """What a message says about the session holding a tree."""
 
-    __slots__ = ("agent", "branch", "idle_ms", "pid", "session_short", "unreadable_reason")
+    __slots__ = ("agent", "alive", "branch", "idle_ms", "pid", "session_short",
+                 "unreadable_reason")
 
     def __init__(
         self,
@@ -141,7 +150,9 @@ class HolderFacts:
         branch: str | None,
         agent: str | None,
         unreadable_reason: str | None = None,
+        alive: bool = False,
     ) -> None:
+        self.alive = alive  # the holder process was verified alive just now
         self.session_short = session_short
         self.pid = pid
         self.idle_ms = idle_ms
@@ -150,14 +161,17 @@ class HolderFacts:
         self.unreadable_reason = unreadable_reason
 
 
-def holder_facts(view: LeaseView, now_ms: int) -> HolderFacts:
+def holder_facts(
+    view: LeaseView, now_ms: int, holder_liveness: Liveness = Liveness.UNKNOWN
+) -> HolderFacts:
     if isinstance(view, UnreadableLease):
         return HolderFacts("unknown", None, now_ms - view.mtime_ms, None, None, view.reason)
     if view is None:
         return HolderFacts("none", None, None, None, None)
     pid = view.pid if view.kind is RecordKind.OURS else None
     return HolderFacts(
-        view.session_id[:8], pid, now_ms - view.last_active_at, view.branch, view.agent
+        view.session_id[:8], pid, now_ms - view.last_active_at, view.branch, view.agent,
+        alive=holder_liveness is Liveness.ALIVE and pid is not None,
     )
 
 
@@ -182,18 +196,47 @@ def describe_holder(facts: HolderFacts) -> str:
     label = "pid" if facts.agent and facts.agent != "claude-code" else "claude pid"
     pid = f"{label} {facts.pid}" if facts.pid is not None else "pid unknown"
     branch = f"on branch {facts.branch}" if facts.branch else "branch unknown"
+    if facts.alive:  # a person deciding whether to force it free wants to know
+        return f"{who}, {pid} (alive, idle {format_idle(facts.idle_ms)}), {branch}"
     return f"{who}, {pid}, last active {format_ago(facts.idle_ms)}, {branch}"
 
 
-def deny_reason(toplevel: str, facts: HolderFacts) -> str:
-    """The PreToolUse deny text: the model reads it, so it says what to do, not just no."""
+def format_idle(ms: int | None) -> str:
+    minutes = max(0, ms or 0) // 60_000
+    if minutes < 1:
+        return f"{max(0, ms or 0) // 1000}s"
+    return f"{minutes}m" if minutes < 60 else f"{minutes // 60}h {minutes % 60}m"
+
+
+WAY_OUT = (
+    "Work in a separate worktree instead: in Claude Code, the EnterWorktree tool; or "
+    "`git worktree add ../<name> -b <branch>`, then run commands there as "
+    "`git -C ../<name> ...` or `cd ../<name> && ...` in the same call (a `cd` does not "
+    "last from one Bash call to the next)."
+)
+
+
+def deny_reason(toplevel: str, facts: HolderFacts, elsewhere: bool = False) -> str:
+    """The PreToolUse deny text: the model reads it, so it says what to do, not just no.
+    `elsewhere`: the held tree is not the one the session works in (a path, `-C`, `cd`)."""
+    where = (" This call would change files or git state in that tree, which is not the "
+             "folder you work in." if elsewhere else "")
     return (
         f"worktree-guard: another session holds this working tree ({toplevel}): "
-        f"{describe_holder(facts)}.\n"
+        f"{describe_holder(facts)}.{where}\n"
         "Do not retry this call in a loop: it stays blocked while that session is active.\n"
-        "Wait for it to finish, ask the user, or work in a separate worktree: "
-        "`git worktree add ../<name> -b <branch>`.\n"
+        f"Wait for it to finish, or ask the user. {WAY_OUT}\n"
         "For the person: if that session is gone, `guard release --force` frees the lease."
+    )
+
+
+def unsure_reason(why: str, toplevel: str, facts: HolderFacts) -> str:
+    """A target that could not be worked out may reach a tree another session holds."""
+    return (
+        f"worktree-guard: this command may change files in another session's working tree "
+        f"({toplevel}: {describe_holder(facts)}), and guard cannot tell: {why}. "
+        "Spell the path out (no variables or globs that could reach that tree), or run the "
+        f"command from the tree it is meant for. {WAY_OUT}"
     )
 
 

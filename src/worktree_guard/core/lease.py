@@ -19,6 +19,7 @@ import os
 import stat
 import time
 
+from worktree_guard.core.config import max_idle_from_env
 from worktree_guard.core.decide import LeaseState, assess, needs_liveness_check
 from worktree_guard.core.identity import Liveness, ProcessId, liveness
 from worktree_guard.core.record import (
@@ -78,11 +79,13 @@ class Caller:
 
 
 class Outcome:
-    __slots__ = ("previous", "previous_state", "record", "result")
+    __slots__ = ("holder_liveness", "previous", "previous_state", "record", "result")
 
     def __init__(
-        self, result: Result, record: LeaseView, previous: LeaseView, previous_state: LeaseState
+        self, result: Result, record: LeaseView, previous: LeaseView, previous_state: LeaseState,
+        holder_liveness: Liveness = Liveness.UNKNOWN,
     ) -> None:
+        self.holder_liveness = holder_liveness  # of the other holder, when BUSY
         self.result = result
         self.record = record  # after the call: the caller's record, or the other holder's view
         self.previous = previous  # what the file held before the call
@@ -114,7 +117,10 @@ class LeaseStore:
         ttl_ms: int,
         lock_timeout_ms: int,
         clock: Callable[[], int] = now_ms,
+        max_idle_ms: int | None = None,
     ) -> None:
+        # GUARD_MAX_IDLE_MS: how long a verified-alive holder may idle (0: for ever).
+        self.max_idle_ms = max_idle_from_env() if max_idle_ms is None else max_idle_ms
         self.lock_dir = lock_dir
         self.ttl_ms = ttl_ms
         self.lock_timeout_ms = lock_timeout_ms
@@ -171,13 +177,19 @@ class LeaseStore:
         return parse_record(data, fst.st_mtime_ns // 1_000_000, self.ttl_ms)
 
     def state_of(self, view: LeaseView, caller_session: str | None, now: int) -> LeaseState:
+        return self.state_and_liveness(view, caller_session, now)[0]
+
+    def state_and_liveness(
+        self, view: LeaseView, caller_session: str | None, now: int
+    ) -> tuple[LeaseState, Liveness]:
         holder_alive = Liveness.UNKNOWN
         if needs_liveness_check(view, caller_session):
             assert isinstance(view, LeaseRecord)
             holder = view.holder_process()
             if holder is not None:
                 holder_alive = liveness(holder)
-        return assess(view, caller_session, now, self.ttl_ms, holder_alive)
+        state = assess(view, caller_session, now, self.ttl_ms, holder_alive, self.max_idle_ms)
+        return state, holder_alive
 
     # ---- locking and publishing ----------------------------------------------------------
 
@@ -281,9 +293,9 @@ class LeaseStore:
             view = self.read(key)
             if isinstance(view, UnreadableLease) and view.reason == "a directory":
                 raise LeaseStoreError(f"{self.lease_path(key)} is a directory; remove it by hand")
-            state = self.state_of(view, caller.session_id, now)
+            state, alive = self.state_and_liveness(view, caller.session_id, now)
             if state is LeaseState.HELD_BY_OTHER:
-                return Outcome(Result.BUSY, view, view, state)
+                return Outcome(Result.BUSY, view, view, state, alive)
             if state is LeaseState.HELD_BY_CALLER:
                 assert isinstance(view, LeaseRecord)
                 if view.kind is RecordKind.FUTURE:
