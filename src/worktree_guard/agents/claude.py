@@ -23,6 +23,7 @@ from worktree_guard.core.decide import (
     holder_facts,
     is_hijack,
     session_start_context,
+    unsure_reason,
 )
 from worktree_guard.core.identity import find_claude_ancestor
 from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
@@ -34,6 +35,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+
+    from worktree_guard.shell.targets import Unsure
 
 GUARDED_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Bash"})
 # The whole hook must answer well inside the client's timeout (install sets 10 s).
@@ -80,8 +83,19 @@ def _target_workspace(payload: dict[str, Any], cwd: str) -> Workspace | None:
         for name in ("file_path", "notebook_path"):
             path = tool_input.get(name)
             if isinstance(path, str) and path:
-                return find_workspace(_nearest_existing_dir(os.path.join(cwd, path)))
+                return _tree_of_path(os.path.join(cwd, path))
     return find_workspace(cwd)
+
+
+def _tree_of_path(path: str) -> Workspace | None:
+    """The tree a write to `path` changes: symlinks resolved (a link in one tree may point
+    into another), then the nearest folder that exists."""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None
+    folder = real if os.path.isdir(real) else _nearest_existing_dir(real)
+    return find_workspace(folder, {})
 
 
 def _ran_git(payload: dict[str, Any]) -> bool:
@@ -134,17 +148,17 @@ class ClaudeHook:
         cwd = _str_field(payload, "cwd")
         session, wrapped = self.session_of(payload)
         read_only, bypass, why = False, False, ""
+        command: str | None = None
         if tool == "Bash":
             tool_input = payload.get("tool_input")
-            command = tool_input.get("command") if isinstance(tool_input, dict) else None
-            if isinstance(command, str):
+            raw = tool_input.get("command") if isinstance(tool_input, dict) else None
+            if isinstance(raw, str):
+                command = raw
                 # Loaded only for Bash: the classifier needs `re`, the file tools do not.
                 from worktree_guard.shell.classify import classify_command
 
                 verdict = classify_command(command)
-                # `git worktree add` is the way out a deny message offers: it writes only a
-                # new tree, so it needs no lease of this one.
-                read_only = verdict.read_only or verdict.only_adds_worktree
+                read_only = verdict.read_only
                 bypass = verdict.disables_git_hooks
                 why = verdict.reason
         action = classify_tool(tool, read_only, bypass)
@@ -153,44 +167,107 @@ class ClaudeHook:
             return _deny(bypass_reason(why))
         if action is ToolAction.READ_ONLY:
             return ALLOW
-        ws = _target_workspace(payload, cwd)
-        if ws is None:
-            return ALLOW  # nothing to guard outside a git working tree
-        branch = current_branch(ws)
+        if command is not None:
+            trees, doubts = self._bash_trees(command, cwd)
+        else:
+            ws = _target_workspace(payload, cwd)
+            trees, doubts = ([ws] if ws is not None else []), []
+        for doubt in doubts:
+            answer = self._judge_doubt(doubt, session, tool, cwd)
+            if answer is not None:
+                return answer
+        return self._acquire_all(trees, session, wrapped, tool, cwd)
+
+    def _bash_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
+        """Every working tree the line may change (see shell/targets.py), and the targets
+        that could not be worked out; a folder in no repository needs no lease."""
+        from worktree_guard.shell.classify import command_targets
+
+        home = self.env.get("HOME") or None
+        targets = command_targets(command, cwd, home)
+        trees: list[Workspace] = []
+        for path in targets.paths:
+            ws = _tree_of_path(path)
+            if ws is not None and ws not in trees:
+                trees.append(ws)
+        for doubt in targets.unsure:
+            if doubt.below is not None:
+                ws = _tree_of_path(doubt.below)
+                if ws is not None and ws not in trees:
+                    trees.append(ws)
+        return trees, targets.unsure
+
+    def _judge_doubt(self, doubt: Unsure, session: str, tool: str, cwd: str) -> HookAnswer | None:
+        """A target that could not be worked out is judged by the trees it may reach: a
+        deny when one of them is held by another live session."""
+        below = os.path.realpath(doubt.below) if doubt.below is not None else None
+        now = now_ms()
+        for key in self.store.keys():  # noqa: SIM118 (a method, not a dict)
+            view = self.store.read(key)
+            if not isinstance(view, LeaseRecord) or not view.workspace:
+                continue
+            inside = below is None or view.workspace == below or view.workspace.startswith(
+                below.rstrip("/") + "/")
+            if not inside:
+                continue
+            if self.store.state_of(view, session, now) is not LeaseState.HELD_BY_OTHER:
+                continue
+            self.log("denied", session=session, tool=tool, cwd=cwd, key=key,
+                     workspace=view.workspace, holder=view.session_id, why=doubt.why)
+            return _deny(unsure_reason(doubt.why, view.workspace, holder_facts(view, now)))
+        return None
+
+    def _acquire_all(
+        self, trees: list[Workspace], session: str, wrapped: bool, tool: str, cwd: str
+    ) -> HookAnswer:
+        """Take every tree a call may change, in key order (two sessions wanting the same
+        trees meet at the first one, so neither waits on the other); when one is busy, the
+        ones this call took are given back and the call is denied: never a partial grab."""
         holder = None if wrapped else find_claude_ancestor()
-        outcome = self.store.acquire(
-            ws.key,
-            Caller(session, holder, "claude-code"),
-            ws.toplevel,
-            branch,
-            self.settings.refresh_interval_ms,
-        )
-        common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
-        if outcome.result is Result.BUSY:
-            facts = holder_facts(outcome.record, now_ms())
-            other = outcome.record.session_id if isinstance(outcome.record, LeaseRecord) else None
-            self.log("denied", holder=other, **common)
-            return _deny(deny_reason(ws.toplevel, facts))
-        if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
-            taken_from = outcome.previous_state.value if outcome.previous else None
-            previous = outcome.previous
-            self.log(
-                "acquired" if outcome.result is Result.ACQUIRED else "taken_over",
-                previous_state=taken_from,
-                previous_session=previous.session_id if isinstance(previous, LeaseRecord) else None,
-                holder_pid=holder.pid if holder else None,
-                **common,
+        taken: list[Workspace] = []
+        answer = ALLOW
+        for ws in sorted(trees, key=lambda w: w.key):
+            branch = current_branch(ws)
+            outcome = self.store.acquire(
+                ws.key,
+                Caller(session, holder, "claude-code"),
+                ws.toplevel,
+                branch,
+                self.settings.refresh_interval_ms,
             )
-            return ALLOW
-        previous = outcome.previous
-        seen = previous.branch if isinstance(previous, LeaseRecord) else None
-        if previous is not outcome.record and is_hijack(seen, branch):
-            assert seen is not None and branch is not None
-            self.log("hijack", branch_seen=seen, branch_now=branch, **common)
-            return _deny(hijack_reason(seen, branch))
-        if previous is not outcome.record:
-            self.log("refreshed", **common)
-        return ALLOW
+            common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
+            if outcome.result is Result.BUSY:
+                for done in taken:
+                    self.store.release(done.key, session)
+                facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
+                other = (outcome.record.session_id
+                         if isinstance(outcome.record, LeaseRecord) else None)
+                self.log("denied", holder=other, **common)
+                own = find_workspace(cwd)
+                return _deny(deny_reason(ws.toplevel, facts,
+                                         elsewhere=own is None or own.key != ws.key))
+            if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
+                taken.append(ws)
+                taken_from = outcome.previous_state.value if outcome.previous else None
+                previous = outcome.previous
+                self.log(
+                    "acquired" if outcome.result is Result.ACQUIRED else "taken_over",
+                    previous_state=taken_from,
+                    previous_session=(previous.session_id
+                                      if isinstance(previous, LeaseRecord) else None),
+                    holder_pid=holder.pid if holder else None,
+                    **common,
+                )
+                continue
+            previous = outcome.previous
+            seen = previous.branch if isinstance(previous, LeaseRecord) else None
+            if previous is not outcome.record and is_hijack(seen, branch):
+                assert seen is not None and branch is not None
+                self.log("hijack", branch_seen=seen, branch_now=branch, **common)
+                answer = _deny(hijack_reason(seen, branch))
+            elif previous is not outcome.record:
+                self.log("refreshed", **common)
+        return answer
 
     def _workspaces_of(self, payload: dict[str, Any]) -> list[Workspace]:
         cwd = payload.get("cwd")

@@ -113,7 +113,7 @@ class GitHook:
 
     def refuse_busy(self, ws: Workspace, outcome: Outcome, action: str, text: str = "") -> int:
         """Another live session holds the tree: say what was refused, who holds it, the way out."""
-        facts = holder_facts(outcome.record, now_ms())
+        facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
         _say(text or refused_by_holder(action, ws.toplevel, facts))
         self.log("denied", action=action, key=ws.key, workspace=ws.toplevel,
                  holder=_session_of(outcome.record))
@@ -183,7 +183,8 @@ class GitHook:
                          key=ws.key, holder=_session_of(outcome.record))
                 return 0
             refs = [u.ref for u in updates]
-            text = ref_update_refused(refs, ws.toplevel, holder_facts(outcome.record, now_ms()))
+            facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
+            text = ref_update_refused(refs, ws.toplevel, facts)
             return self.refuse_busy(ws, outcome, "update of " + ref_list(refs), text)
         self.passed()
         return 0
