@@ -61,6 +61,14 @@ _CLONE_VALUE_OPTIONS = frozenset(
      "--separate-git-dir", "--shallow-since", "--shallow-exclude", "--server-option"}
 )  # fmt: skip
 _WORKTREE_ADD_VALUE_OPTIONS = frozenset({"-b", "-B", "--reason", "--orphan"})
+# Commands that write only their last operand (or the folder given to -t).
+_COPIERS = frozenset({"cp", "ln", "install", "rsync"})
+# Commands that change only the paths they are given (a relative one is found below the
+# folder they run in), so that folder itself is not a target of theirs.
+_OPERAND_ONLY = frozenset(
+    {"mkdir", "touch", "rm", "rmdir", "unlink", "cp", "mv", "ln", "install", "rsync", "chmod",
+     "chown", "chgrp", "truncate", "tee", "shred"}
+)  # fmt: skip
 # Separators after which a command runs whether or not the one before succeeded.
 _AND = "&&"
 
@@ -207,12 +215,32 @@ def _one_command(
     if name in _SHELLS or name == "eval":
         for word in argv[1:]:
             _string_tokens(word.text, scope, out, f"the code {name} runs", where)
-    _folders(where, out)
+    if name not in _OPERAND_ONLY:
+        _folders(where, out)
+    if name in _COPIERS:
+        # Sources are only read: the destination (the last operand, or -t DIR) is written.
+        chosen = _copy_destination(argv[1:])
+        if chosen is not None:
+            _path_word(chosen, where, scope, out)
+            return
     for word in argv[1:]:
         _path_word(word, where, scope, out)
         if word.literal and any(c in word.text for c in _TOKEN_SPLIT):
             _string_tokens(word.text, scope, out, f"a string given to {name or 'a command'}",
                            where)
+
+
+def _copy_destination(args: list[_Word]) -> _Word | None:
+    """The one folder or file a cp-like command writes, when every word is plain."""
+    if not all(w.literal for w in args):
+        return None
+    for i, word in enumerate(args):
+        if word.text in ("-t", "--target-directory") and i + 1 < len(args):
+            return args[i + 1]
+        if word.text.startswith(("--target-directory=", "-t")) and len(word.text) > 2:
+            return None  # unusual spellings: every word counts
+    operands = [w for w in args if not w.text.startswith("-")]
+    return operands[-1] if len(operands) >= 2 else None
 
 
 def _without_redirects(cmd: _Simple) -> _Simple:
@@ -324,11 +352,12 @@ def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets
     if text is None:
         _doubt_pattern(word.text, where, scope, out)
         return
-    candidates = [text]
+    option = text.startswith("-") and text != "-"
+    candidates = [] if option else [text]
     if "=" in text:
         candidates.append(text.partition("=")[2])
-    if text.startswith("-") and not text.startswith("--") and len(text) > 2:
-        candidates.append(text[2:])
+    if option and not text.startswith("--") and "/" in text[2:]:
+        candidates.append(text[2:])  # `-o/path`
     for candidate in candidates:
         if candidate:
             _path(candidate, where, scope, out)
