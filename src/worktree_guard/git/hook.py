@@ -19,12 +19,25 @@ from worktree_guard.core.identity import find_claude_ancestor, session_from_env
 from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
 from worktree_guard.core.passes import leave_pass, pass_file
 from worktree_guard.core.record import LeaseRecord, LeaseView
-from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
+from worktree_guard.core.workspace import (
+    Workspace,
+    current_branch,
+    enclosing_tree,
+    find_workspace,
+    head_ref,
+    ref_exists,
+    trees_on_ref,
+)
 from worktree_guard.git.rules import (
+    HEADS,
     GitGuardConfig,
+    RefUpdate,
     Verdict,
+    branch_owned_refused,
     checkout_warning,
     framework_push_line,
+    is_zero,
+    nested_tree_refused,
     only_new_branches,
     parse_push_lines,
     parse_ref_updates,
@@ -166,18 +179,27 @@ class GitHook:
 
     def reference_transaction(self, args: list[str]) -> int:
         """At `prepared`, an agent that does not hold the tree may not move HEAD or a branch
-        (this is what stops `commit --no-verify`, `branch`, `reset`, `update-ref`)."""
+        (this is what stops `commit --no-verify`, `branch`, `reset`, `update-ref`); nor, from
+        any tree, a branch that another held tree has checked out, nor check such a branch
+        out a second time, nor make a worktree inside a held tree."""
         if args[:1] != ["prepared"] or self.session is None:
             return 0  # only `prepared` can still abort; people are not stopped here
-        updates = tree_ref_updates(parse_ref_updates(_read_stdin()))
-        if not updates:
+        every = parse_ref_updates(_read_stdin())
+        if not every:
             return 0
         ws = self.workspace()
         if ws is None:
             return 0
+        refused = self.refuse_foreign_branches(ws, every)
+        if refused:
+            return refused
+        updates = tree_ref_updates(every)
+        if not updates:
+            return 0
         outcome = self.acquire(ws, current_branch(ws))
         if outcome.result is Result.BUSY:
-            if only_new_branches(updates) and _run_by_worktree_add():
+            if (only_new_branches(updates) and _run_by_worktree_add()
+                    and not any(ref_exists(ws, u.ref) for u in updates)):
                 # The way out every refusal names: a new branch for a new tree moves nothing here.
                 self.log("allowed", why="git worktree add -b", refs=[u.ref for u in updates],
                          key=ws.key, holder=_session_of(outcome.record))
@@ -187,6 +209,45 @@ class GitHook:
             text = ref_update_refused(refs, ws.toplevel, facts)
             return self.refuse_busy(ws, outcome, "update of " + ref_list(refs), text)
         self.passed()
+        return 0
+
+    def refuse_foreign_branches(self, ws: Workspace, every: list[RefUpdate]) -> int:
+        """A branch belongs to the tree that has it checked out: refuse when this
+        transaction moves (or may move: a zero old value is not checked) a branch whose
+        tree another live session holds, puts this tree's HEAD on such a branch (a second
+        checkout), or this tree lies inside a held tree."""
+        assert self.session is not None
+        wanted: list[str] = []
+        for update in every:
+            if update.ref.startswith(HEADS) and (update.moves or is_zero(update.old)):
+                wanted.append(update.ref)
+        head = head_ref(ws)
+        if head is not None and any(u.ref == "HEAD" for u in every):
+            wanted.append(head)
+        now = now_ms()
+        for ref in dict.fromkeys(wanted):
+            for tree in trees_on_ref(ws, ref):
+                if tree.toplevel == ws.toplevel:
+                    continue
+                view = self.store.read(tree.key)
+                state, alive = self.store.state_and_liveness(view, self.session, now)
+                if state is not LeaseState.HELD_BY_OTHER:
+                    continue
+                facts = holder_facts(view, now, alive)
+                _say(branch_owned_refused(ref, tree.toplevel, facts, ref == head))
+                self.log("denied", action="update of " + ref, key=tree.key,
+                         workspace=tree.toplevel, holder=_session_of(view), why="branch owned")
+                return REFUSE
+        around = enclosing_tree(ws)
+        if around is not None:
+            view = self.store.read(around.key)
+            state, alive = self.store.state_and_liveness(view, self.session, now)
+            if state is LeaseState.HELD_BY_OTHER:
+                _say(nested_tree_refused(ws.toplevel, around.toplevel,
+                                         holder_facts(view, now, alive)))
+                self.log("denied", action="worktree inside a held tree", key=around.key,
+                         workspace=around.toplevel, holder=_session_of(view))
+                return REFUSE
         return 0
 
     def post_checkout(self, args: list[str]) -> int:
