@@ -62,7 +62,7 @@ class LeaseMachine(RuleBasedStateMachine):
             return "free"
         expired = self.now - m.last_active >= TTL or m.last_active - self.now > TTL
         if m.session == session:
-            return "expired" if expired else "own"
+            return "own"  # nobody took it meanwhile: still the caller's, expired or not
         if m.verified:
             return "dead" if m.holder_dead else "other"  # alive: the ttl does not free it
         return "expired" if expired else "other"

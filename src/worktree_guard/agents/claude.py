@@ -19,9 +19,11 @@ from worktree_guard.core.decide import (
     bypass_reason,
     classify_tool,
     deny_reason,
+    foreign_branch_reason,
     hijack_reason,
     holder_facts,
     is_hijack,
+    on_foreign_branch,
     session_start_context,
     unsure_reason,
 )
@@ -98,11 +100,37 @@ def _tree_of_path(path: str) -> Workspace | None:
     return find_workspace(folder, {})
 
 
-def _ran_git(payload: dict[str, Any]) -> bool:
-    """A Bash call whose command runs git: it may have switched the branch itself."""
+# git subcommands that put HEAD on another branch: after the holder's own, the branch it
+# sees is its own. Anything else (`sleep 2; git log`) switches nothing, whatever its text.
+_SWITCHING = frozenset({"checkout", "switch", "rebase", "pull", "bisect"})
+# git subcommands that move the branch HEAD is on (refused while it is someone else's).
+_BRANCH_MOVING = frozenset({"commit", "push", "merge", "cherry-pick", "revert", "am", "reset",
+                            "pull", "rebase", "update-ref"})
+
+
+def _switched_branch(payload: dict[str, Any]) -> bool:
+    """A Bash call of the holder's own that switched branch (parsed, not grepped)."""
     tool_input = payload.get("tool_input")
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    return payload.get("tool_name") == "Bash" and isinstance(command, str) and "git" in command
+    if payload.get("tool_name") != "Bash" or not isinstance(command, str) or "git" not in command:
+        return False
+    from worktree_guard.shell.targets import git_subcommands
+
+    for sub, args in git_subcommands(command) or []:
+        if sub in _SWITCHING:
+            return True
+        if sub == "branch" and any(a in ("-m", "-M", "--move") for a in args):
+            return True  # renaming the current branch
+    return False
+
+
+def _moves_a_branch(command: str) -> bool:
+    from worktree_guard.shell.targets import git_subcommands
+
+    found = git_subcommands(command)
+    if found is None:
+        return "git" in command  # cannot parse: unsure means yes
+    return any(sub in _BRANCH_MOVING for sub, _ in found)
 
 
 def _nearest_existing_dir(path: str) -> str:
@@ -176,7 +204,7 @@ class ClaudeHook:
             answer = self._judge_doubt(doubt, session, tool, cwd)
             if answer is not None:
                 return answer
-        return self._acquire_all(trees, session, wrapped, tool, cwd)
+        return self._acquire_all(trees, session, wrapped, tool, cwd, command)
 
     def _bash_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
         """Every working tree the line may change (see shell/targets.py), and the targets
@@ -218,7 +246,8 @@ class ClaudeHook:
         return None
 
     def _acquire_all(
-        self, trees: list[Workspace], session: str, wrapped: bool, tool: str, cwd: str
+        self, trees: list[Workspace], session: str, wrapped: bool, tool: str, cwd: str,
+        command: str | None = None,
     ) -> HookAnswer:
         """Take every tree a call may change, in key order (two sessions wanting the same
         trees meet at the first one, so neither waits on the other); when one is busy, the
@@ -234,6 +263,7 @@ class ClaudeHook:
                 ws.toplevel,
                 branch,
                 self.settings.refresh_interval_ms,
+                keep_branch=True,  # a PreToolUse switches nothing: a new HEAD is not its own
             )
             common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
             if outcome.result is Result.BUSY:
@@ -243,9 +273,9 @@ class ClaudeHook:
                 other = (outcome.record.session_id
                          if isinstance(outcome.record, LeaseRecord) else None)
                 self.log("denied", holder=other, **common)
-                own = find_workspace(cwd)
-                return _deny(deny_reason(ws.toplevel, facts,
-                                         elsewhere=own is None or own.key != ws.key))
+                home_tree = find_workspace(cwd)
+                return _deny(deny_reason(ws.toplevel, facts, elsewhere=home_tree is None
+                                         or home_tree.key != ws.key))
             if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
                 taken.append(ws)
                 taken_from = outcome.previous_state.value if outcome.previous else None
@@ -259,13 +289,20 @@ class ClaudeHook:
                     **common,
                 )
                 continue
-            previous = outcome.previous
-            seen = previous.branch if isinstance(previous, LeaseRecord) else None
-            if previous is not outcome.record and is_hijack(seen, branch):
-                assert seen is not None and branch is not None
-                self.log("hijack", branch_seen=seen, branch_now=branch, **common)
-                answer = _deny(hijack_reason(seen, branch))
-            elif previous is not outcome.record:
+            record = outcome.record
+            own = record.branch if isinstance(record, LeaseRecord) else None
+            if isinstance(record, LeaseRecord) and is_hijack(own, branch):
+                assert own is not None and branch is not None
+                if record.hijack_reported != branch:  # never silent: told once, then kept
+                    self.store.note_hijack(ws.key, session, branch)
+                    self.log("hijack", branch_seen=own, branch_now=branch, **common)
+                    answer = _deny(hijack_reason(own, branch))
+                elif (command is not None and on_foreign_branch(own, branch)
+                        and _moves_a_branch(command)):
+                    self.log("denied", why="foreign branch", branch_own=own,
+                             branch_now=branch, **common)
+                    answer = _deny(foreign_branch_reason(own, branch, "this command"))
+            elif outcome.previous is not outcome.record:
                 self.log("refreshed", **common)
         return answer
 
@@ -286,7 +323,7 @@ class ClaudeHook:
 
     def refresh(self, payload: dict[str, Any], event: str) -> HookAnswer:
         session, _ = self.session_of(payload)
-        own_git = _ran_git(payload)
+        own_git = _switched_branch(payload)
         for ws in self._workspaces_of(payload):
             # The branch is recorded only after the holder's own git command: a switch made
             # by someone else while a long command ran must still be reported as a hijack.

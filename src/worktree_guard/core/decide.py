@@ -76,7 +76,9 @@ def assess(
     if isinstance(view, UnreadableLease):
         return LeaseState.EXPIRED if expired else LeaseState.HELD_BY_OTHER
     if caller_session is not None and view.session_id == caller_session:
-        return LeaseState.EXPIRED if expired else LeaseState.HELD_BY_CALLER
+        # Nobody took it meanwhile, so it is still the caller's, with the branch it saw:
+        # a fresh record after a long call would adopt a switch made during that call.
+        return LeaseState.HELD_BY_CALLER
     if view.kind is RecordKind.OURS and holder_liveness is Liveness.DEAD:
         return LeaseState.DEAD
     if view.kind is RecordKind.OURS and holder_liveness is Liveness.ALIVE:
@@ -110,6 +112,14 @@ def classify_tool(tool_name: str, read_only_shell: bool, bypasses_hooks: bool) -
 def is_hijack(branch_seen: str | None, branch_now: str | None) -> bool:
     """HEAD moved to another branch between the holder's own actions."""
     return bool(branch_seen and branch_now and branch_seen != branch_now)
+
+
+def on_foreign_branch(own: str | None, now: str | None) -> bool:
+    """HEAD is on a named branch that is not the holder's own: its commits and pushes
+    there are refused until it switches back or switches there itself. (A detached HEAD
+    is left alone: a rebase or bisect of the holder's own passes through one.)"""
+    return (is_hijack(own, now) and own is not None and now is not None
+            and not own.startswith("(") and not now.startswith("("))
 
 
 class HumanPolicy(Kind):
@@ -253,8 +263,19 @@ def hijack_reason(branch_seen: str, branch_now: str) -> str:
         f"worktree-guard: HEAD moved from branch {branch_seen} to {branch_now} since your last "
         "action, and not by you: someone else switched the branch of this working tree. "
         "This one call is stopped so you can check before you go on (`git status`, "
-        "`git log -1`); switch back if that is what you meant to work on. "
-        "Your next call proceeds."
+        "`git log -1`). Until you switch back (`git checkout "
+        f"{branch_seen}`) or switch to {branch_now} yourself (`git checkout {branch_now}`), "
+        f"your commits onto {branch_now} and pushes of it are refused."
+    )
+
+
+def foreign_branch_reason(branch_own: str, branch_now: str, action: str) -> str:
+    """The holder's commit or push while HEAD is on a branch someone else switched to."""
+    return (
+        f"worktree-guard: {action} refused: HEAD is on {branch_now}, switched there by "
+        f"someone else; your branch is {branch_own}. Switch back (`git checkout "
+        f"{branch_own}`), or if {branch_now} is really what you mean to work on, switch to it "
+        f"yourself (`git checkout {branch_now}`) and try again."
     )
 
 

@@ -281,8 +281,11 @@ class LeaseStore:
         workspace: str,
         branch: str | None,
         refresh_interval_ms: int = 0,
+        keep_branch: bool = False,
     ) -> Outcome:
-        """Take a free, expired or dead lease; refresh the caller's own; else report BUSY."""
+        """Take a free, expired or dead lease; refresh the caller's own; else report BUSY.
+        keep_branch: the caller's own record keeps the branch it has (the call is not a
+        branch switch of the holder's, so a different HEAD is someone else's doing)."""
         if refresh_interval_ms > 0:
             fast = self._unlocked_hold(self.read(key), caller, branch, refresh_interval_ms)
             if fast is not None:
@@ -300,7 +303,8 @@ class LeaseStore:
                 assert isinstance(view, LeaseRecord)
                 if view.kind is RecordKind.FUTURE:
                     return Outcome(Result.HELD, view, view, state)  # never rewrite a newer schema
-                record = self._claimed(view, caller, now, branch)
+                kept = None if keep_branch and view.branch else branch
+                record = self._claimed(view, caller, now, kept)
                 self._publish(key, record)
                 return Outcome(Result.HELD, record, view, state)
             record = LeaseRecord(
@@ -388,6 +392,17 @@ class LeaseStore:
                 record = record.replace(kind=RecordKind.OURS, token=_token())
             self._publish(key, record)
             return Outcome(Result.REFRESHED, record, view, state)
+        finally:
+            os.close(lock_fd)
+
+    def note_hijack(self, key: str, session_id: str, branch_now: str) -> None:
+        """Remember that the holder has been told HEAD is on `branch_now`, not its own."""
+        lock_fd = self._lock(key)
+        try:
+            view = self.read(key)
+            if (isinstance(view, LeaseRecord) and view.kind is RecordKind.OURS
+                    and view.session_id == session_id):
+                self._publish(key, view.replace(hijack_reported=branch_now))
         finally:
             os.close(lock_fd)
 

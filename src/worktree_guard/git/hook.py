@@ -14,7 +14,14 @@ import sys
 
 from worktree_guard.core import events
 from worktree_guard.core.config import Settings, load_settings
-from worktree_guard.core.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
+from worktree_guard.core.decide import (
+    HumanPolicy,
+    LeaseState,
+    foreign_branch_reason,
+    holder_facts,
+    is_hijack,
+    on_foreign_branch,
+)
 from worktree_guard.core.identity import find_claude_ancestor, session_from_env
 from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
 from worktree_guard.core.passes import leave_pass, pass_file
@@ -104,14 +111,14 @@ class GitHook:
     def workspace(self) -> Workspace | None:
         return find_workspace(os.getcwd(), self.env)
 
-    def acquire(self, ws: Workspace, branch: str | None) -> Outcome:
-        """An agent's git action: take a free tree, refresh its own (recording the branch it
-        now sees, so its own checkout is no hijack), or find it busy."""
+    def acquire(self, ws: Workspace, branch: str | None, keep_branch: bool = True) -> Outcome:
+        """An agent's git action: take a free tree, refresh its own, or find it busy. Only a
+        checkout (keep_branch=False) records the branch it now sees as the holder's own."""
         assert self.session is not None
         holder = None if self.wrapped else find_claude_ancestor()
         agent = "guard-run" if self.wrapped else "claude-code"
         outcome = self.store.acquire(ws.key, Caller(self.session, holder, agent), ws.toplevel,
-                                     branch, self.settings.refresh_interval_ms)
+                                     branch, self.settings.refresh_interval_ms, keep_branch)
         common = {"key": ws.key, "workspace": ws.toplevel}
         if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
             previous = outcome.previous
@@ -130,6 +137,25 @@ class GitHook:
         _say(text or refused_by_holder(action, ws.toplevel, facts))
         self.log("denied", action=action, key=ws.key, workspace=ws.toplevel,
                  holder=_session_of(outcome.record))
+        return REFUSE
+
+    def refuse_foreign(self, ws: Workspace, outcome: Outcome, action: str,
+                       refs: list[str] | None = None) -> int:
+        """The holder acting while HEAD is on a branch someone else switched it to: its
+        commits onto that branch and pushes of it are refused until it switches back or
+        switches there itself (`refs`: only when the action touches that branch)."""
+        record = outcome.record
+        if outcome.result is not Result.HELD or not isinstance(record, LeaseRecord):
+            return 0
+        now = current_branch(ws)
+        if not on_foreign_branch(record.branch, now):
+            return 0
+        assert record.branch is not None and now is not None
+        if refs is not None and not ({"HEAD", HEADS + now} & set(refs)):
+            return 0
+        _say(foreign_branch_reason(record.branch, now, action))
+        self.log("denied", action=action, why="foreign branch", branch_own=record.branch,
+                 branch_now=now, key=ws.key, workspace=ws.toplevel)
         return REFUSE
 
     def passed(self) -> None:
@@ -174,6 +200,8 @@ class GitHook:
         outcome = self.acquire(ws, current_branch(ws))
         if outcome.result is Result.BUSY:
             return self.refuse_busy(ws, outcome, "commit")
+        if self.refuse_foreign(ws, outcome, "commit"):
+            return REFUSE
         self.passed()
         return 0
 
@@ -208,6 +236,9 @@ class GitHook:
             facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
             text = ref_update_refused(refs, ws.toplevel, facts)
             return self.refuse_busy(ws, outcome, "update of " + ref_list(refs), text)
+        refs = [u.ref for u in updates]
+        if self.refuse_foreign(ws, outcome, "update of " + ref_list(refs), refs):
+            return REFUSE
         self.passed()
         return 0
 
@@ -261,7 +292,7 @@ class GitHook:
             return 0
         branch = current_branch(ws)
         if self.session is not None:
-            outcome = self.acquire(ws, branch)
+            outcome = self.acquire(ws, branch, keep_branch=False)  # its own switch
             if outcome.result is not Result.BUSY:
                 return 0
             view = outcome.record
@@ -297,9 +328,11 @@ class GitHook:
             holder = True
         elif ws is not None:
             outcome = self.acquire(ws, current_branch(ws))
+            action = "push of " + ref_list([u.remote_ref for u in updates])
             if outcome.result is Result.BUSY:
-                action = "push of " + ref_list([u.remote_ref for u in updates])
                 return self.refuse_busy(ws, outcome, action)
+            if self.refuse_foreign(ws, outcome, action, [u.local_ref for u in updates]):
+                return REFUSE
             holder = True
         else:
             holder = False  # no working tree (a bare repository): no lease to hold

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
 
-__all__ = ["Targets", "Unsure", "extract_targets"]
+__all__ = ["Targets", "Unsure", "extract_targets", "git_subcommands"]
 
 _OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "<>", ">&"})
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
@@ -533,3 +533,52 @@ def _option_paths(words: list[_Word], names: tuple[str, ...], bases: list[str | 
             _path_word(words[i + 1], bases, scope, out)
         elif any(text.startswith(n + "=") for n in names if n.startswith("--")):
             _path(text.partition("=")[2], bases, scope, out)
+
+
+# ---- which git subcommands a line runs ---------------------------------------------------------
+
+# Wrappers that run the rest of their arguments as a command (their own options skipped).
+_RUNNERS = frozenset({"env", "command", "builtin", "exec", "nohup", "nice", "time", "sudo",
+                      "timeout", "stdbuf", "ionice", "xargs"})
+
+
+def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
+    """(subcommand, its arguments) for each git run the line makes, also inside strings
+    given to a shell; None when the line cannot be parsed."""
+    parser = _Parser(command, 0)
+    try:
+        parser.parse_list(closer=False)
+    except _ParseError:
+        return None
+    found: list[tuple[str, list[str]]] = []
+    for cmd in parser.commands:
+        argv = [w.text for w in cmd.words]
+        while argv and (argv[0] in _PREFIX_WORDS or _looks_assigned(argv[0])):
+            argv = argv[1:]
+        while argv and posixpath.basename(argv[0]) in _RUNNERS:
+            argv = argv[1:]
+            while argv and (argv[0].startswith("-") or _looks_assigned(argv[0])
+                            or argv[0].replace(".", "").isdigit()):
+                argv = argv[1:]
+        if not argv:
+            continue
+        name = posixpath.basename(argv[0])
+        if name in _SHELLS and "-c" in argv:
+            at = argv.index("-c")
+            inner = git_subcommands(argv[at + 1]) if at + 1 < len(argv) else None
+            found.extend(inner or [])
+            continue
+        if name != "git":
+            continue
+        i = 1
+        while i < len(argv) and argv[i].startswith("-"):
+            i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace") else 1
+        if i < len(argv):
+            found.append((argv[i], argv[i + 1 :]))
+    return found
+
+
+def _looks_assigned(text: str) -> bool:
+    name, eq, _ = text.partition("=")
+    return bool(eq) and bool(name) and (name[0].isalpha() or name[0] == "_") and all(
+        c.isalnum() or c == "_" for c in name)
