@@ -208,3 +208,27 @@ def test_unclear_target_is_denied_only_when_it_may_reach_a_held_tree(
              guard_env)
     assert not run_hook(pre_tool("session-b", b, "Bash", command="rm -rf \"$TARGET\""),
                         guard_env).denied
+
+
+@pytest.mark.parametrize(("tool", "tool_input", "denied"), [
+    ("EnterWorktree", {"name": "mine"}, False),
+    ("Agent", {"prompt": "x", "isolation": "worktree"}, False),
+    ("Agent", {"prompt": "x"}, False),
+    ("ExitWorktree", {"action": "keep"}, False),
+    ("ExitWorktree", {"action": "remove", "discard_changes": True}, True),
+    ("CronCreate", {"cron": "0 * * * *", "prompt": "x"}, False),
+    ("CronCreate", {"cron": "0 * * * *", "prompt": "x", "durable": True}, True),
+])
+def test_client_tools_are_judged_by_what_they_change(
+    tmp_path: Path, guard_env: dict[str, str], tool: str, tool_input: dict[str, object],
+    denied: bool,
+) -> None:
+    """EnterWorktree and an isolated Agent make a new tree (the way out); ExitWorktree remove
+    deletes the tree it is in and a durable CronCreate writes into it: the lease decides."""
+    a, b, _ = _setup(tmp_path, guard_env)
+    answer = run_hook(pre_tool("session-b", a, tool, **tool_input), guard_env)
+    assert answer.denied is denied, answer.reason
+    if denied:
+        assert str(a) in answer.reason
+        # In its own tree the same call is B's to make.
+        assert not run_hook(pre_tool("session-b", b, tool, **tool_input), guard_env).denied

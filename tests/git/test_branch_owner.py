@@ -112,3 +112,13 @@ def test_a_branch_of_a_free_tree_may_be_moved(two: tuple[World, Path]) -> None:
     assert world.git("update-ref", "refs/heads/main", "HEAD~2", session=B, cwd=other) \
         .returncode == 0
     assert world.out("rev-parse", "main") != main
+
+
+def test_a_client_worktree_inside_the_held_tree_is_the_way_out(two: tuple[World, Path]) -> None:
+    """Claude Code's EnterWorktree makes <project>/.claude/worktrees/<name> (with git hooks
+    off); B's own commits there are not a nested tree to refuse."""
+    world, _ = two
+    inner = world.repo / ".claude" / "worktrees" / "mine"
+    assert world.git("worktree", "add", "-q", str(inner), "-b", "worktree-mine").returncode == 0
+    assert world.commit("in my client worktree", session=B, cwd=inner).returncode == 0
+    assert world.holder(inner) == B

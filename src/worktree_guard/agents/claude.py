@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from worktree_guard.shell.targets import Unsure
 
 GUARDED_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Bash"})
+# Client tools judged on purpose (Claude Code 2.1.332), by what they change:
+# - EnterWorktree, and Agent with `isolation: "worktree"`, make a NEW tree under
+#   <project>/.claude/worktrees/ for the session to work in: the way out, allowed for all;
+# - ExitWorktree {action: "remove"} deletes the tree the session is in: that tree's lease;
+# - CronCreate {durable: true} writes <tree>/.claude/scheduled_tasks.json: the cwd's lease.
+CLIENT_TOOLS = frozenset({"EnterWorktree", "ExitWorktree", "Agent", "CronCreate"})
 # The whole hook must answer well inside the client's timeout (install sets 10 s).
 _DEADLINE_S = 4.0
 
@@ -171,6 +177,8 @@ class ClaudeHook:
 
     def pre_tool_use(self, payload: dict[str, Any]) -> HookAnswer:
         tool = _str_field(payload, "tool_name")
+        if tool in CLIENT_TOOLS:
+            return self.client_tool(payload, tool)
         if tool not in GUARDED_TOOLS:
             return ALLOW
         cwd = _str_field(payload, "cwd")
@@ -205,6 +213,21 @@ class ClaudeHook:
             if answer is not None:
                 return answer
         return self._acquire_all(trees, session, wrapped, tool, cwd, command)
+
+    def client_tool(self, payload: dict[str, Any], tool: str) -> HookAnswer:
+        """The client's own tools that change trees (see CLIENT_TOOLS for the rules)."""
+        tool_input = payload.get("tool_input")
+        args = tool_input if isinstance(tool_input, dict) else {}
+        changes_cwd_tree = (
+            (tool == "ExitWorktree" and args.get("action") == "remove")
+            or (tool == "CronCreate" and args.get("durable") is True)
+        )
+        if not changes_cwd_tree:
+            return ALLOW
+        cwd = _str_field(payload, "cwd")
+        session, wrapped = self.session_of(payload)
+        ws = find_workspace(cwd)
+        return self._acquire_all([ws] if ws else [], session, wrapped, tool, cwd)
 
     def _bash_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
         """Every working tree the line may change (see shell/targets.py), and the targets

@@ -270,7 +270,7 @@ class GitHook:
                          workspace=tree.toplevel, holder=_session_of(view), why="branch owned")
                 return REFUSE
         around = enclosing_tree(ws)
-        if around is not None:
+        if around is not None and not _client_worktree(ws.toplevel, around.toplevel):
             view = self.store.read(around.key)
             state, alive = self.store.state_and_liveness(view, self.session, now)
             if state is LeaseState.HELD_BY_OTHER:
@@ -351,6 +351,15 @@ class GitHook:
         _say(push_refused_text(problems))
         self.log("denied", action="push", refs=refs, reasons=[p.why for p in problems])
         return REFUSE
+
+
+# Claude Code's EnterWorktree and `Agent {isolation: "worktree"}` make their trees here, inside
+# the project's tree: the way out the deny messages offer first, so not a nested tree to refuse.
+_CLIENT_WORKTREES = "/.claude/worktrees/"
+
+
+def _client_worktree(tree: str, around: str) -> bool:
+    return tree.startswith(around.rstrip("/") + _CLIENT_WORKTREES)
 
 
 def _session_of(view: LeaseView) -> str | None:

@@ -13,7 +13,11 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-TOOL_MATCHER = "Edit|Write|MultiEdit|NotebookEdit|Bash"
+# The file tools and Bash, and the client tools that change trees (agents/claude.py says how
+# each is judged): without their names here the client would never ask.
+TOOL_MATCHER = (
+    "Edit|Write|MultiEdit|NotebookEdit|Bash|EnterWorktree|ExitWorktree|Agent|CronCreate"
+)
 
 
 @dataclass(frozen=True)
