@@ -60,6 +60,8 @@ DENIED: list[tuple[str, str]] = [
     ("env -C {A} rm README", "b"),
     ("git worktree add -q {A}/inner", "b"),
     ("rm -f {B}/nothing {A}/scratch.tmp", "b"),
+    ("find {A} -name scratch.tmp | xargs rm", "b"),
+    ("for f in {A}/*; do rm -f $f; done", "b"),
 ]
 
 ALLOWED: list[tuple[str, str]] = [
@@ -82,6 +84,8 @@ ALLOWED: list[tuple[str, str]] = [
     ("grep -r hello {A} > found.txt", "b"),
     ("touch {OUT}/x", "b"),
     ("git branch feature2 && git commit -q --allow-empty -m x", "b"),
+    ("git ls-files | xargs sed -i s/hello/bye/", "b"),
+    ("for f in *.txt; do cp $f $f.bak; done", "b"),
 ]
 
 

@@ -74,11 +74,26 @@ def test_targets(command: str, expected: set[str]) -> None:
     ("cd $D && rm f", None),
     ("bash -c 'rm -rf $X'", None),
     ("git -C \"$D\" reset --hard", None),
+    # A loop over relative words stays below the folder it runs in; anything else may not.
+    ("for f in *.py src/*; do black $f; done", "/w/a"),
+    ("for f in a b; do rm \"$f/x\"; done", "/w/a"),
+    ("for f in /w/b/*; do rm $f; done", None),
+    ("for f in ../*; do rm $f; done", None),
+    ("for f in $(cat list); do rm $f; done", None),
+    # xargs passes on paths from its input: below the cwd only after a local lister.
+    ("git ls-files | xargs sed -i s/a/b/", "/w/a"),
+    ("grep -rl foo src | xargs sed -i s/a/b/", "/w/a"),
+    ("find . -name '*.o' | grep -v keep | xargs rm", "/w/a"),
+    ("find /w/b | xargs rm", None),
+    ("grep -h . list.txt | xargs rm", None),
+    ("cat list | xargs rm", None),
 ])
 def test_unclear_targets_say_what_they_may_reach(command: str, below: str | None) -> None:
     found = unsure(command)
     assert found, command
     assert any(b == below for b, _ in found), found
+    if below is not None:  # bounded: nothing may reach further
+        assert all(b is not None and b.startswith(below) for b, _ in found), found
     assert all(why for _, why in found)
 
 

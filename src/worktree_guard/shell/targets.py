@@ -139,12 +139,17 @@ class _Scope:
     """Where the next command may run: a list of folders (None: unknown), and literal
     variable values seen so far."""
 
-    __slots__ = ("home", "narrowed", "possible", "variables")
+    __slots__ = ("bounded", "home", "narrowed", "piped", "piped_local", "possible",
+                 "variables")
 
     def __init__(self, cwd: str, home: str | None) -> None:
         self.possible: list[str | None] = [cwd]  # every folder the line may be in by now
         self.narrowed: list[str | None] | None = None  # after `cd X &&`: only these
         self.variables: dict[str, str] = {}
+        # Loop variables over relative words and globs: unknown, but below these folders.
+        self.bounded: dict[str, list[str | None]] = {}
+        self.piped: bool = False  # the command before fed this one through a pipe...
+        self.piped_local = False  # ...and it prints only paths below the folder it runs in
         self.home = home
 
     @property
@@ -194,6 +199,11 @@ def _one_command(
     while argv and argv[0].literal and argv[0].text in _PREFIX_WORDS:
         argv = argv[1:]
     name = posixpath.basename(argv[0].text) if argv and argv[0].literal else ""
+    fed_local = scope.piped and scope.piped_local
+    scope.piped = separator == "|"
+    scope.piped_local = _lists_local_paths(name, argv[1:], fed_local)
+    if name == "for" and len(argv) >= 3 and argv[2].literal and argv[2].text == "in":
+        _loop_variable(argv[1].text, argv[3:], where, scope)
     if name in ("cd", "pushd", "popd"):
         _change_folder(name, argv[1:], separator, scope)
         return
@@ -212,6 +222,12 @@ def _one_command(
     if name == "git":
         _git(argv[1:], where, scope, out)
         return
+    if name == "xargs":
+        if fed_local:  # `git ls-files | xargs ...`: paths below the folder the pipe runs in
+            for folder in where:
+                out.doubt(folder, "xargs takes the paths it passes on from its input")
+        else:
+            out.doubt(None, "xargs takes the paths it passes on from its input")
     if name in _SHELLS or name == "eval":
         for word in argv[1:]:
             _string_tokens(word.text, scope, out, f"the code {name} runs", where)
@@ -292,6 +308,42 @@ def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope) 
         if folder not in scope.possible:
             scope.possible.append(folder)
     scope.narrowed = new if separator == _AND else None
+
+
+# Commands that print paths below the folder they run in, when given no path that leaves it.
+# (grep and rg only when they print file names, or filter such a list from their input.)
+_LOCAL_LISTERS = frozenset({"find", "ls", "fd", "grep", "rg", "git"})
+_GIT_LISTERS = frozenset({"ls-files", "diff", "grep"})
+_NAME_FLAGS = frozenset({"-l", "-L", "-rl", "-lr", "-Rl", "-lR", "--files-with-matches"})
+
+
+def _lists_local_paths(name: str, args: list[_Word], fed_local: bool) -> bool:
+    if name not in _LOCAL_LISTERS:
+        return False
+    if name == "git" and not (args and args[0].literal and args[0].text in _GIT_LISTERS):
+        return False
+    if not all(w.literal and not w.text.startswith(("/", "~")) and ".." not in w.text
+               for w in args):
+        return False
+    if name in ("grep", "rg"):
+        operands = [w for w in args if not w.text.startswith("-")]
+        return any(w.text in _NAME_FLAGS for w in args) or (fed_local and len(operands) <= 1)
+    return True
+
+
+def _loop_variable(name: str, items: list[_Word], where: list[str | None], scope: _Scope) -> None:
+    """`for f in *.py src/*`: f is not known, but stays below the folder the loop runs in
+    when every item is a relative word or glob that does not climb out of it."""
+    inside = all(
+        w.raw and w.raw[0] not in "\x00/~" and not w.text.startswith(("/", "~", "$", "`"))
+        and ".." not in w.text and "$" not in w.text and "`" not in w.text
+        for w in items
+    )
+    scope.variables.pop(name, None)
+    if inside and items:
+        scope.bounded[name] = list(where)
+    else:
+        scope.bounded.pop(name, None)
 
 
 def _folders(where: list[str | None], out: Targets) -> None:
@@ -396,6 +448,11 @@ def _doubt_pattern(text: str, where: list[str | None], scope: _Scope, out: Targe
         if 0 <= at < cut:
             cut = at
     prefix = text[:cut]
+    bound = _bounded_by(text, scope)
+    if bound is not None:
+        for folder in bound:
+            out.doubt(folder, f"cannot tell which paths {text!r} names")
+        return
     if not prefix and text[:1] in ("$", "`"):
         out.doubt(None, f"cannot tell which paths {text!r} names")
         return
@@ -413,6 +470,17 @@ def _doubt_pattern(text: str, where: list[str | None], scope: _Scope, out: Targe
     for base in where:
         joined = _join(base, folder) if folder else base
         out.doubt(joined if joined is None else posixpath.normpath(joined), why)
+
+
+def _bounded_by(text: str, scope: _Scope) -> list[str | None] | None:
+    """The folders a word starting with a bounded loop variable stays below."""
+    for name, folders in scope.bounded.items():
+        for spelled in (f"${name}", f"${{{name}}}"):
+            if text.startswith(spelled):
+                rest = text[len(spelled):]
+                if ".." not in rest and "$" not in rest and "`" not in rest:
+                    return folders
+    return None
 
 
 def _string_tokens(text: str, scope: _Scope, out: Targets, what: str,
