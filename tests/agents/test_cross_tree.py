@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo, pre_tool, run_hook
+from tests.conftest import git, make_repo, pre_tool, read_log, run_hook
+from worktree_guard.core.workspace import workspace_key
 
 # (command, the folder it runs in: "a" or "b"). {A} and {B} are the trees' absolute paths.
 DENIED: list[tuple[str, str]] = [
@@ -168,12 +169,19 @@ def test_a_call_over_several_trees_takes_all_or_none(
 ) -> None:
     """B's command touches a free tree C and A's held tree: denied, and C is given back."""
     a, b, _ = _setup(tmp_path, guard_env)
-    c = make_repo(tmp_path / "c")
+    # Trees are taken in key order: make sure the free one comes before A's, so it is taken
+    # first and has to be given back.
+    n = 0
+    while workspace_key(str((tmp_path / f"c{n}").resolve())) > workspace_key(str(a.resolve())):
+        n += 1
+    c = make_repo(tmp_path / f"c{n}")
     line = f"touch {c}/x {b}/y {a}/z"
     answer = run_hook(pre_tool("session-b", b, "Bash", command=line), guard_env)
     assert answer.denied and str(a) in answer.reason
     held = {json.loads(p.read_text())["workspace"] for p in lock_dir.glob("session-lock-*.json")}
     assert held == {str(a)}, "the trees taken before the busy one were given back"
+    taken = [e for e in read_log(lock_dir) if e["event"] == "acquired"]
+    assert any(e["workspace"] == str(c.resolve()) for e in taken), "C was taken first"
     # Without A in it, the same session takes both trees at once.
     assert not run_hook(pre_tool("session-b", b, "Bash", command=f"touch {c}/x {b}/y"),
                         guard_env).denied
