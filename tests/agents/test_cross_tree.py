@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import git, make_repo, pre_tool, read_log, run_hook
 from worktree_guard.core.workspace import workspace_key
 
-# (command, the folder it runs in: "a" or "b"). {A} and {B} are the trees' absolute paths.
+# (command, the folder it runs in: "a", "b", or "out", a folder in no repository). {A} and {B} are the trees' absolute paths.
 DENIED: list[tuple[str, str]] = [
     ("sed -i s/hello/bye/ {A}/README", "b"),
     ("rm {A}/README", "b"),
@@ -62,6 +62,8 @@ DENIED: list[tuple[str, str]] = [
     ("git worktree add -q {A}/inner", "b"),
     ("rm -f {B}/nothing {A}/scratch.tmp", "b"),
     ("find {A} -name scratch.tmp | xargs rm", "b"),
+    ("rm {A}/README", "out"),  # a cwd outside every repository is judged the same way
+    ("cd ../a && git stash -q", "out"),
     ("for f in {A}/*; do rm -f $f; done", "b"),
 ]
 
@@ -86,6 +88,7 @@ ALLOWED: list[tuple[str, str]] = [
     ("touch {OUT}/x", "b"),
     ("git branch feature2 && git commit -q --allow-empty -m x", "b"),
     ("git ls-files | xargs sed -i s/hello/bye/", "b"),
+    ("touch here && git -C ../b commit -q --allow-empty -m x", "out"),
     ("for f in *.txt; do cp $f $f.bak; done", "b"),
 ]
 
@@ -132,7 +135,7 @@ def _run_case(
 ) -> tuple[bool, str, bool]:
     a, b, outside = _setup(tmp_path, env)
     line = command.format(A=a, B=b, OUT=outside)
-    cwd = a if where == "a" else b
+    cwd = {"a": a, "b": b, "out": outside}[where]
     answer = run_hook(pre_tool("session-b", cwd, "Bash", command=line), env)
     before = _snapshot(a)
     shell_env = {k: v for k, v in env.items() if not k.startswith("GIT_")}
