@@ -283,6 +283,5 @@ def session_start_context(toplevel: str, facts: HolderFacts) -> str:
     return (
         f"worktree-guard: another live session holds this working tree ({toplevel}): "
         f"{describe_holder(facts)}. Your edits, writes and mutating shell commands here will be "
-        "refused while it is active. Read freely; to make changes, ask the user or work in a "
-        "separate worktree (`git worktree add ../<name> -b <branch>`)."
+        f"refused while it is active. Read freely; to make changes, ask the user. {WAY_OUT}"
     )

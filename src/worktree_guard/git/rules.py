@@ -29,9 +29,10 @@ DELETE_LOCAL_REF = "(delete)"
 _HEX = frozenset("0123456789abcdef")
 
 WAY_OUT_AGENT = (
-    "Wait for that session to finish, or work in a separate worktree "
-    "(`git worktree add ../<name> -b <branch>`); if that session is gone, a person can free "
-    "the tree with `guard release --force`."
+    "Wait for that session to finish, or work in a separate worktree (in Claude Code, the "
+    "EnterWorktree tool; or `git worktree add ../<name> -b <branch>`, then "
+    "`git -C ../<name> ...`); if that session is gone, a person can free the tree with "
+    "`guard release --force`."
 )
 
 
