@@ -21,7 +21,8 @@ import pytest
 from tests.conftest import git, make_repo, pre_tool, read_log, run_hook
 from worktree_guard.core.workspace import workspace_key
 
-# (command, the folder it runs in: "a", "b", or "out", a folder in no repository). {A} and {B} are the trees' absolute paths.
+# (command, the folder it runs in: "a", "b", or "out", a folder in no repository).
+# {A} and {B} are the trees' absolute paths.
 DENIED: list[tuple[str, str]] = [
     ("sed -i s/hello/bye/ {A}/README", "b"),
     ("rm {A}/README", "b"),
@@ -247,3 +248,32 @@ def test_client_tools_are_judged_by_what_they_change(
         assert str(a) in answer.reason
         # In its own tree the same call is B's to make.
         assert not run_hook(pre_tool("session-b", b, tool, **tool_input), guard_env).denied
+
+
+@pytest.mark.parametrize("line", [
+    "git update-ref refs/heads/main HEAD~1",
+    "git branch -f main HEAD",
+    "git branch -D main",
+    "git worktree add -f ../x2 main",
+    "git worktree add -f -B main ../x3 HEAD",
+    "git fetch . +b-branch:main",
+    "git push . +b-branch:main",
+    "git checkout --ignore-other-worktrees main",
+    "env git -C . update-ref refs/heads/main HEAD",
+])
+def test_moving_a_held_trees_branch_is_denied_before_git_runs(
+    tmp_path: Path, guard_env: dict[str, str], line: str
+) -> None:
+    """The Claude hook says it first (the git hooks refuse it too, where installed): the
+    branch main is A's, because A's held tree has it checked out."""
+    a, b, _ = _setup(tmp_path, guard_env)
+    answer = run_hook(pre_tool("session-b", b, "Bash", command=line), guard_env)
+    assert answer.denied and "main is checked out in" in answer.reason, answer.reason
+    assert str(a) in answer.reason
+
+
+def test_bs_own_branches_are_bs(tmp_path: Path, guard_env: dict[str, str]) -> None:
+    _, b, _ = _setup(tmp_path, guard_env)
+    for line in ("git branch -f b2 HEAD", "git update-ref refs/heads/b-branch HEAD",
+                 "git fetch . main:b3", "git worktree add ../c -b c-branch"):
+        assert not run_hook(pre_tool("session-b", b, "Bash", command=line), guard_env).denied

@@ -16,6 +16,7 @@ from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import (
     LeaseState,
     ToolAction,
+    branch_owned_refused,
     bypass_reason,
     classify_tool,
     deny_reason,
@@ -30,7 +31,12 @@ from worktree_guard.core.decide import (
 from worktree_guard.core.identity import find_claude_ancestor
 from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
 from worktree_guard.core.record import LeaseRecord
-from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
+from worktree_guard.core.workspace import (
+    Workspace,
+    current_branch,
+    find_workspace,
+    trees_on_ref,
+)
 from worktree_guard.lite import deadline, fastjson
 
 TYPE_CHECKING = False
@@ -212,7 +218,37 @@ class ClaudeHook:
             answer = self._judge_doubt(doubt, session, tool, cwd)
             if answer is not None:
                 return answer
+        if command is not None:
+            answer = self._judge_branches(command, cwd, session, tool)
+            if answer is not None:
+                return answer
         return self._acquire_all(trees, session, wrapped, tool, cwd, command)
+
+    def _judge_branches(self, command: str, cwd: str, session: str, tool: str
+                        ) -> HookAnswer | None:
+        """A branch belongs to the tree that has it checked out: a line that would move one
+        (or check it out again) while another live session holds that tree is denied here,
+        before git's own hooks would refuse it."""
+        from worktree_guard.shell.targets import branches_written
+
+        refs = branches_written(command)
+        here = find_workspace(cwd) if refs else None
+        if here is None:
+            return None
+        now = now_ms()
+        for ref, checkout in refs:
+            for tree in trees_on_ref(here, ref):
+                if tree.key == here.key:
+                    continue
+                view = self.store.read(tree.key)
+                state, alive = self.store.state_and_liveness(view, session, now)
+                if state is not LeaseState.HELD_BY_OTHER:
+                    continue
+                self.log("denied", session=session, tool=tool, cwd=cwd, key=tree.key,
+                         workspace=tree.toplevel, why="branch owned", ref=ref)
+                facts = holder_facts(view, now, alive)
+                return _deny(branch_owned_refused(ref, tree.toplevel, facts, checkout))
+        return None
 
     def client_tool(self, payload: dict[str, Any], tool: str) -> HookAnswer:
         """The client's own tools that change trees (see CLIENT_TOOLS for the rules)."""

@@ -285,3 +285,18 @@ def session_start_context(toplevel: str, facts: HolderFacts) -> str:
         f"{describe_holder(facts)}. Your edits, writes and mutating shell commands here will be "
         f"refused while it is active. Read freely; to make changes, ask the user. {WAY_OUT}"
     )
+
+
+def branch_owned_refused(ref: str, owner: str, facts: HolderFacts, second_checkout: bool) -> str:
+    """A branch belongs to the tree that has it checked out; this one is held by another.
+    (Said by the git hooks and by the Claude hook alike.)"""
+    name = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
+    what = (f"checking out branch {name} a second time" if second_checkout
+            else f"update of branch {name}")
+    return (
+        f"worktree-guard: {what} refused: {name} is checked out in {owner}, which another "
+        f"session holds: {describe_holder(facts)}. A branch belongs to the tree that has it "
+        "checked out, whichever worktree the command runs in. Work on a branch of your own "
+        "(`git worktree add ../<name> -b <branch>`); if that session is gone, a person can "
+        "free its tree with `guard release --force`."
+    )

@@ -17,6 +17,7 @@ from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import (
     HumanPolicy,
     LeaseState,
+    branch_owned_refused,
     foreign_branch_reason,
     holder_facts,
     is_hijack,
@@ -40,7 +41,6 @@ from worktree_guard.git.rules import (
     GitGuardConfig,
     RefUpdate,
     Verdict,
-    branch_owned_refused,
     checkout_warning,
     framework_push_line,
     is_zero,

@@ -374,20 +374,6 @@ def ref_update_refused(refs: list[str], toplevel: str, facts: HolderFacts) -> st
     return text
 
 
-def branch_owned_refused(ref: str, owner: str, facts: HolderFacts, second_checkout: bool) -> str:
-    """A branch belongs to the tree that has it checked out; this one is held by another."""
-    name = ref[len(HEADS) :] if ref.startswith(HEADS) else ref
-    what = (f"checking out branch {name} a second time" if second_checkout
-            else f"update of branch {name}")
-    return (
-        f"worktree-guard: {what} refused: {name} is checked out in {owner}, which another "
-        f"session holds: {describe_holder(facts)}. A branch belongs to the tree that has it "
-        "checked out, whichever worktree the command runs in. Work on a branch of your own "
-        "(`git worktree add ../<name> -b <branch>`); if that session is gone, a person can "
-        "free its tree with `guard release --force`."
-    )
-
-
 def nested_tree_refused(tree: str, around: str, facts: HolderFacts) -> str:
     return (
         f"worktree-guard: a working tree at {tree} refused: it lies inside {around}, which "

@@ -650,3 +650,40 @@ def _looks_assigned(text: str) -> bool:
     name, eq, _ = text.partition("=")
     return bool(eq) and bool(name) and (name[0].isalpha() or name[0] == "_") and all(
         c.isalnum() or c == "_" for c in name)
+
+
+def branches_written(command: str) -> list[tuple[str, bool]]:
+    """`refs/heads/<name>` of every existing branch a line may move or check out a second
+    time: update-ref, branch -f/-m/-d, worktree add -B/-f, fetch/push refspecs' right
+    sides, checkout --ignore-other-worktrees; with whether it is checked out (a second
+    time) rather than moved. (The git hooks refuse the same; this says so first.)"""
+    found: list[tuple[str, bool]] = []
+    for sub, args in git_subcommands(command) or []:
+        operands = [a for a in args if not a.startswith("-")]
+        names: list[str] = []
+        checkout = False
+        if sub == "update-ref" and operands:
+            names = [operands[0]] if operands[0].startswith(_HEADS) else []
+        elif sub == "branch" and any(a in _BRANCH_FORCING for a in args):
+            names = operands
+        elif sub == "worktree" and operands[:1] == ["add"]:
+            for i, arg in enumerate(args):
+                if arg in ("-B",) and i + 1 < len(args):
+                    names.append(args[i + 1])
+            if "-f" in args or "--force" in args:
+                names.extend(operands[2:3])
+                checkout = bool(operands[2:3]) and "-B" not in args  # a second checkout
+        elif sub in ("fetch", "push"):
+            names = [spec.lstrip("+").partition(":")[2] for spec in operands if ":" in spec]
+        elif sub in ("checkout", "switch") and "--ignore-other-worktrees" in args:
+            names, checkout = operands[:1], True
+        for name in names:
+            ref = name if name.startswith(_HEADS) else _HEADS + name
+            if name and all(ref != seen for seen, _ in found):
+                found.append((ref, checkout))
+    return found
+
+
+_HEADS = "refs/heads/"
+_BRANCH_FORCING = frozenset({"-f", "--force", "-m", "-M", "--move", "-d", "-D", "--delete",
+                             "-c", "-C", "--copy"})
