@@ -1,6 +1,7 @@
 """A hypothesis state machine: the real lease store (real files, real flock, real holder
 processes) against a simple model of who holds the tree, over acquire / refresh / release /
-clock steps / holder kills."""
+clock steps / holder kills. A holder verified alive keeps its lease past the ttl; the ttl
+frees only a lease whose holder cannot be verified (session s3 names no holder process)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from worktree_guard.core.lease import Caller, LeaseStore, Result
 from worktree_guard.core.record import LeaseRecord
 
 TTL = 10_000
-SESSIONS = ("s0", "s1", "s2")
+SESSIONS = ("s0", "s1", "s2", "s3")
+UNVERIFIED = "s3"  # no holder process: its liveness cannot be verified, so the ttl applies
 KEY = "0123456789ab"
 
 
@@ -27,6 +29,7 @@ class ModelLease:
     session: str
     last_active: int
     holder_dead: bool = False
+    verified: bool = True  # the holder process is known, so liveness can be checked
 
 
 class LeaseMachine(RuleBasedStateMachine):
@@ -38,9 +41,11 @@ class LeaseMachine(RuleBasedStateMachine):
         self.model: ModelLease | None = None
         self.generation = 0
         # One real holder process per session; killing it makes the holder dead.
-        self.procs = {s: subprocess.Popen(["sleep", "600"]) for s in SESSIONS}
+        self.procs = {s: subprocess.Popen(["sleep", "600"]) for s in SESSIONS
+                      if s != UNVERIFIED}
         self.callers = {s: Caller(s, process_id(p.pid), "claude-code")
                         for s, p in self.procs.items()}
+        self.callers[UNVERIFIED] = Caller(UNVERIFIED, None, "claude-code")
 
     def teardown(self) -> None:
         for proc in self.procs.values():
@@ -50,30 +55,28 @@ class LeaseMachine(RuleBasedStateMachine):
 
     # ---- the model's view ----------------------------------------------------------------
 
-    def model_held_by(self) -> str | None:
+    def state_for(self, session: str) -> str:
+        """free / own / expired / dead / other, as `session` finds the lease."""
         m = self.model
-        if m is None or self.now - m.last_active >= TTL or m.last_active - self.now > TTL:
-            return None
-        return m.session
-
-    def takeable_by(self, session: str) -> bool:
-        holder = self.model_held_by()
-        if holder is None or holder == session:
-            return True
-        assert self.model is not None
-        return self.model.holder_dead
+        if m is None:
+            return "free"
+        expired = self.now - m.last_active >= TTL or m.last_active - self.now > TTL
+        if m.session == session:
+            return "own"  # nobody took it meanwhile: still the caller's, expired or not
+        if m.verified:
+            return "dead" if m.holder_dead else "other"  # alive: the ttl does not free it
+        return "expired" if expired else "other"
 
     # ---- rules ---------------------------------------------------------------------------
 
     @rule(session=st.sampled_from(SESSIONS))
     def acquire(self, session: str) -> None:
-        holder = self.model_held_by()
-        expected_takeable = self.takeable_by(session)
+        state = self.state_for(session)
         outcome = self.store.acquire(KEY, self.callers[session], "/repo", "main")
-        if not expected_takeable:
+        if state == "other":
             assert outcome.result is Result.BUSY
             return
-        if holder == session:
+        if state == "own":
             assert outcome.result is Result.HELD
             assert self.model is not None
             self.model.last_active = self.now
@@ -83,12 +86,14 @@ class LeaseMachine(RuleBasedStateMachine):
         self.generation += 1
         assert isinstance(outcome.record, LeaseRecord)
         assert outcome.record.generation == self.generation
-        self.model = ModelLease(session, self.now, self.procs[session].poll() is not None)
+        proc = self.procs.get(session)
+        self.model = ModelLease(session, self.now, proc is not None and proc.poll() is not None,
+                                verified=proc is not None)
 
     @rule(session=st.sampled_from(SESSIONS))
     def refresh(self, session: str) -> None:
         outcome = self.store.refresh(KEY, session, "main", holder=self.callers[session].holder)
-        if self.model_held_by() == session:
+        if self.state_for(session) == "own":
             assert outcome.result is Result.REFRESHED
             assert self.model is not None
             self.model.last_active = self.now
@@ -113,7 +118,7 @@ class LeaseMachine(RuleBasedStateMachine):
         self.now -= ms
 
     @precondition(lambda self: any(p.poll() is None for p in self.procs.values()))
-    @rule(session=st.sampled_from(SESSIONS))
+    @rule(session=st.sampled_from([s for s in SESSIONS if s != UNVERIFIED]))
     def kill_holder_process(self, session: str) -> None:
         proc = self.procs[session]
         if proc.poll() is None:

@@ -82,12 +82,38 @@ def test_unknown_holder_is_alive_until_the_ttl(
 
 
 def test_a_stamp_a_day_in_the_future_is_expired(
-    repo: Path, guard_env: dict[str, str], lock_dir: Path, fake_claude: Any
+    repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:
-    fake_claude(pre_tool("s1", repo), guard_env)  # alive: only the stamp makes it stale
+    # An unknown holder (no claude ancestor): only the ttl, and so only the stamp, decides.
+    run_hook(pre_tool("s1", repo), guard_env)
+    assert read_lease(lock_dir)["pid"] is None
     day_ahead = int(time.time() * 1000) + 86_400_000
     rewrite_lease(lock_dir, last_active_at=day_ahead, acquired_at=day_ahead)
     assert not run_hook(pre_tool("s2", repo), guard_env).denied
+
+
+def test_a_holder_verified_alive_keeps_its_tree_past_the_ttl(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, fake_claude: Any
+) -> None:
+    """A long tool call or an idle hour: the stamp is old, the holder lives, the tree stays
+    its own; the deny says it is alive and how long idle, so a person can decide."""
+    env = {**guard_env, "GUARD_TTL_MS": "1000"}
+    holder = fake_claude(pre_tool("s1", repo), env)
+    hour_ago = int(time.time() * 1000) - 47 * 60_000
+    rewrite_lease(lock_dir, last_active_at=hour_ago)  # as if idle for 47 minutes
+    answer = run_hook(pre_tool("s2", repo), env)
+    assert answer.denied and "alive, idle 47m" in answer.reason
+    assert read_lease(lock_dir)["session_id"] == "s1"
+    # The clock stepped back a day proves nothing against a live holder either.
+    rewrite_lease(lock_dir, last_active_at=hour_ago + 86_400_000 + 47 * 60_000)
+    assert run_hook(pre_tool("s2", repo), env).denied
+    # GUARD_MAX_IDLE_MS bounds the idle time of a live holder when a person asks for it.
+    rewrite_lease(lock_dir, last_active_at=hour_ago)
+    assert run_hook(pre_tool("s2", repo), {**env, "GUARD_MAX_IDLE_MS": "3600000"}).denied
+    assert not run_hook(pre_tool("s2", repo), {**env, "GUARD_MAX_IDLE_MS": "60000"}).denied
+    assert read_lease(lock_dir)["session_id"] == "s2"
+    # Once its process is gone, the tree is taken at once whatever the stamps say.
+    holder.kill()
 
 
 def test_resume_keeps_the_session_and_updates_the_pid(

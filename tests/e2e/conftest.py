@@ -1,6 +1,12 @@
 """Fixtures for the end-to-end tests: the real Claude Code client and `guard`.
 
-Overrides: GUARD_CLAUDE_BIN=<claude executable>, GUARD_BIN=<guard or a stand-in for it>.
+Every e2e test runs once per client version in CLAUDE_CODE_VERSIONS: the one whose hook
+protocol was first measured, and the current release. Each version lives in its own npm
+prefix, `.tools/claude-<version>` (CI installs them there; `.tools/node_modules`, the older
+single-version layout, is used when it holds that version).
+
+Overrides: GUARD_CLAUDE_BIN=<claude executable> (then only its own version runs),
+GUARD_BIN=<guard or a stand-in for it>.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 import pytest
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
-CLAUDE_CODE_VERSION = "2.1.197"  # the client version whose hook protocol was measured
+CLAUDE_CODE_VERSIONS = ("2.1.197", "2.1.332")  # first measured; the current release
 NPM_INSTALL_TIMEOUT = 600.0
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +36,7 @@ def _npm_failure(output: str) -> str:
     return " / ".join(dict.fromkeys(part for part in (code, last) if part))
 
 
-def _npm_install(prefix: Path) -> Path:
+def _npm_install(prefix: Path, version: str) -> Path:
     """Install the pinned client under prefix; pytest.skip with npm's last words on failure."""
     claude = prefix / "node_modules" / ".bin" / "claude"
     if claude.exists():
@@ -46,7 +52,7 @@ def _npm_install(prefix: Path) -> Path:
         "--no-audit",
         "--no-fund",
         "--loglevel=error",
-        f"{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}",
+        f"{CLAUDE_CODE_PACKAGE}@{version}",
     ]
     try:
         done = subprocess.run(
@@ -61,28 +67,13 @@ def _npm_install(prefix: Path) -> Path:
         pytest.skip(f"npm install {CLAUDE_CODE_PACKAGE} timed out after {NPM_INSTALL_TIMEOUT:.0f}s")
     if done.returncode != 0 or not claude.exists():
         why = _npm_failure(done.stderr or done.stdout or "") or f"exit status {done.returncode}"
-        pytest.skip(f"npm install {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION} failed: {why}")
+        pytest.skip(f"npm install {CLAUDE_CODE_PACKAGE}@{version} failed: {why}")
     return claude
 
 
-@pytest.fixture(scope="session")
-def claude_bin(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real `claude` executable: $GUARD_CLAUDE_BIN, .tools/ (CI), or a cached npm install."""
-    override = os.environ.get("GUARD_CLAUDE_BIN")
-    if override:
-        claude = Path(override)
-    elif (REPO_ROOT / ".tools" / "node_modules" / ".bin" / "claude").exists():
-        claude = REPO_ROOT / ".tools" / "node_modules" / ".bin" / "claude"
-    else:
-        # pytest's cache outlives the run, so the ~200 MB install happens once per checkout.
-        cache = getattr(request.config, "cache", None)
-        if cache is not None:
-            prefix = Path(cache.mkdir(f"claude-code-{CLAUDE_CODE_VERSION}"))
-        else:
-            prefix = tmp_path_factory.mktemp("claude-code")
-        claude = _npm_install(prefix)
+def _version_of(claude: Path) -> str:
     try:
-        version = subprocess.run(
+        return subprocess.run(
             [str(claude), "--version"],
             capture_output=True,
             text=True,
@@ -92,10 +83,46 @@ def claude_bin(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"Claude Code client at {claude} does not run: {exc}")
-    if CLAUDE_CODE_VERSION not in version:
-        # The hook protocol was measured on the pinned version; others may differ.
+
+
+@pytest.fixture(scope="session", params=CLAUDE_CODE_VERSIONS, ids=lambda v: f"claude-{v}")
+def claude_version(request: pytest.FixtureRequest) -> str:
+    """The client version under test."""
+    version: str = request.param
+    return version
+
+
+@pytest.fixture(scope="session")
+def claude_bin(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    claude_version: str,
+) -> Path:
+    """The real `claude` executable of that version: .tools/claude-<version> (CI), the
+    older .tools layout, $GUARD_CLAUDE_BIN, or a cached npm install."""
+    override = os.environ.get("GUARD_CLAUDE_BIN")
+    tools = REPO_ROOT / ".tools"
+    own_prefix = tools / f"claude-{claude_version}" / "node_modules" / ".bin" / "claude"
+    old_layout = tools / "node_modules" / ".bin" / "claude"
+    if override:
+        claude = Path(override)
+        if claude_version not in _version_of(claude):
+            pytest.skip(f"GUARD_CLAUDE_BIN is not Claude Code {claude_version}")
+    elif own_prefix.exists():
+        claude = own_prefix
+    elif old_layout.exists() and claude_version in _version_of(old_layout):
+        claude = old_layout
+    else:
+        # pytest's cache outlives the run, so the ~200 MB install happens once per checkout.
+        cache = getattr(request.config, "cache", None)
+        if cache is not None:
+            prefix = Path(cache.mkdir(f"claude-code-{claude_version}"))
+        else:
+            prefix = tmp_path_factory.mktemp("claude-code")
+        claude = _npm_install(prefix, claude_version)
+    version = _version_of(claude)
+    if claude_version not in version:
         warnings.warn(
-            f"testing Claude Code {version!r}, not the pinned {CLAUDE_CODE_VERSION}", stacklevel=1
+            f"testing Claude Code {version!r}, not {claude_version}", stacklevel=1
         )
     return claude.resolve()
 

@@ -285,3 +285,107 @@ def test_second_session_is_denied_until_first_ends(harness: Harness) -> None:
         hold_a.open()
         for run in runs:
             run.kill()
+
+
+def bash(command: str) -> Turn:
+    return Turn([ToolUse("Bash", {"command": command, "description": "step"})])
+
+
+def git_log(tree: Path, ref: str) -> str:
+    done = subprocess.run(["git", "log", "--format=%s", ref], cwd=tree, capture_output=True,
+                          text=True, check=False)
+    return done.stdout
+
+
+def test_the_way_out_works_end_to_end(harness: Harness, claude_version: str) -> None:
+    """B, denied in A's tree, makes its own worktree from a call whose cwd is still A's tree,
+    writes there and commits both ways (`git -C` and `cd ... &&`); its edits of A's files by
+    absolute path, with Write or with sed, stay denied, and the model reads why."""
+    repo, api = harness.repo, harness.api
+    git(repo, "config", "user.name", "e2e")
+    git(repo, "config", "user.email", "e2e@example.invalid")
+    other = repo.parent / "b-wt"
+    hold_a = Gate()
+    api.scripts.update(
+        a=[write(repo / "a.txt", "from A\n"), Turn([Text("done")], gate=hold_a)],
+        b=[
+            bash("git worktree add ../b-wt -b b-branch"),
+            write(other / "x.txt", "from B\n"),
+            bash("git -C ../b-wt add x.txt && git -C ../b-wt commit -qm from-b"),
+            bash("cd ../b-wt && echo y > y.txt && git add y.txt && git commit -qm y-from-b"),
+            write(repo / "b-was-here.txt", "B was here\n"),  # new: no read-first check
+            bash(f"sed -i s/e2e/hacked/ {repo / 'README.md'}"),
+            Turn([Text("done")]),
+        ],
+    )
+    runs: list[ClaudeRun] = []
+    try:
+        a = harness.start("a", "SCRIPT:a write a.txt")
+        runs.append(a)
+        assert hold_a.wait_reached(RUN_TIMEOUT_S), harness.report(a)
+        b = harness.start("b", "SCRIPT:b work in your own worktree")
+        runs.append(b)
+        assert b.wait() == 0, harness.report(b)
+        assert a.running(), harness.report(a, b)
+        for turn in range(4):
+            result = api.tool_result("b", turn)
+            assert result is not None and not result.get("is_error"), (
+                f"turn {turn}: {result}\n{harness.report(b)}")
+        assert (other / "x.txt").read_text() == "from B\n"
+        assert git_log(other, "b-branch").split() == ["y-from-b", "from-b", "init"]
+        for turn in (4, 5):
+            result = api.tool_result("b", turn)
+            assert result is not None and result.get("is_error") is True, (turn, result)
+            text = result_text(result)
+            assert DENY_PHRASE in text and "EnterWorktree" in text, text
+            if claude_version != "2.1.197":
+                # What the model sees on the current client: the reason behind a prefix.
+                assert "hook error" in text, text
+        assert (repo / "README.md").read_text() == "e2e\n"
+        assert not (repo / "b-was-here.txt").exists()
+        assert git_log(repo, "HEAD").split() == ["init"]
+    finally:
+        hold_a.open()
+        for run in runs:
+            run.kill()
+
+
+def test_enter_worktree_is_a_way_out(harness: Harness, claude_version: str) -> None:
+    """B, denied in A's tree, uses the client's own EnterWorktree tool, writes and commits
+    in the new tree under .claude/worktrees, which guard lets it take."""
+    if claude_version == "2.1.197":
+        pytest.skip("EnterWorktree is measured on the current client only")
+    repo, api = harness.repo, harness.api
+    git(repo, "config", "user.name", "e2e")
+    git(repo, "config", "user.email", "e2e@example.invalid")
+    tree = repo / ".claude" / "worktrees" / "bwork"
+    hold_a = Gate()
+    api.scripts.update(
+        a=[write(repo / "a.txt", "from A\n"), Turn([Text("done")], gate=hold_a)],
+        b=[
+            Turn([ToolUse("ToolSearch", {"query": "select:EnterWorktree", "max_results": 1})]),
+            Turn([ToolUse("EnterWorktree", {"name": "bwork"})]),
+            write(tree / "x.txt", "from B\n"),
+            bash("git add x.txt && git commit -qm from-b"),
+            Turn([Text("done")]),
+        ],
+    )
+    runs: list[ClaudeRun] = []
+    try:
+        a = harness.start("a", "SCRIPT:a write a.txt")
+        runs.append(a)
+        assert hold_a.wait_reached(RUN_TIMEOUT_S), harness.report(a)
+        b = harness.start("b", "SCRIPT:b use EnterWorktree")
+        runs.append(b)
+        assert b.wait() == 0, harness.report(b)
+        for turn in range(1, 4):
+            result = api.tool_result("b", turn)
+            assert result is not None and not result.get("is_error"), (
+                f"turn {turn}: {result}\n{harness.report(b)}")
+        assert (tree / "x.txt").read_text() == "from B\n"
+        assert git_log(tree, "HEAD").split()[0] == "from-b"
+        assert git_log(repo, "HEAD").split() == ["init"]
+    finally:
+        hold_a.open()
+        for run in runs:
+            run.kill()

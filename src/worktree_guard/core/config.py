@@ -119,3 +119,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         fail_closed=environ.get("GUARD_FAIL_CLOSED", "").strip().lower() in ("1", "true", "yes"),
     )
+
+
+def max_idle_from_env(env: Mapping[str, str] | None = None) -> int:
+    """GUARD_MAX_IDLE_MS: how long a holder verified alive may stay idle before its tree is
+    free; 0 (the default) means for as long as it lives."""
+    return _int_env(os.environ if env is None else env, "GUARD_MAX_IDLE_MS", 0, 0)

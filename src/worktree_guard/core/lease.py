@@ -19,6 +19,7 @@ import os
 import stat
 import time
 
+from worktree_guard.core.config import max_idle_from_env
 from worktree_guard.core.decide import LeaseState, assess, needs_liveness_check
 from worktree_guard.core.identity import Liveness, ProcessId, holder_in_ancestry, liveness
 from worktree_guard.core.record import (
@@ -78,11 +79,13 @@ class Caller:
 
 
 class Outcome:
-    __slots__ = ("previous", "previous_state", "record", "result")
+    __slots__ = ("holder_liveness", "previous", "previous_state", "record", "result")
 
     def __init__(
-        self, result: Result, record: LeaseView, previous: LeaseView, previous_state: LeaseState
+        self, result: Result, record: LeaseView, previous: LeaseView, previous_state: LeaseState,
+        holder_liveness: Liveness = Liveness.UNKNOWN,
     ) -> None:
+        self.holder_liveness = holder_liveness  # of the other holder, when BUSY
         self.result = result
         self.record = record  # after the call: the caller's record, or the other holder's view
         self.previous = previous  # what the file held before the call
@@ -137,7 +140,10 @@ class LeaseStore:
         ttl_ms: int,
         lock_timeout_ms: int,
         clock: Callable[[], int] = now_ms,
+        max_idle_ms: int | None = None,
     ) -> None:
+        # GUARD_MAX_IDLE_MS: how long a verified-alive holder may idle (0: for ever).
+        self.max_idle_ms = max_idle_from_env() if max_idle_ms is None else max_idle_ms
         self.lock_dir = lock_dir
         self.ttl_ms = ttl_ms
         self.lock_timeout_ms = lock_timeout_ms
@@ -195,6 +201,12 @@ class LeaseStore:
 
     def state_of(self, view: LeaseView, caller_session: str | None, now: int,
                  caller_holder: ProcessId | None = None) -> LeaseState:
+        return self.state_and_liveness(view, caller_session, now, caller_holder)[0]
+
+    def state_and_liveness(
+        self, view: LeaseView, caller_session: str | None, now: int,
+        caller_holder: ProcessId | None = None,
+    ) -> tuple[LeaseState, Liveness]:
         if not label_agrees(view, caller_session, caller_holder):
             caller_session = None  # a borrowed label: judged as the stranger it is
         holder_alive = Liveness.UNKNOWN
@@ -203,7 +215,8 @@ class LeaseStore:
             holder = view.holder_process()
             if holder is not None:
                 holder_alive = liveness(holder)
-        return assess(view, caller_session, now, self.ttl_ms, holder_alive)
+        state = assess(view, caller_session, now, self.ttl_ms, holder_alive, self.max_idle_ms)
+        return state, holder_alive
 
     # ---- locking and publishing ----------------------------------------------------------
 
@@ -303,8 +316,11 @@ class LeaseStore:
         workspace: str,
         branch: str | None,
         refresh_interval_ms: int = 0,
+        keep_branch: bool = False,
     ) -> Outcome:
-        """Take a free, expired or dead lease; refresh the caller's own; else report BUSY."""
+        """Take a free, expired or dead lease; refresh the caller's own; else report BUSY.
+        keep_branch: the caller's own record keeps the branch it has (the call is not a
+        branch switch of the holder's, so a different HEAD is someone else's doing)."""
         if refresh_interval_ms > 0:
             fast = self._unlocked_hold(self.read(key), caller, branch, refresh_interval_ms)
             if fast is not None:
@@ -315,14 +331,15 @@ class LeaseStore:
             view = self.read(key)
             if isinstance(view, UnreadableLease) and view.reason == "a directory":
                 raise LeaseStoreError(f"{self.lease_path(key)} is a directory; remove it by hand")
-            state = self.state_of(view, caller.session_id, now, caller.holder)
+            state, alive = self.state_and_liveness(view, caller.session_id, now, caller.holder)
             if state is LeaseState.HELD_BY_OTHER:
-                return Outcome(Result.BUSY, view, view, state)
+                return Outcome(Result.BUSY, view, view, state, alive)
             if state is LeaseState.HELD_BY_CALLER:
                 assert isinstance(view, LeaseRecord)
                 if view.kind is RecordKind.FUTURE:
                     return Outcome(Result.HELD, view, view, state)  # never rewrite a newer schema
-                record = self._claimed(view, caller, now, branch)
+                kept = None if keep_branch and view.branch else branch
+                record = self._claimed(view, caller, now, kept)
                 self._publish(key, record)
                 return Outcome(Result.HELD, record, view, state)
             record = LeaseRecord(
@@ -415,6 +432,17 @@ class LeaseStore:
                 record = record.replace(kind=RecordKind.OURS, token=_token())
             self._publish(key, record)
             return Outcome(Result.REFRESHED, record, view, state)
+        finally:
+            os.close(lock_fd)
+
+    def note_hijack(self, key: str, session_id: str, branch_now: str) -> None:
+        """Remember that the holder has been told HEAD is on `branch_now`, not its own."""
+        lock_fd = self._lock(key)
+        try:
+            view = self.read(key)
+            if (isinstance(view, LeaseRecord) and view.kind is RecordKind.OURS
+                    and view.session_id == session_id):
+                self._publish(key, view.replace(hijack_reported=branch_now))
         finally:
             os.close(lock_fd)
 

@@ -36,7 +36,7 @@ RecordKind.FUTURE = RecordKind("future")
 _FIELDS = (
     "session_id", "acquired_at", "ttl_ms", "last_active_at", "kind", "pid",
     "holder_start_time", "boot_id", "holder_pid_ns", "token", "generation", "workspace",
-    "branch", "agent", "schema_version",
+    "branch", "agent", "schema_version", "hijack_reported",
 )
 
 
@@ -64,7 +64,9 @@ class LeaseRecord:
         agent: str | None = None,  # claude-code | guard-run | git
         schema_version: int = SCHEMA_VERSION,
         raw: dict[str, Any] | None = None,
+        hijack_reported: str | None = None,  # the other branch its holder has been told of
     ) -> None:
+        self.hijack_reported = hijack_reported
         self.session_id = session_id
         self.acquired_at = acquired_at
         self.ttl_ms = ttl_ms
@@ -112,7 +114,10 @@ class LeaseRecord:
         return self.last_active_at + self.ttl_ms
 
     def touched(self, now_ms: int, branch: str | None) -> LeaseRecord:
-        return self.replace(last_active_at=now_ms, branch=branch if branch else self.branch)
+        """Stamped now; a branch given is the holder's own from now on (it switched)."""
+        if branch:
+            return self.replace(last_active_at=now_ms, branch=branch, hijack_reported=None)
+        return self.replace(last_active_at=now_ms)
 
 
 class UnreadableLease:
@@ -205,6 +210,7 @@ def parse_record(data: bytes, mtime_ms: int, default_ttl_ms: int) -> LeaseRecord
         agent=_opt_str(obj.get("agent")),
         schema_version=version,
         raw=obj,
+        hijack_reported=_opt_str(obj.get("hijack_reported")),
     )
 
 
@@ -225,5 +231,6 @@ def serialize_record(record: LeaseRecord) -> bytes:
         "workspace": record.workspace,
         "branch": record.branch,
         "agent": record.agent,
+        "hijack_reported": record.hijack_reported,
     }
     return (fastjson.dumps(body) + "\n").encode("ascii")

@@ -149,3 +149,77 @@ def current_branch(ws: Workspace) -> str | None:
         ref = head[4:].strip()
         return ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
     return f"(detached {head[:7]})" if head else None
+
+
+# ---- branches: a branch belongs to the tree that has it checked out ---------------------------
+
+
+def common_dir(ws: Workspace) -> str:
+    """The git dir all worktrees of a repository share (refs, hooks, `worktrees/`)."""
+    try:
+        with open(os.path.join(ws.git_dir, "commondir"), encoding="utf-8",
+                  errors="surrogateescape") as fh:
+            named = fh.read(_MAX_HEAD_BYTES).strip()
+    except OSError:
+        return ws.git_dir
+    return os.path.realpath(os.path.join(ws.git_dir, named)) if named else ws.git_dir
+
+
+def head_ref(ws: Workspace) -> str | None:
+    """The ref HEAD points at (`refs/heads/x`), None when detached or unreadable."""
+    return _head_ref(ws.git_dir)
+
+
+def _head_ref(git_dir: str) -> str | None:
+    try:
+        with open(os.path.join(git_dir, "HEAD"), "rb") as fh:
+            head = fh.read(_MAX_HEAD_BYTES).decode("utf-8", "surrogateescape").strip()
+    except OSError:
+        return None
+    return head[4:].strip() if head.startswith("ref:") else None
+
+
+def trees_on_ref(ws: Workspace, ref: str) -> list[Workspace]:
+    """Every working tree of ws's repository whose HEAD is on `ref` (`refs/heads/x`): read
+    from the shared git dir's HEAD and `worktrees/*/HEAD` files, no git process."""
+    common = common_dir(ws)
+    found: list[Workspace] = []
+    if os.path.basename(common) == ".git" and _head_ref(common) == ref:
+        found.append(Workspace(os.path.dirname(common), common))
+    folder = os.path.join(common, "worktrees")
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        names = []
+    for name in names:
+        git_dir = os.path.join(folder, name)
+        if _head_ref(git_dir) != ref:
+            continue
+        tree = _from_git_dir(git_dir)
+        if tree is not None:
+            found.append(tree)
+    return found
+
+
+def ref_exists(ws: Workspace, ref: str) -> bool:
+    """Whether a branch already exists (loose or packed): a zero old value in a ref update
+    means "not checked", not "new"."""
+    common = common_dir(ws)
+    if os.path.isfile(os.path.join(common, ref)):
+        return True
+    try:
+        with open(os.path.join(common, "packed-refs"), "rb") as fh:
+            packed = fh.read()
+    except OSError:
+        return False
+    needle = (" " + ref).encode("utf-8", "surrogateescape")
+    return any(line.rstrip(b"\r").endswith(needle) for line in packed.split(b"\n")
+               if line and line[:1] not in (b"#", b"^"))
+
+
+def enclosing_tree(ws: Workspace) -> Workspace | None:
+    """The working tree around this one's folder (a worktree made inside another tree)."""
+    parent = os.path.dirname(ws.toplevel)
+    if parent == ws.toplevel:
+        return None
+    return find_workspace(parent, {})

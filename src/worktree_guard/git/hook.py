@@ -14,7 +14,15 @@ import sys
 
 from worktree_guard.core import events
 from worktree_guard.core.config import Settings, load_settings
-from worktree_guard.core.decide import HumanPolicy, LeaseState, holder_facts, is_hijack
+from worktree_guard.core.decide import (
+    HumanPolicy,
+    LeaseState,
+    branch_owned_refused,
+    foreign_branch_reason,
+    holder_facts,
+    is_hijack,
+    on_foreign_branch,
+)
 from worktree_guard.core.identity import (
     AgentProcess,
     find_agent,
@@ -24,12 +32,24 @@ from worktree_guard.core.identity import (
 from worktree_guard.core.lease import Caller, LeaseStore, Outcome, Result, now_ms
 from worktree_guard.core.passes import head_line, leave_pass, pass_file
 from worktree_guard.core.record import LeaseRecord, LeaseView
-from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
+from worktree_guard.core.workspace import (
+    Workspace,
+    current_branch,
+    enclosing_tree,
+    find_workspace,
+    head_ref,
+    ref_exists,
+    trees_on_ref,
+)
 from worktree_guard.git.rules import (
+    HEADS,
     GitGuardConfig,
+    RefUpdate,
     Verdict,
     checkout_warning,
     framework_push_line,
+    is_zero,
+    nested_tree_refused,
     only_new_branches,
     parse_push_lines,
     parse_ref_updates,
@@ -111,15 +131,15 @@ class GitHook:
                 return view.session_id
         return f"{agent.kind.name}-process-{agent.pid}-{agent.start_time}"
 
-    def acquire(self, ws: Workspace, branch: str | None) -> Outcome:
-        """An agent's git action: take a free tree, refresh its own (recording the branch it
-        now sees, so its own checkout is no hijack), or find it busy."""
+    def acquire(self, ws: Workspace, branch: str | None, keep_branch: bool = True) -> Outcome:
+        """An agent's git action: take a free tree, refresh its own, or find it busy. Only a
+        checkout (keep_branch=False) records the branch it now sees as the holder's own."""
         assert self.session is not None
         holder = None if self.wrapped else self.agent
         agent = "guard-run" if self.wrapped else (
             self.agent.kind.name if self.agent else "claude-code")
         outcome = self.store.acquire(ws.key, Caller(self.session, holder, agent), ws.toplevel,
-                                     branch, self.settings.refresh_interval_ms)
+                                     branch, self.settings.refresh_interval_ms, keep_branch)
         common = {"key": ws.key, "workspace": ws.toplevel}
         if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
             previous = outcome.previous
@@ -134,10 +154,29 @@ class GitHook:
 
     def refuse_busy(self, ws: Workspace, outcome: Outcome, action: str, text: str = "") -> int:
         """Another live session holds the tree: say what was refused, who holds it, the way out."""
-        facts = holder_facts(outcome.record, now_ms())
+        facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
         _say(text or refused_by_holder(action, ws.toplevel, facts))
         self.log("denied", action=action, key=ws.key, workspace=ws.toplevel,
                  holder=_session_of(outcome.record))
+        return REFUSE
+
+    def refuse_foreign(self, ws: Workspace, outcome: Outcome, action: str,
+                       refs: list[str] | None = None) -> int:
+        """The holder acting while HEAD is on a branch someone else switched it to: its
+        commits onto that branch and pushes of it are refused until it switches back or
+        switches there itself (`refs`: only when the action touches that branch)."""
+        record = outcome.record
+        if outcome.result is not Result.HELD or not isinstance(record, LeaseRecord):
+            return 0
+        now = current_branch(ws)
+        if not on_foreign_branch(record.branch, now):
+            return 0
+        assert record.branch is not None and now is not None
+        if refs is not None and not ({"HEAD", HEADS + now} & set(refs)):
+            return 0
+        _say(foreign_branch_reason(record.branch, now, action))
+        self.log("denied", action=action, why="foreign branch", branch_own=record.branch,
+                 branch_now=now, key=ws.key, workspace=ws.toplevel)
         return REFUSE
 
     def passed(self, ws: Workspace) -> None:
@@ -184,31 +223,85 @@ class GitHook:
         outcome = self.acquire(ws, current_branch(ws))
         if outcome.result is Result.BUSY:
             return self.refuse_busy(ws, outcome, "commit")
+        if self.refuse_foreign(ws, outcome, "commit"):
+            return REFUSE
         self.passed(ws)
         return 0
 
     def reference_transaction(self, args: list[str]) -> int:
         """At `prepared`, an agent that does not hold the tree may not move HEAD or a branch
-        (this is what stops `commit --no-verify`, `branch`, `reset`, `update-ref`)."""
+        (this is what stops `commit --no-verify`, `branch`, `reset`, `update-ref`); nor, from
+        any tree, a branch that another held tree has checked out, nor check such a branch
+        out a second time, nor make a worktree inside a held tree."""
         if args[:1] != ["prepared"] or (self.session is None and self.agent is None):
             return 0  # only `prepared` can still abort; people are not stopped here
-        updates = tree_ref_updates(parse_ref_updates(_read_stdin()))
-        if not updates:
+        every = parse_ref_updates(_read_stdin())
+        if not every:
             return 0
         ws = self.workspace()
         if ws is None:
             return 0
+        refused = self.refuse_foreign_branches(ws, every)
+        if refused:
+            return refused
+        updates = tree_ref_updates(every)
+        if not updates:
+            return 0
         outcome = self.acquire(ws, current_branch(ws))
         if outcome.result is Result.BUSY:
-            if only_new_branches(updates) and _run_by_worktree_add():
+            if (only_new_branches(updates) and _run_by_worktree_add()
+                    and not any(ref_exists(ws, u.ref) for u in updates)):
                 # The way out every refusal names: a new branch for a new tree moves nothing here.
                 self.log("allowed", why="git worktree add -b", refs=[u.ref for u in updates],
                          key=ws.key, holder=_session_of(outcome.record))
                 return 0
             refs = [u.ref for u in updates]
-            text = ref_update_refused(refs, ws.toplevel, holder_facts(outcome.record, now_ms()))
+            facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
+            text = ref_update_refused(refs, ws.toplevel, facts)
             return self.refuse_busy(ws, outcome, "update of " + ref_list(refs), text)
+        refs = [u.ref for u in updates]
+        if self.refuse_foreign(ws, outcome, "update of " + ref_list(refs), refs):
+            return REFUSE
         self.passed(ws)
+        return 0
+
+    def refuse_foreign_branches(self, ws: Workspace, every: list[RefUpdate]) -> int:
+        """A branch belongs to the tree that has it checked out: refuse when this
+        transaction moves (or may move: a zero old value is not checked) a branch whose
+        tree another live session holds, puts this tree's HEAD on such a branch (a second
+        checkout), or this tree lies inside a held tree."""
+        assert self.session is not None
+        wanted: list[str] = []
+        for update in every:
+            if update.ref.startswith(HEADS) and (update.moves or is_zero(update.old)):
+                wanted.append(update.ref)
+        head = head_ref(ws)
+        if head is not None and any(u.ref == "HEAD" for u in every):
+            wanted.append(head)
+        now = now_ms()
+        for ref in dict.fromkeys(wanted):
+            for tree in trees_on_ref(ws, ref):
+                if tree.toplevel == ws.toplevel:
+                    continue
+                view = self.store.read(tree.key)
+                state, alive = self.store.state_and_liveness(view, self.session, now)
+                if state is not LeaseState.HELD_BY_OTHER:
+                    continue
+                facts = holder_facts(view, now, alive)
+                _say(branch_owned_refused(ref, tree.toplevel, facts, ref == head))
+                self.log("denied", action="update of " + ref, key=tree.key,
+                         workspace=tree.toplevel, holder=_session_of(view), why="branch owned")
+                return REFUSE
+        around = enclosing_tree(ws)
+        if around is not None and not _client_worktree(ws.toplevel, around.toplevel):
+            view = self.store.read(around.key)
+            state, alive = self.store.state_and_liveness(view, self.session, now)
+            if state is LeaseState.HELD_BY_OTHER:
+                _say(nested_tree_refused(ws.toplevel, around.toplevel,
+                                         holder_facts(view, now, alive)))
+                self.log("denied", action="worktree inside a held tree", key=around.key,
+                         workspace=around.toplevel, holder=_session_of(view))
+                return REFUSE
         return 0
 
     def post_checkout(self, args: list[str]) -> int:
@@ -222,7 +315,7 @@ class GitHook:
             return 0
         branch = current_branch(ws)
         if self.session is not None:
-            outcome = self.acquire(ws, branch)
+            outcome = self.acquire(ws, branch, keep_branch=False)  # its own switch
             if outcome.result is not Result.BUSY:
                 return 0
             view = outcome.record
@@ -258,9 +351,11 @@ class GitHook:
             holder = True
         elif ws is not None:
             outcome = self.acquire(ws, current_branch(ws))
+            action = "push of " + ref_list([u.remote_ref for u in updates])
             if outcome.result is Result.BUSY:
-                action = "push of " + ref_list([u.remote_ref for u in updates])
                 return self.refuse_busy(ws, outcome, action)
+            if self.refuse_foreign(ws, outcome, action, [u.local_ref for u in updates]):
+                return REFUSE
             holder = True
         else:
             holder = False  # no working tree (a bare repository): no lease to hold
@@ -279,6 +374,15 @@ class GitHook:
         _say(push_refused_text(problems))
         self.log("denied", action="push", refs=refs, reasons=[p.why for p in problems])
         return REFUSE
+
+
+# Claude Code's EnterWorktree and `Agent {isolation: "worktree"}` make their trees here, inside
+# the project's tree: the way out the deny messages offer first, so not a nested tree to refuse.
+_CLIENT_WORKTREES = "/.claude/worktrees/"
+
+
+def _client_worktree(tree: str, around: str) -> bool:
+    return tree.startswith(around.rstrip("/") + _CLIENT_WORKTREES)
 
 
 def _session_of(view: LeaseView) -> str | None:

@@ -30,9 +30,10 @@ DELETE_LOCAL_REF = "(delete)"
 _HEX = frozenset("0123456789abcdef")
 
 WAY_OUT_AGENT = (
-    "Wait for that session to finish, or work in a separate worktree "
-    "(`git worktree add ../<name> -b <branch>`); if that session is gone, a person can free "
-    "the tree with `guard release --force`."
+    "Wait for that session to finish, or work in a separate worktree (in Claude Code, the "
+    "EnterWorktree tool; or `git worktree add ../<name> -b <branch>`, then "
+    "`git -C ../<name> ...`); if that session is gone, a person can free the tree with "
+    "`guard release --force`."
 )
 
 
@@ -374,3 +375,11 @@ def ref_update_refused(refs: list[str], toplevel: str, facts: HolderFacts) -> st
     if "HEAD" in refs:
         text += " git may have changed files before this refusal: check `git status`."
     return text
+
+
+def nested_tree_refused(tree: str, around: str, facts: HolderFacts) -> str:
+    return (
+        f"worktree-guard: a working tree at {tree} refused: it lies inside {around}, which "
+        f"another session holds: {describe_holder(facts)}. Make the worktree outside that "
+        "tree (`git worktree add ../<name> -b <branch>`)."
+    )

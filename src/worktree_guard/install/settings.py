@@ -15,7 +15,11 @@ from typing import Any
 
 from worktree_guard.install.launcher import Launcher, as_launcher, parse_command
 
-TOOL_MATCHER = "Edit|Write|MultiEdit|NotebookEdit|Bash"
+# The file tools and Bash, and the client tools that change trees (agents/claude.py says how
+# each is judged): without their names here the client would never ask.
+TOOL_MATCHER = (
+    "Edit|Write|MultiEdit|NotebookEdit|Bash|EnterWorktree|ExitWorktree|Agent|CronCreate"
+)
 
 
 @dataclass(frozen=True)

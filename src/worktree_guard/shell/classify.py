@@ -65,9 +65,10 @@ from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _ris
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+    from worktree_guard.shell.targets import Targets
     from worktree_guard.shell.walk import _WalkNested
 
-__all__ = ["NEW_WORKTREE", "ShellVerdict", "classify_command"]
+__all__ = ["NEW_WORKTREE", "ShellVerdict", "classify_command", "command_targets"]
 
 _BIN_DIRS = ("/usr/local/bin/", "/usr/bin/", "/bin/")
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/1", "/dev/fd/2"})
@@ -90,6 +91,28 @@ def classify_command(command: str, protected_paths: tuple[str, ...] = ()) -> She
         return _classify(command, protected_paths)
     except Exception as exc:  # the hook must not crash on odd input
         return _unparsable(command, f"could not parse command ({type(exc).__name__})")
+
+
+def command_targets(command: str, cwd: str, home: str | None) -> Targets:
+    """The folders a line may change (see shell/targets.py), each simple command judged
+    read-only or not by the same rules as the whole line."""
+    from worktree_guard.shell.targets import extract_targets
+
+    return extract_targets(command, cwd, home, _simple_mutates)
+
+
+def _simple_mutates(cmd: _Simple) -> bool:
+    budget = [_MAX_LEXED]
+
+    def walk_nested(src: str, depth: int) -> _Acc:
+        return _walk_nested(src, depth, budget, walk_nested)
+
+    acc = _Acc(_check_argv, walk_nested)
+    try:
+        _check_simple(cmd, acc, 0)
+    except Exception:  # odd input: unsure means mutating
+        return True
+    return bool(acc.mutating or acc.bypass)
 
 
 def _classify(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdict:

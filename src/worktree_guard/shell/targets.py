@@ -1,0 +1,689 @@
+"""Where a Bash command line may write: the folders whose working trees it can change.
+
+Pure: a command line, the folder it starts in and the home folder in; paths out. Which
+working tree a path is in (and symlinks) is the caller's question, because it needs the
+file system. Nothing here decides whether a command is read-only: the classifier says so
+per simple command (`mutates`), and only mutating commands have their words looked at.
+
+What counts as a target of one simple command:
+
+* an output redirection's file, for any command (`cat x > f` writes f);
+* for a mutating command, the folder it runs in, and every word that may name a path
+  (`rm /a/x`, `sed -i ... link`, `make -C ../a`, `--out=/a/f`); words inside a quoted
+  string (`bash -c "rm /a/x"`, `python -c "open('/a/x','w')"`) are split into tokens;
+* for git, the repository it acts on instead: `-C DIR` (cumulative), `--git-dir`,
+  `--work-tree`, `GIT_DIR=`/`GIT_WORK_TREE=` prefixes; its path arguments are confined
+  to that repository by git itself, so only the ones that leave it count: the new tree of
+  `worktree add`, the folder of `clone`/`init`, `--output`, `config --file`, `bundle create`.
+
+The folder a command runs in follows `cd`/`pushd`: after `cd X &&` the chain runs in X
+(or not at all); after any other separator, and after `popd`, a command may run in any
+folder the line has been in so far. A `cd` inside a subshell or substitution therefore
+only widens the set. Assignments of a literal value (`d=../b; git -C "$d" ...`) are
+followed; any other expansion is unsure.
+
+Unsure targets (`$VAR`, a glob, `~user`, `cd $X`) are reported with the folder they may
+reach below (None: anywhere) and why, so the caller can judge them by the trees that lie
+there.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from worktree_guard.shell.lexer import _ParseError, _Parser
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+
+__all__ = ["Targets", "Unsure", "extract_targets", "git_subcommands"]
+
+_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "<>", ">&"})
+_SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
+# Words before the command name that do not change where it runs or what it is.
+_PREFIX_WORDS = frozenset(
+    {"!", "if", "then", "else", "elif", "while", "until", "do", "{", "time", "command",
+     "builtin", "exec", "nohup"}
+)  # fmt: skip
+_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh"})
+_PATTERN_CHARS = "*?[{$`"
+# Characters that split a quoted string into path-like tokens.
+_TOKEN_SPLIT = " \t\n'\"();|&<>=,:"
+# git global options that take their value as the next word.
+_GIT_VALUE_OPTIONS = frozenset({"-c", "--namespace", "--exec-path", "--config-env",
+                                "--super-prefix", "--list-cmds"})
+_CLONE_VALUE_OPTIONS = frozenset(
+    {"-b", "--branch", "-o", "--origin", "--depth", "-c", "--config", "--reference",
+     "--reference-if-able", "-u", "--upload-pack", "--template", "-j", "--jobs", "--filter",
+     "--separate-git-dir", "--shallow-since", "--shallow-exclude", "--server-option"}
+)  # fmt: skip
+_WORKTREE_ADD_VALUE_OPTIONS = frozenset({"-b", "-B", "--reason", "--orphan"})
+# Commands that write only their last operand (or the folder given to -t).
+_COPIERS = frozenset({"cp", "ln", "install", "rsync"})
+# Commands that change only the paths they are given (a relative one is found below the
+# folder they run in), so that folder itself is not a target of theirs.
+_OPERAND_ONLY = frozenset(
+    {"mkdir", "touch", "rm", "rmdir", "unlink", "cp", "mv", "ln", "install", "rsync", "chmod",
+     "chown", "chgrp", "truncate", "tee", "shred"}
+)  # fmt: skip
+# Separators after which a command runs whether or not the one before succeeded.
+_AND = "&&"
+
+
+class Unsure:
+    """A target that cannot be worked out: the folder it may reach below (None: anywhere)."""
+
+    __slots__ = ("below", "why")
+
+    def __init__(self, below: str | None, why: str) -> None:
+        self.below = below
+        self.why = why
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unsure) and (self.below, self.why) == (other.below, other.why)
+
+    def __hash__(self) -> int:
+        return hash((self.below, self.why))
+
+    def __repr__(self) -> str:
+        return f"Unsure(below={self.below!r}, why={self.why!r})"
+
+
+class Targets:
+    """Absolute paths a line may change (not yet resolved: `..` and symlinks are the
+    caller's), and the targets it could not work out."""
+
+    __slots__ = ("paths", "unsure")
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.unsure: list[Unsure] = []
+
+    def add(self, path: str) -> None:
+        if path not in self.paths:
+            self.paths.append(path)
+
+    def doubt(self, below: str | None, why: str) -> None:
+        item = Unsure(below, why)
+        if item not in self.unsure:
+            self.unsure.append(item)
+
+
+class _SeqParser(_Parser):
+    """The lexer's parser, noting the separator that ends each simple command."""
+
+    __slots__ = ("separators",)
+
+    def __init__(self, src: str, depth: int) -> None:
+        super().__init__(src, depth)
+        self.separators: dict[int, str] = {}
+
+    def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
+        if words or redirects:
+            super()._flush(words, redirects)
+            self.separators[id(self.commands[-1])] = self._separator_here()
+            return
+        super()._flush(words, redirects)
+
+    def _separator_here(self) -> str:
+        rest = self.src[self.pos : self.pos + 2]
+        if rest[:2] in ("&&", "||", "|&"):
+            return rest[:2]
+        return rest[:1] or "end"
+
+
+class _Scope:
+    """Where the next command may run: a list of folders (None: unknown), and literal
+    variable values seen so far."""
+
+    __slots__ = ("bounded", "home", "narrowed", "piped", "piped_local", "possible",
+                 "variables")
+
+    def __init__(self, cwd: str, home: str | None) -> None:
+        self.possible: list[str | None] = [cwd]  # every folder the line may be in by now
+        self.narrowed: list[str | None] | None = None  # after `cd X &&`: only these
+        self.variables: dict[str, str] = {}
+        # Loop variables over relative words and globs: unknown, but below these folders.
+        self.bounded: dict[str, list[str | None]] = {}
+        self.piped: bool = False  # the command before fed this one through a pipe...
+        self.piped_local = False  # ...and it prints only paths below the folder it runs in
+        self.home = home
+
+    @property
+    def current(self) -> list[str | None]:
+        return self.narrowed if self.narrowed is not None else self.possible
+
+
+def extract_targets(
+    command: str, cwd: str, home: str | None, mutates: Callable[[_Simple], bool]
+) -> Targets:
+    """The targets of a whole line. A line that cannot be parsed is unsure everywhere."""
+    out = Targets()
+    parser = _SeqParser(command, 0)
+    try:
+        parser.parse_list(closer=False)
+    except _ParseError as exc:
+        _string_tokens(command, _Scope(cwd, home), out, f"could not parse the command ({exc})")
+        out.add(cwd)
+        return out
+    scope = _Scope(cwd, home)
+    for cmd in parser.commands:
+        separator = parser.separators.get(id(cmd), ")")  # nested parsers: a subshell
+        _one_command(cmd, separator, scope, mutates, out)
+    return out
+
+
+def _one_command(
+    cmd: _Simple, separator: str, scope: _Scope, mutates: Callable[[_Simple], bool],
+    out: Targets,
+) -> None:
+    where = scope.current
+    for redirect in cmd.redirects:
+        if redirect.op in _OUTPUT_REDIRECTS:
+            target = redirect.target
+            if redirect.op == ">&" and target.literal and (
+                target.text == "-" or target.text.rstrip("-").isdigit()
+            ):
+                continue
+            if target.literal and target.text in _SAFE_SINKS:
+                continue
+            _path_word(target, where, scope, out)
+    words = cmd.words
+    at = 0
+    while at < len(words) and _is_assignment(words[at]):
+        at += 1
+    assignments, argv = words[:at], words[at:]
+    while argv and argv[0].literal and argv[0].text in _PREFIX_WORDS:
+        argv = argv[1:]
+    name = posixpath.basename(argv[0].text) if argv and argv[0].literal else ""
+    fed_local = scope.piped and scope.piped_local
+    scope.piped = separator == "|"
+    scope.piped_local = _lists_local_paths(name, argv[1:], fed_local)
+    if name == "for" and len(argv) >= 3 and argv[2].literal and argv[2].text == "in":
+        _loop_variable(argv[1].text, argv[3:], where, scope)
+    if name in ("cd", "pushd", "popd"):
+        _change_folder(name, argv[1:], separator, scope)
+        return
+    if separator != _AND:
+        scope.narrowed = None
+    if not argv:
+        _remember(assignments, scope)
+        if not mutates(cmd):
+            return
+    if argv and name == "export":
+        _remember(argv[1:], scope)
+    if not mutates(_without_redirects(cmd)):
+        return
+    for word in assignments:
+        _value_paths(word, where, scope, out)
+    if name == "git":
+        _git(argv[1:], where, scope, out)
+        return
+    if name == "xargs":
+        if fed_local:  # `git ls-files | xargs ...`: paths below the folder the pipe runs in
+            for folder in where:
+                out.doubt(folder, "xargs takes the paths it passes on from its input")
+        else:
+            out.doubt(None, "xargs takes the paths it passes on from its input")
+    if name in _SHELLS or name == "eval":
+        for word in argv[1:]:
+            _string_tokens(word.text, scope, out, f"the code {name} runs", where)
+    if name not in _OPERAND_ONLY:
+        _folders(where, out)
+    if name in _COPIERS:
+        # Sources are only read: the destination (the last operand, or -t DIR) is written.
+        chosen = _copy_destination(argv[1:])
+        if chosen is not None:
+            _path_word(chosen, where, scope, out)
+            return
+    for word in argv[1:]:
+        _path_word(word, where, scope, out)
+        if word.literal and any(c in word.text for c in _TOKEN_SPLIT):
+            _string_tokens(word.text, scope, out, f"a string given to {name or 'a command'}",
+                           where)
+
+
+def _copy_destination(args: list[_Word]) -> _Word | None:
+    """The one folder or file a cp-like command writes, when every word is plain."""
+    if not all(w.literal for w in args):
+        return None
+    for i, word in enumerate(args):
+        if word.text in ("-t", "--target-directory") and i + 1 < len(args):
+            return args[i + 1]
+        if word.text.startswith(("--target-directory=", "-t")) and len(word.text) > 2:
+            return None  # unusual spellings: every word counts
+    operands = [w for w in args if not w.text.startswith("-")]
+    return operands[-1] if len(operands) >= 2 else None
+
+
+def _without_redirects(cmd: _Simple) -> _Simple:
+    if not cmd.redirects:
+        return cmd
+    return type(cmd)(cmd.words, [])
+
+
+def _is_assignment(word: _Word) -> bool:
+    raw = word.raw
+    eq = raw.find("=")
+    if eq <= 0:
+        return False
+    name = raw[:eq]
+    return (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)
+
+
+def _remember(words: list[_Word], scope: _Scope) -> None:
+    """NAME=value with a literal value: later `$NAME` means that value."""
+    for word in words:
+        if not _is_assignment(word):
+            continue
+        name, _, value = word.text.partition("=")
+        value_known = word.literal or _expand(value, scope) is not None
+        if value_known:
+            scope.variables[name] = _expand(value, scope) or value
+        else:
+            scope.variables.pop(name, None)
+
+
+def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope) -> None:
+    base = scope.current
+    operands = [w for w in args if not (w.literal and w.text.startswith("-") and w.text != "-")]
+    if name == "popd" or (operands and operands[0].literal and operands[0].text == "-"):
+        new: list[str | None] = list(scope.possible)  # back to some earlier folder
+    elif not operands:
+        new = [scope.home]
+    else:
+        text = _expand(operands[0].text, scope) if not operands[0].literal else None
+        literal = operands[0].text if operands[0].literal else text
+        if literal is None:
+            new = [None]
+        else:
+            home_path = _tilde(literal, scope.home)
+            new = [home_path] if home_path is not None or literal.startswith("~") else [
+                _join(b, literal) for b in base
+            ]
+    for folder in new:
+        if folder not in scope.possible:
+            scope.possible.append(folder)
+    scope.narrowed = new if separator == _AND else None
+
+
+# Commands that print paths below the folder they run in, when given no path that leaves it.
+# (grep and rg only when they print file names, or filter such a list from their input.)
+_LOCAL_LISTERS = frozenset({"find", "ls", "fd", "grep", "rg", "git"})
+_GIT_LISTERS = frozenset({"ls-files", "diff", "grep"})
+_NAME_FLAGS = frozenset({"-l", "-L", "-rl", "-lr", "-Rl", "-lR", "--files-with-matches"})
+
+
+def _lists_local_paths(name: str, args: list[_Word], fed_local: bool) -> bool:
+    if name not in _LOCAL_LISTERS:
+        return False
+    if name == "git" and not (args and args[0].literal and args[0].text in _GIT_LISTERS):
+        return False
+    if not all(w.literal and not w.text.startswith(("/", "~")) and ".." not in w.text
+               for w in args):
+        return False
+    if name in ("grep", "rg"):
+        operands = [w for w in args if not w.text.startswith("-")]
+        return any(w.text in _NAME_FLAGS for w in args) or (fed_local and len(operands) <= 1)
+    return True
+
+
+def _loop_variable(name: str, items: list[_Word], where: list[str | None], scope: _Scope) -> None:
+    """`for f in *.py src/*`: f is not known, but stays below the folder the loop runs in
+    when every item is a relative word or glob that does not climb out of it."""
+    inside = all(
+        w.raw and w.raw[0] not in "\x00/~" and not w.text.startswith(("/", "~", "$", "`"))
+        and ".." not in w.text and "$" not in w.text and "`" not in w.text
+        for w in items
+    )
+    scope.variables.pop(name, None)
+    if inside and items:
+        scope.bounded[name] = list(where)
+    else:
+        scope.bounded.pop(name, None)
+
+
+def _folders(where: list[str | None], out: Targets) -> None:
+    for folder in where:
+        if folder is None:
+            out.doubt(None, "the folder a `cd` leads to is not known")
+        else:
+            out.add(folder)
+
+
+def _join(base: str | None, path: str) -> str | None:
+    if posixpath.isabs(path):
+        return path
+    return None if base is None else posixpath.join(base, path)
+
+
+def _tilde(text: str, home: str | None) -> str | None:
+    """`~` and `~/x`; None when the text does not start with a tilde we can expand."""
+    if home and (text == "~" or text.startswith("~/")):
+        return home + text[1:]
+    return None
+
+
+def _expand(text: str, scope: _Scope) -> str | None:
+    """A word's value when its only expansions are known variables (`$d`, `${d}`, $HOME)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c in "`*?[":
+            return None
+        if c != "$":
+            out.append(c)
+            i += 1
+            continue
+        if text.startswith("${", i):
+            end = text.find("}", i)
+            name = text[i + 2 : end] if end > 0 else ""
+            nxt = end + 1
+        else:
+            j = i + 1
+            while j < len(text) and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            name, nxt = text[i + 1 : j], j
+        value = scope.variables.get(name)
+        if value is None and name == "HOME" and scope.home:
+            value = scope.home
+        if value is None:
+            return None
+        out.append(value)
+        i = nxt
+    return "".join(out)
+
+
+def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
+    """A word that may name a path: as a whole, after `=`, and after a short option."""
+    text = word.text if word.literal else _expand(word.text, scope)
+    if text is None:
+        _doubt_pattern(word.text, where, scope, out)
+        return
+    option = text.startswith("-") and text != "-"
+    candidates = [] if option else [text]
+    if "=" in text:
+        candidates.append(text.partition("=")[2])
+    if option and not text.startswith("--") and "/" in text[2:]:
+        candidates.append(text[2:])  # `-o/path`
+    for candidate in candidates:
+        if candidate:
+            _path(candidate, where, scope, out)
+
+
+def _value_paths(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
+    value = word.text.partition("=")[2]
+    known = value if word.literal else _expand(value, scope)
+    if known is None:
+        _doubt_pattern(value, where, scope, out)
+    elif known:
+        _path(known, where, scope, out)
+
+
+def _path(text: str, where: list[str | None], scope: _Scope, out: Targets) -> None:
+    if text.startswith("~"):
+        home_path = _tilde(text, scope.home)
+        if home_path is None:
+            out.doubt(None, f"{text!r} names another user's home")
+        else:
+            out.add(home_path)
+        return
+    for base in where:
+        joined = _join(base, text)
+        if joined is None:
+            out.doubt(None, f"{text!r} is relative to a folder that is not known")
+        else:
+            out.add(joined)
+
+
+def _doubt_pattern(text: str, where: list[str | None], scope: _Scope, out: Targets) -> None:
+    """A glob or an unknown expansion: it may reach anything below its literal start."""
+    cut = len(text)
+    for c in _PATTERN_CHARS:
+        at = text.find(c)
+        if 0 <= at < cut:
+            cut = at
+    prefix = text[:cut]
+    bound = _bounded_by(text, scope)
+    if bound is not None:
+        for folder in bound:
+            out.doubt(folder, f"cannot tell which paths {text!r} names")
+        return
+    if not prefix and text[:1] in ("$", "`"):
+        out.doubt(None, f"cannot tell which paths {text!r} names")
+        return
+    if prefix.startswith("~"):
+        expanded = _tilde(prefix, scope.home)
+        if expanded is None:
+            out.doubt(None, f"cannot tell which paths {text!r} names")
+            return
+        prefix = expanded
+    folder = prefix if prefix.endswith("/") or not prefix else posixpath.dirname(prefix)
+    why = f"cannot tell which paths {text!r} names"
+    if posixpath.isabs(folder):
+        out.doubt(folder if folder.strip("/") else None, why)
+        return
+    for base in where:
+        joined = _join(base, folder) if folder else base
+        out.doubt(joined if joined is None else posixpath.normpath(joined), why)
+
+
+def _bounded_by(text: str, scope: _Scope) -> list[str | None] | None:
+    """The folders a word starting with a bounded loop variable stays below."""
+    for name, folders in scope.bounded.items():
+        for spelled in (f"${name}", f"${{{name}}}"):
+            if text.startswith(spelled):
+                rest = text[len(spelled):]
+                if ".." not in rest and "$" not in rest and "`" not in rest:
+                    return folders
+    return None
+
+
+def _string_tokens(text: str, scope: _Scope, out: Targets, what: str,
+                   where: list[str | None] | None = None) -> None:
+    """Path-looking tokens in a string that some program may run as code."""
+    bases = where if where is not None else scope.current
+    token: list[str] = []
+    for c in text + " ":
+        if c not in _TOKEN_SPLIT:
+            token.append(c)
+            continue
+        word = "".join(token)
+        token.clear()
+        if not word:
+            continue
+        if "$" in word or "`" in word or "*" in word:
+            if "/" in word or word.startswith("$"):
+                out.doubt(None, f"{what} uses {word!r}, which cannot be worked out")
+            continue
+        if "/" in word or word.startswith("~") or word in (".", ".."):
+            _path(word, bases, scope, out)
+
+
+# ---- git ------------------------------------------------------------------------------------
+
+
+def _git(args: list[_Word], where: list[str | None], scope: _Scope, out: Targets) -> None:
+    bases = list(where)
+    trees: list[str | None] = []
+    explicit = False
+    i = 0
+    while i < len(args):
+        word = args[i]
+        text = word.text if word.literal else _expand(word.text, scope)
+        if text is None:
+            out.doubt(None, f"git option {word.text!r} cannot be worked out")
+            i += 1
+            continue
+        value: str | None = None
+        if text == "-C" or text in ("--git-dir", "--work-tree"):
+            if i + 1 >= len(args):
+                break
+            nxt = args[i + 1]
+            value = nxt.text if nxt.literal else _expand(nxt.text, scope)
+            if value is None:
+                out.doubt(None, f"git {text} {nxt.text!r} cannot be worked out")
+                bases = [None]
+            i += 2
+        elif text.startswith(("--git-dir=", "--work-tree=")):
+            value = text.partition("=")[2]
+            i += 1
+        elif text in _GIT_VALUE_OPTIONS:
+            if text == "-c" and i + 1 < len(args):
+                _path_word(args[i + 1], bases, scope, out)  # `-c core.worktree=/x`
+            i += 2
+            continue
+        elif text.startswith("-"):
+            i += 1
+            continue
+        else:
+            break
+        if value is None:
+            continue
+        if text == "-C":
+            bases = [_join(b, value) for b in bases]
+        else:
+            explicit = True
+            trees.extend(_join(b, value) for b in bases)
+    if not explicit:
+        trees = bases
+    rest = args[i:]
+    sub = rest[0].text if rest and rest[0].literal else ""
+    operands = rest[1:]
+    if sub == "worktree" and operands and operands[0].literal and operands[0].text == "add":
+        # A new tree only: the tree it is made from is not changed (see git/hook.py for
+        # the branch it may create or move).
+        new_tree = _operands(operands[1:], _WORKTREE_ADD_VALUE_OPTIONS)
+        if new_tree:
+            _path_word(new_tree[0], bases, scope, out)
+        return
+    _folders(trees, out)
+    if sub == "worktree":
+        for word in _operands(operands[1:], frozenset()):
+            _path_word(word, bases, scope, out)
+    elif sub in ("clone", "init"):
+        named = _operands(operands, _CLONE_VALUE_OPTIONS)
+        if sub == "init" and named:
+            _path_word(named[0], bases, scope, out)
+        elif sub == "clone" and len(named) >= 2:
+            _path_word(named[1], bases, scope, out)
+        _option_paths(operands, ("--separate-git-dir",), bases, scope, out)
+    else:
+        _option_paths(operands, ("-o", "--output", "--output-directory", "-f", "--file"),
+                      bases, scope, out)
+        if sub == "bundle" and len(operands) >= 2 and operands[0].text == "create":
+            _path_word(operands[1], bases, scope, out)
+
+
+def _operands(words: list[_Word], value_options: frozenset[str]) -> list[_Word]:
+    found: list[_Word] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word.literal and word.text.startswith("-") and word.text != "-":
+            skip = word.text in value_options
+            continue
+        found.append(word)
+    return found
+
+
+def _option_paths(words: list[_Word], names: tuple[str, ...], bases: list[str | None],
+                  scope: _Scope, out: Targets) -> None:
+    for i, word in enumerate(words):
+        text = word.text
+        if text in names and i + 1 < len(words):
+            _path_word(words[i + 1], bases, scope, out)
+        elif any(text.startswith(n + "=") for n in names if n.startswith("--")):
+            _path(text.partition("=")[2], bases, scope, out)
+
+
+# ---- which git subcommands a line runs ---------------------------------------------------------
+
+# Wrappers that run the rest of their arguments as a command (their own options skipped).
+_RUNNERS = frozenset({"env", "command", "builtin", "exec", "nohup", "nice", "time", "sudo",
+                      "timeout", "stdbuf", "ionice", "xargs"})
+
+
+def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
+    """(subcommand, its arguments) for each git run the line makes, also inside strings
+    given to a shell; None when the line cannot be parsed."""
+    parser = _Parser(command, 0)
+    try:
+        parser.parse_list(closer=False)
+    except _ParseError:
+        return None
+    found: list[tuple[str, list[str]]] = []
+    for cmd in parser.commands:
+        argv = [w.text for w in cmd.words]
+        while argv and (argv[0] in _PREFIX_WORDS or _looks_assigned(argv[0])):
+            argv = argv[1:]
+        while argv and posixpath.basename(argv[0]) in _RUNNERS:
+            argv = argv[1:]
+            while argv and (argv[0].startswith("-") or _looks_assigned(argv[0])
+                            or argv[0].replace(".", "").isdigit()):
+                argv = argv[1:]
+        if not argv:
+            continue
+        name = posixpath.basename(argv[0])
+        if name in _SHELLS and "-c" in argv:
+            at = argv.index("-c")
+            inner = git_subcommands(argv[at + 1]) if at + 1 < len(argv) else None
+            found.extend(inner or [])
+            continue
+        if name != "git":
+            continue
+        i = 1
+        while i < len(argv) and argv[i].startswith("-"):
+            i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace") else 1
+        if i < len(argv):
+            found.append((argv[i], argv[i + 1 :]))
+    return found
+
+
+def _looks_assigned(text: str) -> bool:
+    name, eq, _ = text.partition("=")
+    return bool(eq) and bool(name) and (name[0].isalpha() or name[0] == "_") and all(
+        c.isalnum() or c == "_" for c in name)
+
+
+def branches_written(command: str) -> list[tuple[str, bool]]:
+    """`refs/heads/<name>` of every existing branch a line may move or check out a second
+    time: update-ref, branch -f/-m/-d, worktree add -B/-f, fetch/push refspecs' right
+    sides, checkout --ignore-other-worktrees; with whether it is checked out (a second
+    time) rather than moved. (The git hooks refuse the same; this says so first.)"""
+    found: list[tuple[str, bool]] = []
+    for sub, args in git_subcommands(command) or []:
+        operands = [a for a in args if not a.startswith("-")]
+        names: list[str] = []
+        checkout = False
+        if sub == "update-ref" and operands:
+            names = [operands[0]] if operands[0].startswith(_HEADS) else []
+        elif sub == "branch" and any(a in _BRANCH_FORCING for a in args):
+            names = operands
+        elif sub == "worktree" and operands[:1] == ["add"]:
+            for i, arg in enumerate(args):
+                if arg in ("-B",) and i + 1 < len(args):
+                    names.append(args[i + 1])
+            if "-f" in args or "--force" in args:
+                names.extend(operands[2:3])
+                checkout = bool(operands[2:3]) and "-B" not in args  # a second checkout
+        elif sub in ("fetch", "push"):
+            names = [spec.lstrip("+").partition(":")[2] for spec in operands if ":" in spec]
+        elif sub in ("checkout", "switch") and "--ignore-other-worktrees" in args:
+            names, checkout = operands[:1], True
+        for name in names:
+            ref = name if name.startswith(_HEADS) else _HEADS + name
+            if name and all(ref != seen for seen, _ in found):
+                found.append((ref, checkout))
+    return found
+
+
+_HEADS = "refs/heads/"
+_BRANCH_FORCING = frozenset({"-f", "--force", "-m", "-M", "--move", "-d", "-D", "--delete",
+                             "-c", "-C", "--copy"})
