@@ -52,12 +52,15 @@ def test_status_tells_a_person_who_holds_the_tree_and_what_it_means(
 
 
 def test_status_tells_an_agent_session_whether_it_holds_the_tree(
-    repo: Path, guard_env: dict[str, str], held: Any
+    repo: Path, guard_env: dict[str, str], agent_shell: Any
 ) -> None:
+    # "You" is the session's own process tree: status run by the holding agent itself.
+    holder = agent_shell(guard_env, repo, SESSION)
+    assert not holder.hook(pre_tool(SESSION, repo)).denied
     other = guard(repo, {**guard_env, "CLAUDE_CODE_SESSION_ID": OTHER}, "status").stdout
     assert f"you:        agent session {OTHER}" in other
     assert "held by another session" in other and "refused until it ends" in other
-    mine = guard(repo, {**guard_env, "CLAUDE_CODE_SESSION_ID": SESSION}, "status").stdout
+    mine = holder.run(f"{GUARD} status").stdout
     assert "held by you (this session)" in mine and "you hold this tree" in mine
 
 

@@ -87,20 +87,18 @@ def test_switching_to_the_other_branch_itself_makes_it_the_holders(world: World)
 
 
 def test_a_live_holder_keeps_its_tree_across_a_long_call_with_a_short_ttl(
-    world: World, fake_claude: Any
+    world: World, agent_shell: Any
 ) -> None:
     """ttl 1 ms: every stamp is stale by the next call, no sleeping needed. The holder's
     process lives, so its tree stays its own, and B is told it is alive."""
     env = {**world.env, "GUARD_TTL_MS": "1", "GUARD_REFRESH_INTERVAL_MS": "0"}
-    holder = fake_claude(pre_tool(A, world.repo, "Bash", command="make long-test"), env)
-    assert not holder.answer.denied
+    holder = agent_shell(env, world.repo, A)
+    assert not holder.hook(pre_tool(A, world.repo, "Bash", command="make long-test")).denied
     other = run_hook(pre_tool("bbbbbbbb-other", world.repo), env)
     assert other.denied and "alive, idle" in other.reason
     refused = world.commit("B's commit", session="bbbbbbbb-other", env=env)
     assert refused.returncode != 0 and world.holder() == A
-    # Its own next call still finds the tree its own, with the branch it saw.
-    again = fake_claude(pre_tool(A, world.repo), env)
-    assert not again.answer.denied and world.holder() == A
+    # Its own next call (from the same, still living, process) finds the tree its own.
+    assert not holder.hook(pre_tool(A, world.repo)).denied and world.holder() == A
     holder.kill()
-    again.kill()
     assert not run_hook(pre_tool("bbbbbbbb-other", world.repo), env).denied

@@ -285,6 +285,9 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         # x='1 -o out' brings in an option they never saw.
         acc.mutating.append(f"{name}: an unquoted expansion may split into options")
         _scan_unknown(args, acc, depth, strings=False)
+        # Still read by its handler: what splits may also switch hooks off (`git push $f`
+        # with f=--no-verify), and only the handler knows that command's switches.
+        handler(args, acc, depth)
         return
     reason = handler(args, acc, depth)
     if reason is None and extra_args:
