@@ -254,3 +254,38 @@ def test_a_failed_heartbeat_never_orphans_the_command(
     _, err = proc.communicate(timeout=SAFETY_S)
     assert proc.returncode == 5
     assert "Traceback" not in said + err
+
+
+CHILD_SEES = """
+import glob, json, os, sys
+lock_dir, out = sys.argv[1], sys.argv[2]
+(lease,) = glob.glob(os.path.join(lock_dir, "session-lock-*.json"))
+with open(lease) as fh, open(out, "w") as dump:
+    json.dump({"env": dict(os.environ), "lease": json.load(fh)}, dump)
+"""
+
+
+def test_the_command_gets_the_callers_environment_and_the_runs_session_only(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
+) -> None:
+    """What guard passes to its child: the caller's environment as it was, plus one
+    GUARD_SESSION_ID naming the lease the run holds (the child's git and Claude hooks act as
+    the run). Nothing of guard's own settings or state is added, nothing is dropped."""
+    import sys
+
+    out = tmp_path / "child.json"
+    env = {**guard_env, "SOME_SETTING": "kept as is", "GUARD_TTL_MS": "300000"}
+    done = run(repo, env, "--", sys.executable, "-c", CHILD_SEES, str(lock_dir), str(out))
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(out.read_text())
+    child = dict(seen["env"])
+    session = child.pop("GUARD_SESSION_ID")
+    assert child == env
+    assert session == seen["lease"]["session_id"] and seen["lease"]["pid"] != os.getpid()
+    # Nested in a Claude Code session, the child acts as that session: no second session id.
+    nested = {**env, "CLAUDE_CODE_SESSION_ID": "c1a0de00-0000-4000-8000-000000000002"}
+    done = run(repo, nested, "--", sys.executable, "-c", CHILD_SEES, str(lock_dir), str(out))
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(out.read_text())
+    assert seen["env"]["GUARD_SESSION_ID"] == nested["CLAUDE_CODE_SESSION_ID"]
+    assert {k: v for k, v in seen["env"].items() if k != "GUARD_SESSION_ID"} == nested
