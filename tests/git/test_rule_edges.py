@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from worktree_guard.git.rules import is_zero, parse_ref_updates, ref_list
+from worktree_guard.git.rules import (
+    ForcePushPolicy,
+    GitGuardConfig,
+    PushKind,
+    framework_push_line,
+    is_zero,
+    parse_push_lines,
+    parse_ref_updates,
+    push_problem,
+    ref_list,
+)
 
 Z, X, Y = "0" * 40, "1" * 40, "2" * 40
 
@@ -30,3 +40,24 @@ def test_a_long_ref_list_is_cut_after_five_with_the_count_of_the_rest() -> None:
     assert ref_list(refs[:6]) == ", ".join(refs[:5]) + " and 1 more"
     assert ref_list(refs) == ", ".join(refs[:5]) + " and 3 more"
     assert ref_list([]) == ""
+
+
+def test_the_pre_commit_frameworks_push_line_keeps_the_remote_branch() -> None:
+    """Catches: the remote branch replaced by the local one (pushing local `topic` onto the
+    remote's protected `main` would be judged as a push to `topic`)."""
+    env = {"PRE_COMMIT_TO_REF": X, "PRE_COMMIT_FROM_REF": Y,
+           "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/topic",
+           "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}
+    line = framework_push_line(env)
+    assert line == f"refs/heads/topic {X} refs/heads/main {Y}\n"
+    (update,) = parse_push_lines(line)
+    problem = push_problem(update, None, True, GitGuardConfig(
+        allow_force_push=ForcePushPolicy.HOLDER))
+    assert update.kind is PushKind.UPDATE and problem is not None
+    assert "main is a protected branch" in problem.why
+    # What the framework leaves out: the remote branch is the local one, the remote's
+    # commit is none (a creation), the local branch is HEAD; no pushed commit, no line.
+    assert framework_push_line({"PRE_COMMIT_TO_REF": X}) == f"HEAD {X} HEAD {Z}\n"
+    bare = {"PRE_COMMIT_TO_REF": X, "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/topic"}
+    assert framework_push_line(bare) == f"refs/heads/topic {X} refs/heads/topic {Z}\n"
+    assert framework_push_line({**env, "PRE_COMMIT_TO_REF": " "}) == ""
