@@ -17,3 +17,18 @@ def test_nesting_is_followed_to_the_limit_and_refused_past_it(prefix: str) -> No
     assert at_limit.read_only, at_limit.reason
     past = classify_command(prefix * (_MAX_DEPTH + 1) + "cat README")
     assert not past.read_only and "nested too deeply" in past.reason
+
+
+@pytest.mark.parametrize("runner", ["sh -c", "bash -c"])
+def test_a_nested_shell_is_one_level(runner: str) -> None:
+    """Catches: a string run as shell code counted as more than one level of nesting."""
+    inner = "! " * (_MAX_DEPTH - 1) + "cat README"
+    assert classify_command(f"{runner} '{inner}'").read_only
+    deeper = classify_command(f"{runner} '! {inner}'")
+    assert not deeper.read_only and "nested too deeply" in deeper.reason
+
+
+def test_the_reason_is_the_first_problem_of_the_line() -> None:
+    """Catches: the reason taken from another problem than the first one found."""
+    verdict = classify_command("rm a; cp b c; touch d")
+    assert not verdict.read_only and verdict.reason == "rm is not a known read-only command"
