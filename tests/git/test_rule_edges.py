@@ -5,12 +5,15 @@ from __future__ import annotations
 from worktree_guard.git.rules import (
     ForcePushPolicy,
     GitGuardConfig,
+    Problem,
     PushKind,
+    PushProblem,
     framework_push_line,
     is_zero,
     parse_push_lines,
     parse_ref_updates,
     push_problem,
+    push_refused_text,
     ref_list,
 )
 
@@ -61,3 +64,12 @@ def test_the_pre_commit_frameworks_push_line_keeps_the_remote_branch() -> None:
     bare = {"PRE_COMMIT_TO_REF": X, "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/topic"}
     assert framework_push_line(bare) == f"refs/heads/topic {X} refs/heads/topic {Z}\n"
     assert framework_push_line({**env, "PRE_COMMIT_TO_REF": " "}) == ""
+
+
+def test_the_push_refusal_ends_with_the_ways_out_as_a_sentence() -> None:
+    """Catches: the ways out cut or capitalised wrong (the text the model reads)."""
+    problem = PushProblem("refs/heads/topic", Problem.REWRITES, "not a fast-forward")
+    assert push_refused_text([problem]) == (
+        "worktree-guard: push refused: refs/heads/topic: not a fast-forward. Integrate the "
+        "remote's commits (`git pull --rebase`) and push again; a person may let the holding "
+        "session force-push unprotected branches (`git config guard.allowForcePush holder`).")

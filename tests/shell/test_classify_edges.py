@@ -32,3 +32,52 @@ def test_the_reason_is_the_first_problem_of_the_line() -> None:
     """Catches: the reason taken from another problem than the first one found."""
     verdict = classify_command("rm a; cp b c; touch d")
     assert not verdict.read_only and verdict.reason == "rm is not a known read-only command"
+
+
+@pytest.mark.parametrize("line", [
+    "\"$SHELL\" -c \"git push --no-verify\"",
+    "$x -c 'git commit --no-verify -m x'",
+    "$(which sh) -c \"git config core.hooksPath /dev/null\"",
+    "$x eval \"git commit -n -m x\"",
+])
+def test_a_command_named_by_a_variable_still_has_its_strings_read_as_code(line: str) -> None:
+    """Catches: the string arguments of a command whose name is not a literal word left
+    unread (`"$SHELL" -c "git push --no-verify"` would switch hooks off unnoticed)."""
+    verdict = classify_command(line)
+    assert verdict.disables_git_hooks and not verdict.read_only, verdict.reason
+
+
+def test_an_unparsable_nested_line_falls_back_to_a_text_scan() -> None:
+    """Catches: the fallback scan of a nested line that cannot be parsed inverted or
+    skipped, and its parse error taken for the whole line's."""
+    bypass = classify_command("sh -c 'git commit --no-verify \"x'")
+    assert bypass.disables_git_hooks and "nested command mentions --no-verify" in bypass.reason
+    plain = classify_command("sh -c 'echo \"x'")
+    assert not plain.read_only and not plain.disables_git_hooks
+    assert plain.reason == "sh: could not parse nested command: unterminated double quote"
+
+
+def test_an_unparsable_line_names_its_parse_error() -> None:
+    """Catches: a parse error handled by the last-resort handler (a vaguer reason)."""
+    verdict = classify_command('echo "unterminated')
+    assert not verdict.read_only and not verdict.disables_git_hooks
+    assert verdict.reason == "could not parse command: unterminated double quote"
+    assert classify_command('git commit --no-verify "x').disables_git_hooks
+
+
+@pytest.mark.parametrize(("line", "read_only"), [
+    ("/usr/bin/cat README", True), ("/bin/ls -la", True), ("/usr/local/bin/grep -r x .", True),
+    ("/usr/bin/rm README", False), ("/usr/bin/sub/cat README", False),
+    ("/opt/tools/cat README", False),
+])
+def test_commands_named_by_their_system_path(line: str, read_only: bool) -> None:
+    """Catches: /usr/bin/, /bin/ and /usr/local/bin/ no longer stripped from a command name
+    (a false deny of `/usr/bin/cat`), or stripped from deeper folders (a lookalike taken for
+    the real command)."""
+    assert classify_command(line).read_only is read_only
+
+
+def test_the_reason_of_a_bypass_is_the_first_one_found() -> None:
+    """Catches: the reason taken from another bypass than the first one found."""
+    verdict = classify_command("git commit --no-verify -m x; git -c core.hooksPath=/x push")
+    assert verdict.disables_git_hooks and verdict.reason == "git commit --no-verify skips git hooks"
