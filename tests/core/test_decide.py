@@ -137,7 +137,7 @@ def test_parse_human_policy(value: str | None, policy: HumanPolicy) -> None:
     ("ms", "text"),
     [(None, "at an unknown time"), (-5_000, "0s ago"), (0, "0s ago"), (59_999, "59s ago"),
      (60_000, "1m 0s ago"), (61_000, "1m 1s ago"), (3_599_000, "59m 59s ago"),
-     (3_600_000, "1h 0m ago"), (3_661_000, "1h 1m ago"), (7_199_000, "1h 59m ago"),
+     (3_600_000, "1h 0m ago"), (3_660_000, "1h 1m ago"), (7_199_000, "1h 59m ago"),
      (90_061_000, "25h 1m ago")],
 )
 def test_format_ago(ms: int | None, text: str) -> None:
