@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from worktree_guard.git.rules import (
     ForcePushPolicy,
     GitGuardConfig,
@@ -73,3 +75,11 @@ def test_the_push_refusal_ends_with_the_ways_out_as_a_sentence() -> None:
         "worktree-guard: push refused: refs/heads/topic: not a fast-forward. Integrate the "
         "remote's commits (`git pull --rebase`) and push again; a person may let the holding "
         "session force-push unprotected branches (`git config guard.allowForcePush holder`).")
+
+
+def test_a_malformed_push_line_is_quoted_in_the_error_cut_at_200_characters() -> None:
+    """Catches: the cut of the quoted line moved (the message says what git sent)."""
+    line = "x" * 300
+    with pytest.raises(ValueError) as raised:
+        parse_push_lines(f"{line}\n")
+    assert str(raised.value) == f"unexpected pre-push line: {line[:200]!r}"

@@ -81,3 +81,11 @@ def test_the_reason_of_a_bypass_is_the_first_one_found() -> None:
     """Catches: the reason taken from another bypass than the first one found."""
     verdict = classify_command("git commit --no-verify -m x; git -c core.hooksPath=/x push")
     assert verdict.disables_git_hooks and verdict.reason == "git commit --no-verify skips git hooks"
+
+
+def test_a_line_of_assignments_only_is_decided_by_them() -> None:
+    """Catches: a line of nothing but assignments taken for a command with no name (an
+    internal error, and so a false deny of `FOO=bar`)."""
+    assert classify_command("FOO=bar").read_only
+    assert classify_command("FOO=bar BAR=baz").read_only
+    assert not classify_command("GIT_DIR=x").read_only
