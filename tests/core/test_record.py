@@ -10,7 +10,6 @@ import json
 import pytest
 
 from worktree_guard.core.record import (
-    MAX_RECORD_BYTES,
     SCHEMA_VERSION,
     LeaseRecord,
     RecordKind,
@@ -57,9 +56,11 @@ def test_unreadable_bytes_and_why(data: bytes, reason: str) -> None:
 
 
 def test_the_size_limit_is_exact() -> None:
+    """Catches: the documented limit (64 KiB, docs/architecture.md) moved by a byte."""
+    limit = 64 * 1024
     body = json.dumps(ours()).encode()
-    fits = body[:-1] + b" " * (MAX_RECORD_BYTES - len(body)) + b"}"
-    assert len(fits) == MAX_RECORD_BYTES
+    fits = body[:-1] + b" " * (limit - len(body)) + b"}"
+    assert len(fits) == limit
     assert isinstance(parse_record(fits, MTIME, DEFAULT_TTL), LeaseRecord)
     assert parse_record(fits + b" ", MTIME, DEFAULT_TTL) == UnreadableLease("oversized", MTIME)
 
@@ -116,6 +117,15 @@ def test_a_seed_record_is_good_from_its_acquired_at_and_names_no_holder() -> Non
     for missing in ("token", "last_active_at"):
         seedlike = parse({k: v for k, v in ours().items() if k != missing})
         assert isinstance(seedlike, LeaseRecord) and seedlike.kind is RecordKind.SEED, missing
+
+
+def test_an_older_schema_version_is_read_as_ours_not_as_a_newer_one() -> None:
+    """Catches: any other schema_version than ours taken for a newer one (a record of
+    version 0 would be held while fresh and never rewritten, not even by its session)."""
+    for version in (0, -1):
+        record = parse(ours(schema_version=version))
+        assert isinstance(record, LeaseRecord) and record.kind is RecordKind.OURS, version
+        assert record.schema_version == version
 
 
 def test_a_newer_schema_is_kept_whole_and_dated_by_its_latest_stamp() -> None:
