@@ -49,7 +49,8 @@ def ours(**changes: object) -> dict[str, object]:
      (b'{"schema_version": 1, "session_id": "s"}', "no acquired_at"),
      (b'{"schema_version": 1, "session_id": "s", "acquired_at": -1}', "no acquired_at"),
      (b'{"schema_version": 1, "session_id": "s", "acquired_at": true}', "no acquired_at"),
-     (b'{"schema_version": 1, "session_id": "s", "acquired_at": "1"}', "no acquired_at")],
+     (b'{"schema_version": 1, "session_id": "s", "acquired_at": "1"}', "no acquired_at"),
+     (b'{"schema_version": 1, "session_id": "s", "acquired_at": 1e18}', "no acquired_at")],
 )
 def test_unreadable_bytes_and_why(data: bytes, reason: str) -> None:
     assert parse_record(data, MTIME, DEFAULT_TTL) == UnreadableLease(reason, MTIME)
