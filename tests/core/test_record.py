@@ -50,7 +50,8 @@ def ours(**changes: object) -> dict[str, object]:
      (b'{"schema_version": 1, "session_id": "s", "acquired_at": -1}', "no acquired_at"),
      (b'{"schema_version": 1, "session_id": "s", "acquired_at": true}', "no acquired_at"),
      (b'{"schema_version": 1, "session_id": "s", "acquired_at": "1"}', "no acquired_at"),
-     (b'{"schema_version": 1, "session_id": "s", "acquired_at": 1e18}', "no acquired_at")],
+     (b'{"schema_version": 1, "session_id": "s", "acquired_at": 1e18}', "no acquired_at"),
+     (b'{"schema_version": 1, "session_id": "s", "acquired_at": -Infinity}', "no acquired_at")],
 )
 def test_unreadable_bytes_and_why(data: bytes, reason: str) -> None:
     assert parse_record(data, MTIME, DEFAULT_TTL) == UnreadableLease(reason, MTIME)
@@ -113,6 +114,7 @@ def test_a_seed_record_is_good_from_its_acquired_at_and_names_no_holder() -> Non
     assert isinstance(seed, LeaseRecord) and seed.kind is RecordKind.SEED
     assert seed.last_active_at == NOW and seed.expires_at == NOW + 60_000
     assert seed.pid is None and seed.holder_process() is None
+    assert seed.generation == 0 and seed.token is None
     null_token = parse(ours(token=None))  # a token field, even null, is not the seed's
     assert isinstance(null_token, LeaseRecord) and null_token.kind is RecordKind.OURS
     for missing in ("token", "last_active_at"):
