@@ -10,6 +10,7 @@ from worktree_guard.git.rules import (
     Problem,
     PushKind,
     PushProblem,
+    PushUpdate,
     framework_push_line,
     is_zero,
     parse_push_lines,
@@ -83,3 +84,14 @@ def test_a_malformed_push_line_is_quoted_in_the_error_cut_at_200_characters() ->
     with pytest.raises(ValueError) as raised:
         parse_push_lines(f"{line}\n")
     assert str(raised.value) == f"unexpected pre-push line: {line[:200]!r}"
+
+
+def test_a_deletion_is_known_by_its_zero_object_or_by_its_delete_ref() -> None:
+    """Catches: a deletion recognised only when both signs are there (a deletion line
+    rebuilt from the pre-commit framework's variables names a ref, not `(delete)`, and a
+    protected branch would be deleted as if updated)."""
+    assert PushUpdate("(delete)", Z, "refs/heads/main", X).kind is PushKind.DELETE
+    assert PushUpdate("HEAD", Z, "refs/heads/main", X).kind is PushKind.DELETE
+    assert PushUpdate("(delete)", X, "refs/heads/main", X).kind is PushKind.DELETE
+    assert PushUpdate("refs/heads/main", X, "refs/heads/main", Z).kind is PushKind.CREATE
+    assert PushUpdate("refs/heads/main", X, "refs/heads/main", Y).kind is PushKind.UPDATE

@@ -89,3 +89,13 @@ def test_a_line_of_assignments_only_is_decided_by_them() -> None:
     assert classify_command("FOO=bar").read_only
     assert classify_command("FOO=bar BAR=baz").read_only
     assert not classify_command("GIT_DIR=x").read_only
+
+
+@pytest.mark.parametrize(("line", "read_only"), [
+    ("echo x >&2", True), ("echo x 2>&1", True), ("echo x >&-", True), ("echo x >&2-", True),
+    ("echo x >&out.txt", False), ("echo x > 2", False), ("echo x > -", False),
+])
+def test_only_a_descriptor_duplication_is_no_write(line: str, read_only: bool) -> None:
+    """Catches: `>&file` taken for a descriptor duplication, or `> 2` (a file named 2)
+    taken for one: both write a file."""
+    assert classify_command(line).read_only is read_only
