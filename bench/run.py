@@ -9,7 +9,8 @@ git (commit, push, update-ref with guard's git hooks as `guard install` writes t
 (a rebase of 200 commits, a fetch of 2,000 new tags: default and strict install, as a person
 and as the holder), scaling (20k-file repository, 5k-lease lock folder), concurrency
 (8 sessions on one tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash
-classifier on the longest commands, up to 1 MB). Standard library only; every repository,
+classifier on the longest commands, up to 1 MB, through the hook), classifier-calls
+(`classify_command` per call, in-process). Standard library only; every repository,
 lock folder and HOME lives in one temporary folder, removed at the end (unless --keep).
 The package's bytecode is compiled first, as a normal pip install has it.
 docs/benchmarks.md says what each case measures and why.
@@ -1201,6 +1202,56 @@ def split_table(ctx: Context, hook: Spawn, plan: Plan) -> tuple[Table, dict[str,
     return table, {"cases": case_raw(cases), "ratios": ratios}
 
 
+# ---- group: the Bash classifier in-process ------------------------------------------------
+
+# Typical lines an agent runs; the classifier's cost per call, without a process around it.
+CLASSIFIED = [
+    "git log --oneline | head -20",
+    "grep -rn foo src | wc -l",
+    "cd src && git commit -am 'fix: handle --no-verify flag' && git push origin main",
+    "find . -name '*.py' -exec grep -l foo {} + | xargs wc -l > /dev/null 2>&1",
+    "npm test",
+]
+CLASSIFY_CALLS = 200  # per timed batch; one batch per sample
+CLASSIFY_TARGET = Target(1000.0, unit=" us")  # a hook's whole budget is tens of ms
+
+CLASSIFY_SCRIPT = """
+import json, sys, time
+from worktree_guard.shell.classify import classify_command
+lines, calls, samples = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+out = {}
+for line in lines:
+    classify_command(line)  # warm: the first call compiles the patterns
+    out[line] = []
+    for _ in range(samples):
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            classify_command(line)
+        out[line].append((time.perf_counter_ns() - start) / calls / 1000)
+print(json.dumps(out))
+"""
+
+
+def classifier_calls_group(ctx: Context, plan: Plan) -> GroupResult:
+    samples = max(plan.import_runs, 3)
+    done = subprocess.run(
+        [str(ctx.python), "-c", CLASSIFY_SCRIPT, json.dumps(CLASSIFIED), str(CLASSIFY_CALLS),
+         str(samples)], env=ctx.env(ctx.tmp / "classifier-locks"), capture_output=True,
+        timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(_first_line(done.stderr) or f"exit {done.returncode}")
+    found: dict[str, list[float]] = json.loads(done.stdout)
+    rows = []
+    for line, us in found.items():
+        median = percentile(us, 0.5)
+        rows.append([f"`{line}`", f"{median:.1f}", f"{percentile(us, 0.9):.1f}",
+                     CLASSIFY_TARGET.verdict(median)])
+    title = (f"`classify_command` in-process, us per call (median and p90 of {samples} "
+             f"batches of {CLASSIFY_CALLS} calls)")
+    table = Table(title, ["command", "median", "p90", "target"], rows)
+    return GroupResult("classifier-calls", [table], {"us_per_call": found})
+
+
 # ---- the machine ---------------------------------------------------------------------------
 
 
@@ -1361,6 +1412,7 @@ GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "concurrency": concurrency_group,
     "imports": imports_group,
     "classifier": classifier_group,
+    "classifier-calls": classifier_calls_group,
 }
 
 

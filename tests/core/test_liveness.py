@@ -71,11 +71,17 @@ def test_holder_from_another_boot_is_dead(
 def test_unknown_holder_is_alive_until_the_ttl(
     repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:
-    env = {**guard_env, "GUARD_TTL_MS": "1500"}
+    """Expiry by backdating the record's stamp against a ttl of minutes, not by sleeping
+    through a short one: the answers do not depend on how fast a hook runs."""
+    ttl, margin = 300_000, 60_000
+    env = {**guard_env, "GUARD_TTL_MS": str(ttl)}
     run_hook(pre_tool("s1", repo), env)  # no claude ancestor: the holder is unknown
     assert read_lease(lock_dir)["pid"] is None
     assert run_hook(pre_tool("s2", repo), env).denied
-    time.sleep(1.6)
+    now = int(time.time() * 1000)
+    rewrite_lease(lock_dir, last_active_at=now - ttl + margin)
+    assert run_hook(pre_tool("s2", repo), env).denied
+    rewrite_lease(lock_dir, last_active_at=now - ttl - margin)
     assert not run_hook(pre_tool("s2", repo), env).denied
     taken = [e for e in read_log(lock_dir) if e["event"] == "taken_over"]
     assert taken[-1]["previous_state"] == "expired"

@@ -7,7 +7,12 @@ The rules (also in docs/architecture.md):
   held by an unknown session until its mtime + ttl, then replaced; a symlink is replaced,
   its target never touched. A directory cannot be replaced: an internal error (fail-open).
 - A seed record (five fields): honoured until acquired_at + ttl_ms. A newer schema_version:
-  honoured while fresh, never rewritten.
+  honoured while fresh (by its stamps, else by its mtime), never rewritten.
+
+Expiry is driven by backdating what is on disk (a stamp, or the file's mtime) against a ttl
+of minutes, never by sleeping through a short ttl: the answers do not depend on how fast
+the machine runs a hook. The holders here have no process guard could check (unreadable
+files, seed and newer-schema records), so only the ttl can free them.
 """
 
 from __future__ import annotations
@@ -97,8 +102,30 @@ def lease_path(repo: Path, lock_dir: Path) -> Path:
     return lock_dir / f"session-lock-{workspace_key(os.path.realpath(repo))}.json"
 
 
-def short_ttl(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "GUARD_TTL_MS": "1000"}
+TTL_MS = 300_000
+MARGIN_MS = 60_000  # either side of the expiry: far more than any hook call takes
+
+
+def with_ttl(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "GUARD_TTL_MS": str(TTL_MS)}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def set_mtime(path: Path, age_ms: int) -> None:
+    """Make the file (a symlink itself, never its target) look written `age_ms` ago."""
+    stamp_ns = (now_ms() - age_ms) * 1_000_000
+    os.utime(path, ns=(stamp_ns, stamp_ns), follow_symlinks=False)
+
+
+def just_before_expiry(path: Path) -> None:
+    set_mtime(path, TTL_MS - MARGIN_MS)
+
+
+def just_after_expiry(path: Path) -> None:
+    set_mtime(path, TTL_MS + MARGIN_MS)
 
 
 @pytest.mark.parametrize(
@@ -117,13 +144,15 @@ def short_ttl(env: dict[str, str]) -> dict[str, str]:
 def test_unreadable_lease_file_is_held_for_one_ttl_then_replaced(
     name: str, content: bytes, repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:
-    env = short_ttl(guard_env)
+    env = with_ttl(guard_env)
     path = lease_path(repo, lock_dir)
     path.write_bytes(content)
     answer = run_hook(pre_tool("s1", repo), env)
     assert answer.denied and "unreadable" in answer.reason
     assert path.read_bytes() == content
-    time.sleep(1.1)
+    just_before_expiry(path)
+    assert run_hook(pre_tool("s1", repo), env).denied
+    just_after_expiry(path)
     assert not run_hook(pre_tool("s1", repo), env).denied
     assert read_lease(lock_dir)["session_id"] == "s1"
 
@@ -131,13 +160,13 @@ def test_unreadable_lease_file_is_held_for_one_ttl_then_replaced(
 def test_symlinked_lease_file_is_replaced_and_its_target_untouched(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
 ) -> None:
-    env = short_ttl(guard_env)
+    env = with_ttl(guard_env)
     target = tmp_path / "precious.txt"
     target.write_text("do not touch\n")
     path = lease_path(repo, lock_dir)
     path.symlink_to(target)
     assert run_hook(pre_tool("s1", repo), env).denied
-    time.sleep(1.1)
+    just_after_expiry(path)
     assert not run_hook(pre_tool("s1", repo), env).denied
     assert not path.is_symlink() and json.loads(path.read_text())["session_id"] == "s1"
     assert target.read_text() == "do not touch\n"
@@ -149,11 +178,11 @@ def test_symlinked_lease_file_is_replaced_and_its_target_untouched(
 
 
 def test_fifo_lease_file_never_hangs(repo: Path, guard_env: dict[str, str]) -> None:
-    env = short_ttl(guard_env)
+    env = with_ttl(guard_env)
     path = lease_path(repo, Path(guard_env["GUARD_LOCK_DIR"]))
     os.mkfifo(path)
     assert run_hook(pre_tool("s1", repo), env).denied  # would hang forever on a blocking open
-    time.sleep(1.1)
+    just_after_expiry(path)
     assert not run_hook(pre_tool("s1", repo), env).denied
     assert path.is_file()
 
@@ -175,14 +204,13 @@ def test_seed_record_is_honoured_until_acquired_at_plus_ttl(
     repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:
     path = lease_path(repo, lock_dir)
-    now = int(time.time() * 1000)
     seed = {"schema_version": 1, "session_id": "seed-session", "pid": 1,
-            "acquired_at": now, "ttl_ms": 1000}
+            "acquired_at": now_ms() - TTL_MS + MARGIN_MS, "ttl_ms": TTL_MS}
     path.write_text(json.dumps(seed))
     answer = run_hook(pre_tool("s1", repo), guard_env)
     assert answer.denied and "seed-ses" in answer.reason
     assert "pid unknown" in answer.reason, "a seed pid was a short-lived hook's: never shown"
-    time.sleep(1.1)
+    path.write_text(json.dumps({**seed, "acquired_at": now_ms() - TTL_MS - MARGIN_MS}))
     assert not run_hook(pre_tool("s1", repo), guard_env).denied
 
 
@@ -202,18 +230,42 @@ def test_future_schema_is_honoured_and_never_rewritten(
     repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:
     path = lease_path(repo, lock_dir)
-    future = json.dumps({"schema_version": 9, "session_id": "from-the-future",
-                         "acquired_at": int(time.time() * 1000), "ttl_ms": 1000,
-                         "shape": {"unknown": True}}).encode()
+    record = {"schema_version": 9, "session_id": "from-the-future",
+              "acquired_at": now_ms(), "ttl_ms": TTL_MS, "shape": {"unknown": True}}
+    future = json.dumps(record).encode()
     path.write_bytes(future)
     assert run_hook(pre_tool("s1", repo), guard_env).denied
     assert not run_hook(pre_tool("from-the-future", repo), guard_env).denied
     run_hook({"session_id": "from-the-future", "cwd": str(repo),
               "hook_event_name": "PostToolUse"}, {**guard_env, "GUARD_REFRESH_INTERVAL_MS": "0"})
     assert path.read_bytes() == future
-    time.sleep(1.1)
+    # Stale by its stamp and by its mtime: the later of the two counts.
+    old = json.dumps({**record, "acquired_at": now_ms() - TTL_MS - MARGIN_MS}).encode()
+    path.write_bytes(old)
+    assert run_hook(pre_tool("s1", repo), guard_env).denied, "a fresh mtime still holds it"
+    just_after_expiry(path)
     assert not run_hook(pre_tool("s1", repo), guard_env).denied
     assert read_lease(lock_dir)["schema_version"] == 1
+
+
+def test_future_schema_without_stamps_is_held_by_its_mtime(
+    repo: Path, guard_env: dict[str, str], lock_dir: Path
+) -> None:
+    """Catches: the mtime fallback of a newer-schema record without stamps removed (guard
+    would fail on it, or take it as free, instead of honouring it for one ttl)."""
+    env = with_ttl(guard_env)
+    path = lease_path(repo, lock_dir)
+    future = json.dumps({"schema_version": 9, "session_id": "from-the-future",
+                         "holder": {"kind": "unknown to us"}}).encode()
+    path.write_bytes(future)
+    answer = run_hook(pre_tool("s1", repo), env)
+    assert answer.denied and "from-the" in answer.reason and "unreadable" not in answer.reason
+    assert path.read_bytes() == future
+    just_before_expiry(path)
+    assert run_hook(pre_tool("s1", repo), env).denied
+    just_after_expiry(path)
+    assert not run_hook(pre_tool("s1", repo), env).denied
+    assert read_lease(lock_dir)["session_id"] == "s1"
 
 
 def test_a_fifo_where_the_event_log_belongs_never_hangs_a_hook(

@@ -57,10 +57,17 @@ def test_shims_are_posix_sh() -> None:
     for name in HOOK_NAMES:
         done = subprocess.run(["sh", "-n", str(SHIMS / name)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    if shutil.which("shellcheck"):
-        done = subprocess.run(["shellcheck", "-s", "sh", *map(str, sorted(SHIMS.iterdir()))],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout
+
+
+def test_shims_pass_shellcheck() -> None:
+    """In CI (CI=true) a missing shellcheck fails this test: `.ci/run` installs it."""
+    if not shutil.which("shellcheck"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("shellcheck is not installed; .ci/run installs it (Debian: shellcheck)")
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck); CI runs it")
+    done = subprocess.run(["shellcheck", "-s", "sh", *map(str, sorted(SHIMS.iterdir()))],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
 
 
 def path_without_guard(tmp_path: Path) -> str:
