@@ -72,8 +72,11 @@ def test_only_another_sessions_own_record_with_a_pid_needs_proc() -> None:
     ("view", "caller", "alive", "state"),
     [
         (None, "me", Liveness.UNKNOWN, LeaseState.FREE),
-        (record(NOW - TTL), "me", Liveness.ALIVE, LeaseState.EXPIRED),
-        (record(NOW - TTL), "holder-session", Liveness.ALIVE, LeaseState.EXPIRED),
+        # A holder verified alive keeps its tree past the ttl; the ttl frees only a holder
+        # whose liveness cannot be verified; the caller's own stale record is still its own.
+        (record(NOW - TTL), "me", Liveness.ALIVE, LeaseState.HELD_BY_OTHER),
+        (record(NOW - TTL), "me", Liveness.UNKNOWN, LeaseState.EXPIRED),
+        (record(NOW - TTL), "holder-session", Liveness.ALIVE, LeaseState.HELD_BY_CALLER),
         (UnreadableLease("empty", NOW), "me", Liveness.UNKNOWN, LeaseState.HELD_BY_OTHER),
         (UnreadableLease("empty", NOW - TTL), "me", Liveness.UNKNOWN, LeaseState.EXPIRED),
         (record(), "holder-session", Liveness.DEAD, LeaseState.HELD_BY_CALLER),
@@ -182,7 +185,7 @@ def test_messages_name_the_tree_the_holder_and_the_way_out() -> None:
     bypass = bypass_reason("--no-verify")
     assert "(--no-verify)" in bypass and "refused for every agent session" in bypass
     hijack = hijack_reason("main", "deploy")
-    assert "from branch main to deploy" in hijack and "Your next call proceeds" in hijack
+    assert "from branch main to deploy" in hijack and "pushes of it are refused" in hijack
     context = session_start_context("/src/app", facts)
     assert "(/src/app)" in context and describe_holder(facts) in context
     assert "git worktree add" in context
