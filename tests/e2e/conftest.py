@@ -112,7 +112,7 @@ def claude_bin(
     elif old_layout.exists() and claude_version in _version_of(old_layout):
         claude = old_layout
     else:
-        # pytest's cache outlives the run, so the ~200 MB install happens once per checkout.
+        # pytest's cache outlives the run, so each install (235-384 MB) happens once per checkout.
         cache = getattr(request.config, "cache", None)
         if cache is not None:
             prefix = Path(cache.mkdir(f"claude-code-{claude_version}"))
