@@ -66,6 +66,11 @@ def _command_text(tool_input: Any) -> str | None:
     if isinstance(command, list) and all(isinstance(w, str) for w in command):
         import shlex  # only here: it loads `re`, which the patch path does not need
 
+        from worktree_guard.shell.targets import shell_code
+
+        code = shell_code(command)
+        if code is not None and command[-1] == code:
+            return code  # `["bash", "-lc", CODE]`: the line is CODE, run where Codex says
         return shlex.join(command)  # an argv vector: judge the line it amounts to
     return command if isinstance(command, str) else None
 
