@@ -74,6 +74,7 @@ DENIED_FROM_B = [
     "cd {A} && git reset -q --hard",
     "sed -i s/hello/bye/ {A}/README",
     "git update-ref refs/heads/main HEAD",  # main is checked out in A: A's branch
+    "git worktree add -q {A}/inner",  # a new tree, but inside A
 ]
 
 
@@ -121,6 +122,11 @@ def test_committing_into_ones_own_tree_from_as_folder_is_allowed(
     assert ask("session-b", a, guard_env, line) is None
     assert not _run_without_guard(line, a, guard_env, a), "the allowed line changed A"
     assert git(b, "log", "-1", "--format=%s").strip() == "mine"  # it did its work in B
+    # The way out a deny offers: a new tree beside A, made from A's folder.
+    line = "git worktree add -q ../c -b c-branch"
+    assert ask("session-b", a, guard_env, line) is None
+    assert not _run_without_guard(line, a, guard_env, a), "the allowed line changed A"
+    assert (a.parent / "c" / "README").exists()
 
 
 @pytest.mark.parametrize("agent", sorted(AGENTS))

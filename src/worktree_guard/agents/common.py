@@ -354,10 +354,10 @@ class Guard(TreeJudge):
                 self.log("denied", session=session, tool=call.tool, cwd=call.cwd,
                          why=f"no git hooks: {verdict.reason}")
                 return bypass_reason(verdict.reason)
-            # `git worktree add` is the way out a deny offers: it writes only a new tree.
-            if verdict.read_only or verdict.only_adds_worktree:
+            if verdict.read_only:
                 return None
-            # Every tree the line may change, as for Claude Code's Bash: these agents'
+            # Every tree the line may change, as for Claude Code's Bash (`git worktree add`,
+            # the way out a deny offers, needs only the new tree's folder): these agents'
             # shells run with git hooks off, so this is the only judge.
             return self.judge_shell(call.command, call.cwd, session, wrapped, call.tool)
         return self.acquire_all(workspaces_of(call), session, wrapped, call.tool, call.cwd)
