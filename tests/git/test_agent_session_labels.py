@@ -58,7 +58,7 @@ def test_the_labels_are_read_in_order() -> None:
 
 @pytest.mark.parametrize("flags", ["", "--no-verify"])
 def test_a_copilot_commit_of_a_non_holder_is_refused_and_the_holders_goes_through(
-        agent_shell: Any, env: dict[str, str], repo: Path, flags: str) -> None:
+        agent_shell: Any, env: dict[str, str], repo: Path, lock_dir: Path, flags: str) -> None:
     claude = agent_shell(env, repo, A)
     assert not claude.hook(pre_tool(A, repo)).denied  # a Claude session holds the tree
     copilot = agent_shell(env, repo, COP, "copilot")
@@ -69,7 +69,7 @@ def test_a_copilot_commit_of_a_non_holder_is_refused_and_the_holders_goes_throug
     # Once the Claude session is over, the Copilot session takes the tree and commits.
     assert not claude.hook(event(A, repo, "SessionEnd", reason="other")).denied
     assert "deny" not in copilot_pre_tool(copilot, COP, repo)
-    assert read_lease(env_lock_dir(env))["session_id"] == COP
+    assert read_lease(lock_dir)["session_id"] == COP
     assert commit(copilot, flags).returncode == 0
     assert head(repo) != before
     # A second Copilot session is kept out of the first one's tree, at git too.
@@ -82,13 +82,11 @@ def test_a_copilot_commit_of_a_non_holder_is_refused_and_the_holders_goes_throug
 
 @pytest.mark.parametrize(("agent", "label"), [("copilot", COP), ("codex", "thread-1")])
 def test_a_commit_in_a_free_tree_takes_it_for_the_session_the_hooks_know(
-        agent_shell: Any, env: dict[str, str], repo: Path, agent: str, label: str) -> None:
+        agent_shell: Any, env: dict[str, str], repo: Path, lock_dir: Path, agent: str,
+        label: str) -> None:
     """The lease a git commit takes is the agent's own session (its pre-tool hook's id), not
     a label made up from its process: its next tool call is the holder's."""
     shell = agent_shell(env, repo, label, agent)
     assert commit(shell).returncode == 0
-    assert read_lease(env_lock_dir(env))["session_id"] == label
+    assert read_lease(lock_dir)["session_id"] == label
 
-
-def env_lock_dir(env: dict[str, str]) -> Path:
-    return Path(env["GUARD_LOCK_DIR"])
