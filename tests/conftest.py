@@ -217,8 +217,18 @@ def fake_claude(tmp_path: Path) -> Iterator[Any]:
 # ---- real agent processes and real people ------------------------------------------------
 
 
+# What each agent's shell exports, by the name of its process: its session id (also the hook
+# payload's), and its own pid where the client says it.
+AGENT_SHELL_VARIABLES = {
+    "claude": ("CLAUDE_CODE_SESSION_ID", "CLAUDE_PID"),  # Claude Code 2.1.332
+    "copilot": ("COPILOT_AGENT_SESSION_ID", None),  # Copilot CLI (= the hook's sessionId)
+    "codex": ("CODEX_THREAD_ID", None),  # Codex CLI (= the hook's session_id)
+}
+
+
 class AgentShell:
-    """A copy of bash named `claude`: a real, long-lived agent process. Every command it is
+    """A copy of bash named `claude` (or another agent's name, exporting that agent's
+    variables: see AGENT_SHELL_VARIABLES): a real, long-lived agent process. Every command it is
     given runs as its descendant (in a child `bash -c`, as the Bash tool's does), so
     guard's hooks, git and git's hooks find it among their ancestors, as under Claude Code.
     It exports CLAUDE_PID (its own pid) and CLAUDE_CODE_SESSION_ID, as Claude Code 2.1.332
@@ -227,8 +237,9 @@ class AgentShell:
     def __init__(self, binary: Path, env: dict[str, str], cwd: Path, scratch: Path,
                  session: str | None) -> None:  # fmt: skip
         full = {**env, "GUARD_BIN": GUARD}
+        session_variable, pid_variable = AGENT_SHELL_VARIABLES[binary.name]
         if session is not None:
-            full["CLAUDE_CODE_SESSION_ID"] = session
+            full[session_variable] = session
         self.session = session
         self.scratch = scratch
         self.cwd = cwd
@@ -238,7 +249,8 @@ class AgentShell:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=full, cwd=cwd,
             start_new_session=True, text=True,
         )
-        self.run("export CLAUDE_PID=$$")
+        if pid_variable:
+            self.run(f"export {pid_variable}=$$")
 
     @property
     def pid(self) -> int:
@@ -282,16 +294,19 @@ class AgentShell:
 
 @pytest.fixture
 def agent_shell(tmp_path: Path) -> Iterator[Any]:
-    """`start(env, cwd, session) -> AgentShell`: agent processes, all killed at the end."""
+    """`start(env, cwd, session, agent="claude") -> AgentShell`: agent processes, all
+    killed at the end."""
     folder = tmp_path / "agentbin"
     folder.mkdir()
-    binary = folder / "claude"
-    shutil.copy2(shutil.which("bash") or "/bin/bash", binary)
     scratch = tmp_path / "agent-io"
     scratch.mkdir()
     started: list[AgentShell] = []
 
-    def start(env: dict[str, str], cwd: Path, session: str | None) -> AgentShell:
+    def start(env: dict[str, str], cwd: Path, session: str | None,
+              agent: str = "claude") -> AgentShell:
+        binary = folder / agent
+        if not binary.exists():
+            shutil.copy2(shutil.which("bash") or "/bin/bash", binary)
         shell = AgentShell(binary, env, cwd, scratch, session)
         started.append(shell)
         return shell

@@ -7,6 +7,7 @@ import posixpath
 import pytest
 
 from worktree_guard.shell.classify import command_targets
+from worktree_guard.shell.targets import branches_written, shell_code
 
 CWD, HOME = "/w/a", "/home/u"
 
@@ -100,3 +101,23 @@ def test_unclear_targets_say_what_they_may_reach(command: str, below: str | None
 def test_a_line_that_cannot_be_parsed_keeps_its_paths_and_cwd() -> None:
     found = command_targets("case x in y) rm /w/b/f;; esac", CWD, HOME)
     assert "/w/a" in found.paths and "/w/b/f" in found.paths
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("bash -c 'git update-ref refs/heads/main HEAD'", ["refs/heads/main"]),
+    ("bash -lc 'git update-ref refs/heads/main HEAD'", ["refs/heads/main"]),  # Codex's argv
+    ("sh -ec 'git update-ref refs/heads/main HEAD'", ["refs/heads/main"]),
+    ("bash -o pipefail -c 'git update-ref refs/heads/main x'", ["refs/heads/main"]),
+    ("bash -l script.sh", []),  # runs a file: no code on the line
+    ("bash -lc", []),
+])
+def test_branches_written_inside_a_shell_string(command: str, expected: list[str]) -> None:
+    assert [ref for ref, _ in branches_written(command)] == expected
+
+
+def test_shell_code_is_the_word_after_the_cluster_holding_c() -> None:
+    assert shell_code(["bash", "-lc", "echo hi"]) == "echo hi"
+    assert shell_code(["/bin/sh", "-c", "x", "arg0"]) == "x"
+    assert shell_code(["bash", "--login", "-c", "x"]) == "x"
+    assert shell_code(["python3", "-c", "x"]) is None
+    assert shell_code(["bash", "-l", "--", "-c"]) is None

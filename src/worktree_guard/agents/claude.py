@@ -11,22 +11,16 @@ from __future__ import annotations
 import os
 import sys
 
+from worktree_guard.agents.common import TreeJudge, switched_branch, tree_of_path
 from worktree_guard.core import events
 from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import (
     LeaseState,
     ToolAction,
-    branch_owned_refused,
     bypass_reason,
     classify_tool,
-    deny_reason,
-    foreign_branch_reason,
-    hijack_reason,
     holder_facts,
-    is_hijack,
-    on_foreign_branch,
     session_start_context,
-    unsure_reason,
 )
 from worktree_guard.core.identity import find_agent
 from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
@@ -36,7 +30,6 @@ from worktree_guard.core.workspace import (
     Workspace,
     current_branch,
     find_workspace,
-    trees_on_ref,
 )
 from worktree_guard.lite import deadline, fastjson
 
@@ -45,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from worktree_guard.shell.targets import Unsure
+    from worktree_guard.core.identity import ProcessId
 
 GUARDED_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Bash"})
 # Client tools judged on purpose (Claude Code 2.1.332), by what they change:
@@ -98,65 +91,13 @@ def _target_workspace(payload: dict[str, Any], cwd: str) -> Workspace | None:
         for name in ("file_path", "notebook_path"):
             path = tool_input.get(name)
             if isinstance(path, str) and path:
-                return _tree_of_path(os.path.join(cwd, path))
+                return tree_of_path(os.path.join(cwd, path))
     return find_workspace(cwd)
 
 
-def _tree_of_path(path: str) -> Workspace | None:
-    """The tree a write to `path` changes: symlinks resolved (a link in one tree may point
-    into another), then the nearest folder that exists."""
-    try:
-        real = os.path.realpath(path)
-    except (OSError, ValueError):
-        return None
-    folder = real if os.path.isdir(real) else _nearest_existing_dir(real)
-    return find_workspace(folder, {})
+class ClaudeHook(TreeJudge):
+    label = "claude-code"
 
-
-# git subcommands that put HEAD on another branch: after the holder's own, the branch it
-# sees is its own. Anything else (`sleep 2; git log`) switches nothing, whatever its text.
-_SWITCHING = frozenset({"checkout", "switch", "rebase", "pull", "bisect"})
-# git subcommands that move the branch HEAD is on (refused while it is someone else's).
-_BRANCH_MOVING = frozenset({"commit", "push", "merge", "cherry-pick", "revert", "am", "reset",
-                            "pull", "rebase", "update-ref"})
-
-
-def _switched_branch(payload: dict[str, Any]) -> bool:
-    """A Bash call of the holder's own that switched branch (parsed, not grepped)."""
-    tool_input = payload.get("tool_input")
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if payload.get("tool_name") != "Bash" or not isinstance(command, str) or "git" not in command:
-        return False
-    from worktree_guard.shell.targets import git_subcommands
-
-    for sub, args in git_subcommands(command) or []:
-        if sub in _SWITCHING:
-            return True
-        if sub == "branch" and any(a in ("-m", "-M", "--move") for a in args):
-            return True  # renaming the current branch
-    return False
-
-
-def _moves_a_branch(command: str) -> bool:
-    from worktree_guard.shell.targets import git_subcommands
-
-    found = git_subcommands(command)
-    if found is None:
-        return "git" in command  # cannot parse: unsure means yes
-    return any(sub in _BRANCH_MOVING for sub, _ in found)
-
-
-def _nearest_existing_dir(path: str) -> str:
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.isdir(folder):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
-    return folder
-
-
-class ClaudeHook:
     def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
         self.settings = settings
         self.env = env
@@ -164,6 +105,9 @@ class ClaudeHook:
 
     def log(self, event: str, **fields: Any) -> None:
         events.append_event(self.settings.lock_dir, event, self.settings.log_max_bytes, **fields)
+
+    def holder_process(self, wrapped: bool) -> ProcessId | None:
+        return None if wrapped else find_agent(self.env)
 
     def session_of(self, payload: dict[str, Any]) -> tuple[str, bool]:
         """The session id, and whether it came from `guard run` (which owns the holder pid)."""
@@ -215,45 +159,11 @@ class ClaudeHook:
         if action is ToolAction.READ_ONLY:
             return ALLOW
         if command is not None:
-            trees, doubts = self._bash_trees(command, cwd)
+            reason = self.judge_shell(command, cwd, session, wrapped, tool)
         else:
             ws = _target_workspace(payload, cwd)
-            trees, doubts = ([ws] if ws is not None else []), []
-        for doubt in doubts:
-            answer = self._judge_doubt(doubt, session, tool, cwd)
-            if answer is not None:
-                return answer
-        if command is not None:
-            answer = self._judge_branches(command, cwd, session, tool)
-            if answer is not None:
-                return answer
-        return self._acquire_all(trees, session, wrapped, tool, cwd, command)
-
-    def _judge_branches(self, command: str, cwd: str, session: str, tool: str
-                        ) -> HookAnswer | None:
-        """A branch belongs to the tree that has it checked out: a line that would move one
-        (or check it out again) while another live session holds that tree is denied here,
-        before git's own hooks would refuse it."""
-        from worktree_guard.shell.targets import branches_written
-
-        refs = branches_written(command)
-        here = find_workspace(cwd) if refs else None
-        if here is None:
-            return None
-        now = now_ms()
-        for ref, checkout in refs:
-            for tree in trees_on_ref(here, ref):
-                if tree.key == here.key:
-                    continue
-                view = self.store.read(tree.key)
-                state, alive = self.store.state_and_liveness(view, session, now)
-                if state is not LeaseState.HELD_BY_OTHER:
-                    continue
-                self.log("denied", session=session, tool=tool, cwd=cwd, key=tree.key,
-                         workspace=tree.toplevel, why="branch owned", ref=ref)
-                facts = holder_facts(view, now, alive)
-                return _deny(branch_owned_refused(ref, tree.toplevel, facts, checkout))
-        return None
+            reason = self.acquire_all([ws] if ws is not None else [], session, wrapped, tool, cwd)
+        return ALLOW if reason is None else _deny(reason)
 
     def client_tool(self, payload: dict[str, Any], tool: str) -> HookAnswer:
         """The client's own tools that change trees (see CLIENT_TOOLS for the rules)."""
@@ -268,107 +178,8 @@ class ClaudeHook:
         cwd = _str_field(payload, "cwd")
         session, wrapped = self.session_of(payload)
         ws = find_workspace(cwd)
-        return self._acquire_all([ws] if ws else [], session, wrapped, tool, cwd)
-
-    def _bash_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
-        """Every working tree the line may change (see shell/targets.py), and the targets
-        that could not be worked out; a folder in no repository needs no lease."""
-        from worktree_guard.shell.classify import command_targets
-
-        home = self.env.get("HOME") or None
-        targets = command_targets(command, cwd, home)
-        trees: list[Workspace] = []
-        for path in targets.paths:
-            ws = _tree_of_path(path)
-            if ws is not None and ws not in trees:
-                trees.append(ws)
-        for doubt in targets.unsure:
-            if doubt.below is not None:
-                ws = _tree_of_path(doubt.below)
-                if ws is not None and ws not in trees:
-                    trees.append(ws)
-        return trees, targets.unsure
-
-    def _judge_doubt(self, doubt: Unsure, session: str, tool: str, cwd: str) -> HookAnswer | None:
-        """A target that could not be worked out is judged by the trees it may reach: a
-        deny when one of them is held by another live session."""
-        below = os.path.realpath(doubt.below) if doubt.below is not None else None
-        now = now_ms()
-        for key in self.store.keys():  # noqa: SIM118 (a method, not a dict)
-            view = self.store.read(key)
-            if not isinstance(view, LeaseRecord) or not view.workspace:
-                continue
-            inside = below is None or view.workspace == below or view.workspace.startswith(
-                below.rstrip("/") + "/")
-            if not inside:
-                continue
-            if self.store.state_of(view, session, now) is not LeaseState.HELD_BY_OTHER:
-                continue
-            self.log("denied", session=session, tool=tool, cwd=cwd, key=key,
-                     workspace=view.workspace, holder=view.session_id, why=doubt.why)
-            return _deny(unsure_reason(doubt.why, view.workspace, holder_facts(view, now)))
-        return None
-
-    def _acquire_all(
-        self, trees: list[Workspace], session: str, wrapped: bool, tool: str, cwd: str,
-        command: str | None = None,
-    ) -> HookAnswer:
-        """Take every tree a call may change, in key order (two sessions wanting the same
-        trees meet at the first one, so neither waits on the other); when one is busy, the
-        ones this call took are given back and the call is denied: never a partial grab."""
-        holder = None if wrapped else find_agent(self.env)
-        taken: list[Workspace] = []
-        answer = ALLOW
-        for ws in sorted(trees, key=lambda w: w.key):
-            branch = current_branch(ws)
-            outcome = self.store.acquire(
-                ws.key,
-                Caller(session, holder, "claude-code"),
-                ws.toplevel,
-                branch,
-                self.settings.refresh_interval_ms,
-                keep_branch=True,  # a PreToolUse switches nothing: a new HEAD is not its own
-            )
-            common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
-            if outcome.result is Result.BUSY:
-                for done in taken:
-                    self.store.release(done.key, session, holder)
-                facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
-                other = (outcome.record.session_id
-                         if isinstance(outcome.record, LeaseRecord) else None)
-                self.log("denied", holder=other, **common)
-                home_tree = find_workspace(cwd)
-                return _deny(deny_reason(ws.toplevel, facts, elsewhere=home_tree is None
-                                         or home_tree.key != ws.key))
-            if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
-                taken.append(ws)
-                taken_from = outcome.previous_state.value if outcome.previous else None
-                previous = outcome.previous
-                self.log(
-                    "acquired" if outcome.result is Result.ACQUIRED else "taken_over",
-                    previous_state=taken_from,
-                    previous_session=(previous.session_id
-                                      if isinstance(previous, LeaseRecord) else None),
-                    holder_pid=holder.pid if holder else None,
-                    **common,
-                )
-                continue
-            record = outcome.record
-            own = record.branch if isinstance(record, LeaseRecord) else None
-            if isinstance(record, LeaseRecord) and is_hijack(own, branch):
-                assert own is not None and branch is not None
-                if record.hijack_reported != branch:  # never silent: told once, then kept
-                    self.store.note_hijack(ws.key, session, branch)
-                    self.log("hijack", branch_seen=own, branch_now=branch, **common)
-                    answer = _deny(hijack_reason(own, branch))
-                elif (command is not None and on_foreign_branch(own, branch)
-                        and _moves_a_branch(command)):
-                    self.log("denied", why="foreign branch", branch_own=own,
-                             branch_now=branch, **common)
-                    answer = _deny(foreign_branch_reason(own, branch, "this command"))
-            elif outcome.previous is not outcome.record:
-                self.log("refreshed", **common)
-        return answer
+        reason = self.acquire_all([ws] if ws else [], session, wrapped, tool, cwd)
+        return ALLOW if reason is None else _deny(reason)
 
     def protected_target(self, payload: dict[str, Any], cwd: str) -> str | None:
         """A file tool aimed at the hooks folder, git's config or the lock folder."""
@@ -404,7 +215,10 @@ class ClaudeHook:
         session, wrapped = self.session_of(payload)
         # Only from the holder's own process tree: a forged payload elsewhere changes nothing.
         holder = None if wrapped else find_agent(self.env)
-        own_git = _switched_branch(payload)
+        tool_input = payload.get("tool_input")
+        command = tool_input.get("command") if isinstance(tool_input, dict) else None
+        own_git = payload.get("tool_name") == "Bash" and switched_branch(
+            command if isinstance(command, str) else None)
         for ws in self._workspaces_of(payload):
             # The branch is recorded only after the holder's own git command: a switch made
             # by someone else while a long command ran must still be reported as a hijack.

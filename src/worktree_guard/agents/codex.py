@@ -21,9 +21,9 @@ from worktree_guard.agents.common import (
     Guard,
     ToolCall,
     optional_str,
-    ran_git,
     run_adapter,
     str_field,
+    switched_branch,
 )
 from worktree_guard.core.identity import AGENT_CODEX
 from worktree_guard.core.workspace import find_workspace
@@ -66,6 +66,11 @@ def _command_text(tool_input: Any) -> str | None:
     if isinstance(command, list) and all(isinstance(w, str) for w in command):
         import shlex  # only here: it loads `re`, which the patch path does not need
 
+        from worktree_guard.shell.targets import shell_code
+
+        code = shell_code(command)
+        if code is not None and command[-1] == code:
+            return code  # `["bash", "-lc", CODE]`: the line is CODE, run where Codex says
         return shlex.join(command)  # an argv vector: judge the line it amounts to
     return command if isinstance(command, str) else None
 
@@ -93,7 +98,7 @@ def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
     if event in ("PostToolUse", "Stop"):
         command = _command_text(payload.get("tool_input"))
         guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
-                      ran_git=payload.get("tool_name") in SHELL_TOOLS and ran_git(command))
+                      switched=payload.get("tool_name") in SHELL_TOOLS and switched_branch(command))
     elif event == "SessionEnd":
         guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
                       optional_str(payload, "reason"))

@@ -16,23 +16,35 @@ from worktree_guard.core import events
 from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import (
     LeaseState,
+    branch_owned_refused,
     bypass_reason,
     deny_reason,
+    foreign_branch_reason,
     hijack_reason,
     holder_facts,
     is_hijack,
+    on_foreign_branch,
     session_start_context,
+    unsure_reason,
 )
 from worktree_guard.core.identity import find_agent_ancestor
 from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
 from worktree_guard.core.record import LeaseRecord
-from worktree_guard.core.workspace import Workspace, current_branch, find_workspace
+from worktree_guard.core.workspace import (
+    Workspace,
+    current_branch,
+    find_workspace,
+    trees_on_ref,
+)
 from worktree_guard.lite import deadline, fastjson
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
+
+    from worktree_guard.core.identity import ProcessId
+    from worktree_guard.shell.targets import Unsure
 
 # Well inside every client's timeout (install sets 10 s for each agent).
 DEADLINE_S = 4.0
@@ -94,24 +106,223 @@ def nearest_existing_dir(path: str) -> str:
     return folder
 
 
+def tree_of_path(path: str) -> Workspace | None:
+    """The tree a write to `path` changes: symlinks resolved (a link in one tree may point
+    into another), then the nearest folder that exists."""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None
+    folder = real if os.path.isdir(real) else nearest_existing_dir(real)
+    return find_workspace(folder, {})
+
+
 def workspaces_of(call: ToolCall) -> list[Workspace]:
-    """The trees a call acts on: each named file's tree, else the cwd's; no duplicates."""
+    """The trees a file call acts on: each named file's tree, else the cwd's; no duplicates."""
     found: list[Workspace] = []
-    targets = [nearest_existing_dir(os.path.join(call.cwd, p)) for p in call.paths] or [call.cwd]
-    for folder in targets:
-        ws = find_workspace(folder)
-        if ws is not None and all(w.key != ws.key for w in found):
+    for path in call.paths:
+        ws = tree_of_path(os.path.join(call.cwd, path))
+        if ws is not None and ws not in found:
+            found.append(ws)
+    if not call.paths:
+        ws = find_workspace(call.cwd)
+        if ws is not None:
             found.append(ws)
     return found
 
 
-class Guard:
+# git subcommands that put HEAD on another branch: after the holder's own, the branch it
+# sees is its own. Anything else (`sleep 2; git log`) switches nothing, whatever its text.
+_SWITCHING = frozenset({"checkout", "switch", "rebase", "pull", "bisect"})
+# git subcommands that move the branch HEAD is on (refused while it is someone else's).
+_BRANCH_MOVING = frozenset({"commit", "push", "merge", "cherry-pick", "revert", "am", "reset",
+                            "pull", "rebase", "update-ref"})
+
+
+def switched_branch(command: str | None) -> bool:
+    """A shell line of the holder's own that switched branch (parsed, not grepped)."""
+    if command is None or "git" not in command:
+        return False
+    from worktree_guard.shell.targets import git_subcommands
+
+    for sub, args in git_subcommands(command) or []:
+        if sub in _SWITCHING:
+            return True
+        if sub == "branch" and any(a in ("-m", "-M", "--move") for a in args):
+            return True  # renaming the current branch
+    return False
+
+
+def moves_a_branch(command: str) -> bool:
+    from worktree_guard.shell.targets import git_subcommands
+
+    found = git_subcommands(command)
+    if found is None:
+        return "git" in command  # cannot parse: unsure means yes
+    return any(sub in _BRANCH_MOVING for sub, _ in found)
+
+
+class TreeJudge:
+    """The judgement every agent's hook makes of a call that changes trees: every tree a
+    shell line may change (cd targets, `git -C`, paths, redirections), targets it cannot
+    work out, branches checked out in another session's tree, and the all-or-none taking
+    of the trees' leases. Reasons come back as text; each adapter words its own deny form.
+    A subclass gives `settings`, `env`, `store`, `log`, `label` and `holder_process`."""
+
+    settings: Settings
+    env: Mapping[str, str]
+    store: LeaseStore
+    label: str  # the agent, as the lease record names it
+
+    def log(self, event: str, **fields: Any) -> None:
+        raise NotImplementedError
+
+    def holder_process(self, wrapped: bool) -> ProcessId | None:
+        raise NotImplementedError
+
+    def judge_shell(self, command: str, cwd: str, session: str, wrapped: bool,
+                    tool: str) -> str | None:
+        """None to allow a mutating shell line, or why it is denied."""
+        trees, doubts = self.shell_trees(command, cwd)
+        for doubt in doubts:
+            reason = self.judge_doubt(doubt, session, tool, cwd)
+            if reason is not None:
+                return reason
+        reason = self.judge_branches(command, cwd, session, tool)
+        if reason is not None:
+            return reason
+        return self.acquire_all(trees, session, wrapped, tool, cwd, command)
+
+    def shell_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
+        """Every working tree the line may change (see shell/targets.py), and the targets
+        that could not be worked out; a folder in no repository needs no lease."""
+        from worktree_guard.shell.classify import command_targets
+
+        home = self.env.get("HOME") or None
+        targets = command_targets(command, cwd, home)
+        trees: list[Workspace] = []
+        reached = list(targets.paths) + [d.below for d in targets.unsure if d.below is not None]
+        for path in reached:
+            ws = tree_of_path(path)
+            if ws is not None and ws not in trees:
+                trees.append(ws)
+        return trees, targets.unsure
+
+    def judge_branches(self, command: str, cwd: str, session: str, tool: str) -> str | None:
+        """A branch belongs to the tree that has it checked out: a line that would move one
+        (or check it out again) while another live session holds that tree is denied here,
+        before git's own hooks would refuse it."""
+        from worktree_guard.shell.targets import branches_written
+
+        refs = branches_written(command)
+        here = find_workspace(cwd) if refs else None
+        if here is None:
+            return None
+        now = now_ms()
+        for ref, checkout in refs:
+            for tree in trees_on_ref(here, ref):
+                if tree.key == here.key:
+                    continue
+                view = self.store.read(tree.key)
+                state, alive = self.store.state_and_liveness(view, session, now)
+                if state is not LeaseState.HELD_BY_OTHER:
+                    continue
+                self.log("denied", session=session, tool=tool, cwd=cwd, key=tree.key,
+                         workspace=tree.toplevel, why="branch owned", ref=ref)
+                facts = holder_facts(view, now, alive)
+                return branch_owned_refused(ref, tree.toplevel, facts, checkout)
+        return None
+
+    def judge_doubt(self, doubt: Unsure, session: str, tool: str, cwd: str) -> str | None:
+        """A target that could not be worked out is judged by the trees it may reach: a
+        deny when one of them is held by another live session."""
+        below = os.path.realpath(doubt.below) if doubt.below is not None else None
+        now = now_ms()
+        for key in self.store.keys():  # noqa: SIM118 (a method, not a dict)
+            view = self.store.read(key)
+            if not isinstance(view, LeaseRecord) or not view.workspace:
+                continue
+            inside = below is None or view.workspace == below or view.workspace.startswith(
+                below.rstrip("/") + "/")
+            if not inside:
+                continue
+            if self.store.state_of(view, session, now) is not LeaseState.HELD_BY_OTHER:
+                continue
+            self.log("denied", session=session, tool=tool, cwd=cwd, key=key,
+                     workspace=view.workspace, holder=view.session_id, why=doubt.why)
+            return unsure_reason(doubt.why, view.workspace, holder_facts(view, now))
+        return None
+
+    def acquire_all(
+        self, trees: list[Workspace], session: str, wrapped: bool, tool: str, cwd: str,
+        command: str | None = None,
+    ) -> str | None:
+        """Take every tree a call may change, in key order (two sessions wanting the same
+        trees meet at the first one, so neither waits on the other); when one is busy, the
+        ones this call took are given back and the call is denied: never a partial grab."""
+        holder = self.holder_process(wrapped)
+        taken: list[Workspace] = []
+        answer: str | None = None
+        for ws in sorted(trees, key=lambda w: w.key):
+            branch = current_branch(ws)
+            outcome = self.store.acquire(
+                ws.key,
+                Caller(session, holder, self.label),
+                ws.toplevel,
+                branch,
+                self.settings.refresh_interval_ms,
+                keep_branch=True,  # a pre-tool call switches nothing: a new HEAD is not its own
+            )
+            common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
+            if outcome.result is Result.BUSY:
+                for done in taken:
+                    self.store.release(done.key, session, holder)
+                facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
+                other = (outcome.record.session_id
+                         if isinstance(outcome.record, LeaseRecord) else None)
+                self.log("denied", holder=other, **common)
+                home_tree = find_workspace(cwd)
+                return deny_reason(ws.toplevel, facts, elsewhere=home_tree is None
+                                   or home_tree.key != ws.key)
+            if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
+                taken.append(ws)
+                taken_from = outcome.previous_state.value if outcome.previous else None
+                previous = outcome.previous
+                self.log(
+                    "acquired" if outcome.result is Result.ACQUIRED else "taken_over",
+                    previous_state=taken_from,
+                    previous_session=(previous.session_id
+                                      if isinstance(previous, LeaseRecord) else None),
+                    holder_pid=holder.pid if holder else None,
+                    **common,
+                )
+                continue
+            record = outcome.record
+            own = record.branch if isinstance(record, LeaseRecord) else None
+            if isinstance(record, LeaseRecord) and is_hijack(own, branch):
+                assert own is not None and branch is not None
+                if record.hijack_reported != branch:  # never silent: told once, then kept
+                    self.store.note_hijack(ws.key, session, branch)
+                    self.log("hijack", branch_seen=own, branch_now=branch, **common)
+                    answer = hijack_reason(own, branch)
+                elif (command is not None and on_foreign_branch(own, branch)
+                        and moves_a_branch(command)):
+                    self.log("denied", why="foreign branch", branch_own=own,
+                             branch_now=branch, **common)
+                    answer = foreign_branch_reason(own, branch, "this command")
+            elif outcome.previous is not outcome.record:
+                self.log("refreshed", **common)
+        return answer
+
+
+class Guard(TreeJudge):
     """The lease steps every adapter takes, for one agent (`agent` names it in the record)."""
 
     def __init__(self, settings: Settings, env: Mapping[str, str], agent: str) -> None:
         self.settings = settings
         self.env = env
         self.agent = agent
+        self.label = agent
         self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
 
     def log(self, event: str, **fields: Any) -> None:
@@ -123,9 +334,9 @@ class Guard:
         wrapped = self.env.get("GUARD_SESSION_ID", "").strip()
         return (wrapped, True) if wrapped else (payload_session, False)
 
-    def _holder_caller(self, session: str, wrapped: bool) -> Caller:
+    def holder_process(self, wrapped: bool) -> ProcessId | None:
         found = None if wrapped else find_agent_ancestor((self.agent,))
-        return Caller(session, found[1] if found else None, self.agent)
+        return found[1] if found else None
 
     def pre_tool(self, call: ToolCall) -> str | None:
         """None to allow the call, or the reason it is denied (the agent's model reads it)."""
@@ -138,55 +349,26 @@ class Guard:
             # Loaded only for shell calls: the classifier needs `re`, the file tools do not.
             from worktree_guard.shell.classify import classify_command
 
-            verdict = classify_command(call.command)
+            verdict = classify_command(call.command, (self.settings.lock_dir,))
             if verdict.disables_git_hooks:
                 self.log("denied", session=session, tool=call.tool, cwd=call.cwd,
                          why=f"no git hooks: {verdict.reason}")
                 return bypass_reason(verdict.reason)
-            # `git worktree add` is the way out a deny offers: it writes only a new tree.
-            if verdict.read_only or verdict.only_adds_worktree:
+            if verdict.read_only:
                 return None
-        caller = self._holder_caller(session, wrapped)
-        for ws in workspaces_of(call):
-            reason = self._acquire(ws, caller, call.tool)
-            if reason is not None:
-                return reason
-        return None
+            # Every tree the line may change, as for Claude Code's Bash (`git worktree add`,
+            # the way out a deny offers, needs only the new tree's folder): these agents'
+            # shells run with git hooks off, so this is the only judge.
+            return self.judge_shell(call.command, call.cwd, session, wrapped, call.tool)
+        return self.acquire_all(workspaces_of(call), session, wrapped, call.tool, call.cwd)
 
-    def _acquire(self, ws: Workspace, caller: Caller, tool: str) -> str | None:
-        branch = current_branch(ws)
-        outcome = self.store.acquire(ws.key, caller, ws.toplevel, branch,
-                                     self.settings.refresh_interval_ms)
-        common = {"session": caller.session_id, "key": ws.key, "workspace": ws.toplevel,
-                  "tool": tool}
-        previous = outcome.previous
-        if outcome.result is Result.BUSY:
-            other = outcome.record.session_id if isinstance(outcome.record, LeaseRecord) else None
-            self.log("denied", holder=other, **common)
-            return deny_reason(ws.toplevel, holder_facts(outcome.record, now_ms()))
-        if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
-            self.log("acquired" if outcome.result is Result.ACQUIRED else "taken_over",
-                     previous_state=outcome.previous_state.value if previous else None,
-                     previous_session=previous.session_id
-                     if isinstance(previous, LeaseRecord) else None,
-                     holder_pid=caller.holder.pid if caller.holder else None, **common)
-            return None
-        seen = previous.branch if isinstance(previous, LeaseRecord) else None
-        if previous is not outcome.record and is_hijack(seen, branch):
-            assert seen is not None and branch is not None
-            self.log("hijack", branch_seen=seen, branch_now=branch, **common)
-            return hijack_reason(seen, branch)
-        if previous is not outcome.record:
-            self.log("refreshed", **common)
-        return None
-
-    def refresh(self, payload_session: str, cwd: str, via: str, ran_git: bool = False) -> None:
+    def refresh(self, payload_session: str, cwd: str, via: str, switched: bool = False) -> None:
         session, _ = self.session(payload_session)
         ws = find_workspace(cwd)
         if ws is None:
             return
         # The branch is recorded only after the holder's own git command (hijack detection).
-        branch = current_branch(ws) if ran_git else None
+        branch = current_branch(ws) if switched else None
         outcome = self.store.refresh(ws.key, session, branch, self.settings.refresh_interval_ms)
         if outcome.result is Result.REFRESHED and outcome.previous is not outcome.record:
             self.log("refreshed", session=session, key=ws.key, via=via)
@@ -213,11 +395,6 @@ class Guard:
         if self.store.state_of(view, session, now) is not LeaseState.HELD_BY_OTHER:
             return None
         return session_start_context(ws.toplevel, holder_facts(view, now))
-
-
-def ran_git(command: str | None) -> bool:
-    """A shell call that runs git may have switched the branch itself."""
-    return command is not None and "git" in command
 
 
 class Answer:

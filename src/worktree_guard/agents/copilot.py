@@ -23,9 +23,9 @@ from worktree_guard.agents.common import (
     PayloadError,
     ToolCall,
     optional_str,
-    ran_git,
     run_adapter,
     str_field,
+    switched_branch,
 )
 from worktree_guard.core.identity import AGENT_COPILOT
 from worktree_guard.core.workspace import find_workspace
@@ -59,6 +59,10 @@ def _args(raw: Any) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
+def _switched(tool: str, args: dict[str, Any]) -> bool:
+    return tool in SHELL_TOOLS and switched_branch(optional_str(args, "command"))
+
+
 def tool_call(tool: str, session: str, cwd: str, args: dict[str, Any]) -> ToolCall:
     if tool in FILE_TOOLS:
         path = optional_str(args, "path") or optional_str(args, "file_path")
@@ -84,7 +88,7 @@ class _Native:
             return ALLOW if reason is None else deny(reason)
         if self.event == "postToolUse":
             guard.refresh(session, cwd, self.event,
-                          ran_git=tool in SHELL_TOOLS and ran_git(optional_str(args, "command")))
+                          switched=_switched(tool, args))
         elif self.event == "sessionEnd":
             guard.release(session, cwd, optional_str(payload, "reason"))
         return ALLOW
@@ -106,7 +110,7 @@ def _claude_file(guard: Guard, payload: dict[str, Any]) -> Answer:
         return ALLOW if reason is None else deny(reason)
     if event in ("PostToolUse", "PostToolUseFailure", "Stop"):
         guard.refresh(session, cwd, event,
-                      ran_git=tool in SHELL_TOOLS and ran_git(optional_str(args, "command")))
+                      switched=_switched(tool, args))
     elif event == "SessionEnd":
         guard.release(session, cwd, optional_str(payload, "reason"))
     return ALLOW

@@ -21,9 +21,9 @@ from worktree_guard.agents.common import (
     Guard,
     ToolCall,
     optional_str,
-    ran_git,
     run_adapter,
     str_field,
+    switched_branch,
 )
 from worktree_guard.core.identity import AGENT_GEMINI
 from worktree_guard.lite import fastjson
@@ -66,7 +66,7 @@ def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
     if event in ("AfterTool", "AfterAgent"):
         command = optional_str(payload.get("tool_input"), "command")
         guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
-                      ran_git=payload.get("tool_name") == SHELL_TOOL and ran_git(command))
+                      switched=payload.get("tool_name") == SHELL_TOOL and switched_branch(command))
     elif event == "SessionEnd":
         guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
                       optional_str(payload, "reason"))

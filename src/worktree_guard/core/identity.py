@@ -304,10 +304,17 @@ def _liveness_without_proc(pid: int) -> Liveness:
     return Liveness.UNKNOWN  # it exists, but without a start time it may be a reused pid
 
 
+# The variables an agent's shell carries its session id in, in the order they are trusted
+# (the git hook shims read the same list, in the same order): `guard run`'s, Claude Code's,
+# Copilot CLI's (= the hook payload's sessionId), Codex's (= its session_id).
+SESSION_VARIABLES = ("GUARD_SESSION_ID", "CLAUDE_CODE_SESSION_ID", "COPILOT_AGENT_SESSION_ID",
+                     "CODEX_THREAD_ID")
+
+
 def session_from_env(env: Mapping[str, str] | None = None) -> str | None:
     """The agent session a git hook runs for, or None for a person at a plain shell."""
     environ = os.environ if env is None else env
-    for name in ("GUARD_SESSION_ID", "CLAUDE_CODE_SESSION_ID"):
+    for name in SESSION_VARIABLES:
         value = environ.get(name, "").strip()
         if value:
             return value

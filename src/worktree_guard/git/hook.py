@@ -3,8 +3,9 @@
 Exit 0 lets git go on; 1 refuses (pre-commit, prepare-commit-msg, reference-transaction at
 `prepared`, pre-push). Commit-time hooks import the standard library only; git is asked
 (through `git_facts`, imported late) only on rare paths: pre-push, and a person committing
-in a tree a session holds. An agent is whoever has GUARD_SESSION_ID or
-CLAUDE_CODE_SESSION_ID; whether it may act is the lease's answer, as in the Claude hook.
+in a tree a session holds. An agent is whoever has an agent process above it or a session
+label (identity.SESSION_VARIABLES); whether it may act is the lease's answer, as in the
+Claude hook.
 """
 
 from __future__ import annotations

@@ -68,7 +68,8 @@ guard_bin={guard}
 """
 
 # The agent session, as identity.session_from_env picks it; empty for a person.
-_SESSION = """sid=${GUARD_SESSION_ID:-$CLAUDE_CODE_SESSION_ID}
+_SESSION = """sid=${GUARD_SESSION_ID:-${CLAUDE_CODE_SESSION_ID:-$COPILOT_AGENT_SESSION_ID}}
+sid=${sid:-$CODEX_THREAD_ID}
 """
 
 # prepare-commit-msg runs once per commit of a rebase: a person's ends here.

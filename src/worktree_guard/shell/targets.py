@@ -631,10 +631,9 @@ def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
         if not argv:
             continue
         name = posixpath.basename(argv[0])
-        if name in _SHELLS and "-c" in argv:
-            at = argv.index("-c")
-            inner = git_subcommands(argv[at + 1]) if at + 1 < len(argv) else None
-            found.extend(inner or [])
+        code = shell_code(argv)
+        if code is not None:
+            found.extend(git_subcommands(code) or [])
             continue
         if name != "git":
             continue
@@ -644,6 +643,23 @@ def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
         if i < len(argv):
             found.append((argv[i], argv[i + 1 :]))
     return found
+
+
+def shell_code(argv: list[str]) -> str | None:
+    """The code `sh -c CODE` runs, also with `c` in a cluster (`bash -lc CODE`, Codex's
+    argv form); None when argv is no shell's, or the shell reads a file or its input."""
+    if not argv or posixpath.basename(argv[0]) not in _SHELLS:
+        return None
+    i = 1
+    while i < len(argv) and argv[i][:1] in ("-", "+") and argv[i] != "--":
+        word = argv[i]
+        if word in ("-o", "+o", "-O", "+O"):
+            i += 2  # takes the option's name as its value
+            continue
+        if word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
+            return argv[i + 1] if i + 1 < len(argv) else None
+        i += 1
+    return None
 
 
 def _looks_assigned(text: str) -> bool:
