@@ -27,7 +27,7 @@ from worktree_guard.core.decide import (
     session_start_context,
     unsure_reason,
 )
-from worktree_guard.core.identity import find_agent_ancestor
+from worktree_guard.core.identity import AGENT_CODEX, AGENT_GEMINI, find_agent_ancestor
 from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
 from worktree_guard.core.record import LeaseRecord
 from worktree_guard.core.workspace import (
@@ -315,6 +315,20 @@ class TreeJudge:
         return answer
 
 
+# Agents whose shells run git with its hooks off: git's pre-push never sees their pushes.
+HOOKLESS_SHELLS = frozenset({AGENT_GEMINI, AGENT_CODEX})
+
+
+def forced_push_reason(what: str) -> str:
+    return (
+        f"worktree-guard: this push may rewrite or delete a remote branch ({what}), and this "
+        "agent's shell runs git without its hooks, so git's own push checks cannot run: "
+        "refused for every session, the holder's included. Push without --force, --delete, "
+        "--mirror or a `+` refspec (git refuses a push that is not a fast-forward by itself); "
+        "if history must be rewritten on the remote, ask the user."
+    )
+
+
 class Guard(TreeJudge):
     """The lease steps every adapter takes, for one agent (`agent` names it in the record)."""
 
@@ -356,6 +370,14 @@ class Guard(TreeJudge):
                 return bypass_reason(verdict.reason)
             if verdict.read_only:
                 return None
+            if self.agent in HOOKLESS_SHELLS:
+                from worktree_guard.shell.pushes import history_rewriting_push
+
+                push = history_rewriting_push(call.command)
+                if push is not None:
+                    self.log("denied", session=session, tool=call.tool, cwd=call.cwd,
+                             why=f"push in a shell without git hooks: {push}")
+                    return forced_push_reason(push)
             # Every tree the line may change, as for Claude Code's Bash (`git worktree add`,
             # the way out a deny offers, needs only the new tree's folder): these agents'
             # shells run with git hooks off, so this is the only judge.
