@@ -11,7 +11,13 @@ from __future__ import annotations
 import os
 import sys
 
-from worktree_guard.agents.common import TreeJudge, switched_branch, tree_of_path
+from worktree_guard.agents.common import (
+    TreeJudge,
+    read_payload,
+    str_field,
+    switched_branch,
+    tree_of_path,
+)
 from worktree_guard.core import events
 from worktree_guard.core.config import Settings, load_settings
 from worktree_guard.core.decide import (
@@ -51,10 +57,6 @@ CLIENT_TOOLS = frozenset({"EnterWorktree", "ExitWorktree", "Agent", "CronCreate"
 _DEADLINE_S = 4.0
 
 
-class PayloadError(Exception):
-    """The payload is not what Claude Code sends."""
-
-
 
 class HookAnswer:
     __slots__ = ("stdout",)
@@ -75,13 +77,6 @@ def _deny(reason: str) -> HookAnswer:
         }
     }
     return HookAnswer(fastjson.dumps(body))
-
-
-def _str_field(payload: dict[str, Any], name: str) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str) or not value:
-        raise PayloadError(f"field {name!r} is missing or not a string")
-    return value
 
 
 def _target_workspace(payload: dict[str, Any], cwd: str) -> Workspace | None:
@@ -112,10 +107,10 @@ class ClaudeHook(TreeJudge):
     def session_of(self, payload: dict[str, Any]) -> tuple[str, bool]:
         """The session id, and whether it came from `guard run` (which owns the holder pid)."""
         wrapped = self.env.get("GUARD_SESSION_ID", "").strip()
-        return (wrapped, True) if wrapped else (_str_field(payload, "session_id"), False)
+        return (wrapped, True) if wrapped else (str_field(payload, "session_id"), False)
 
     def handle(self, payload: dict[str, Any]) -> HookAnswer:
-        event = _str_field(payload, "hook_event_name")
+        event = str_field(payload, "hook_event_name")
         if event == "PreToolUse":
             return self.pre_tool_use(payload)
         if event in ("PostToolUse", "PostToolUseFailure", "Stop"):
@@ -127,12 +122,12 @@ class ClaudeHook(TreeJudge):
         return ALLOW
 
     def pre_tool_use(self, payload: dict[str, Any]) -> HookAnswer:
-        tool = _str_field(payload, "tool_name")
+        tool = str_field(payload, "tool_name")
         if tool in CLIENT_TOOLS:
             return self.client_tool(payload, tool)
         if tool not in GUARDED_TOOLS:
             return ALLOW
-        cwd = _str_field(payload, "cwd")
+        cwd = str_field(payload, "cwd")
         session, wrapped = self.session_of(payload)
         read_only, bypass, why = False, False, ""
         command: str | None = None
@@ -175,7 +170,7 @@ class ClaudeHook(TreeJudge):
         )
         if not changes_cwd_tree:
             return ALLOW
-        cwd = _str_field(payload, "cwd")
+        cwd = str_field(payload, "cwd")
         session, wrapped = self.session_of(payload)
         ws = find_workspace(cwd)
         reason = self.acquire_all([ws] if ws else [], session, wrapped, tool, cwd)
@@ -243,7 +238,7 @@ class ClaudeHook(TreeJudge):
 
     def session_start(self, payload: dict[str, Any]) -> HookAnswer:
         session, wrapped = self.session_of(payload)
-        cwd = _str_field(payload, "cwd")
+        cwd = str_field(payload, "cwd")
         ws = find_workspace(cwd)
         if ws is None:
             return ALLOW
@@ -267,16 +262,6 @@ class ClaudeHook(TreeJudge):
         return HookAnswer(fastjson.dumps(body))
 
 
-def _read_payload(raw: bytes) -> dict[str, Any]:
-    try:
-        payload = fastjson.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"stdin is not JSON ({type(exc).__name__})") from None
-    if not isinstance(payload, dict):
-        raise PayloadError("stdin is not a JSON object")
-    return payload
-
-
 def run(env: Mapping[str, str] | None = None) -> int:
     """The `guard hook` command. Never a traceback, never an exit code but 0, never a hang."""
     environ = os.environ if env is None else env
@@ -284,7 +269,7 @@ def run(env: Mapping[str, str] | None = None) -> int:
     event = "?"
     deadline.arm(_DEADLINE_S)
     try:
-        payload = _read_payload(sys.stdin.buffer.read())
+        payload = read_payload(sys.stdin.buffer.read())
         raw_event = payload.get("hook_event_name")
         event = raw_event if isinstance(raw_event, str) else "?"
         answer = ClaudeHook(settings, environ).handle(payload)
