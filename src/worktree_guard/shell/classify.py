@@ -56,7 +56,7 @@ from worktree_guard.shell.commands import (
     _LOOP_HEADERS,
     _STRING_RUNNERS,
 )
-from worktree_guard.shell.git import NEW_WORKTREE, _loose_hook_flags, _scan_unknown
+from worktree_guard.shell.git import _loose_hook_flags, _scan_unknown
 from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
 from worktree_guard.shell.switches import check_words, line_switch
 from worktree_guard.shell.verdict import ShellVerdict
@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from worktree_guard.shell.targets import Targets
     from worktree_guard.shell.walk import _WalkNested
 
-__all__ = ["NEW_WORKTREE", "ShellVerdict", "classify_command", "command_targets"]
+__all__ = ["ShellVerdict", "classify_command", "command_targets"]
 
 _BIN_DIRS = ("/usr/local/bin/", "/usr/bin/", "/bin/")
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/1", "/dev/fd/2"})
@@ -137,9 +137,7 @@ def _classify(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdi
     if acc.bypass:
         return ShellVerdict(read_only=False, disables_git_hooks=True, reason=acc.bypass[0])
     if acc.mutating:
-        new_tree_only = all(reason.endswith(NEW_WORKTREE) for reason in acc.mutating)
-        return ShellVerdict(read_only=False, disables_git_hooks=False, reason=acc.mutating[0],
-                            only_adds_worktree=new_tree_only)
+        return ShellVerdict(read_only=False, disables_git_hooks=False, reason=acc.mutating[0])
     return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
 
 

@@ -9,17 +9,12 @@ class ShellVerdict:
     """Outcome of classifying one Bash command line (plain slots: `dataclasses` is slow to
     import, and this runs on every Bash tool call)."""
 
-    __slots__ = ("disables_git_hooks", "only_adds_worktree", "read_only", "reason")
+    __slots__ = ("disables_git_hooks", "read_only", "reason")
 
-    def __init__(
-        self, read_only: bool, disables_git_hooks: bool, reason: str,
-        only_adds_worktree: bool = False,
-    ) -> None:
+    def __init__(self, read_only: bool, disables_git_hooks: bool, reason: str) -> None:
         self.read_only = read_only  # True only when the WHOLE command is provably read-only
         self.disables_git_hooks = disables_git_hooks  # the command switches git hooks off
         self.reason = reason  # why not read-only / why it bypasses hooks ("" when read-only)
-        # Its only write is `git worktree add`: a new tree, which needs no lease of this one.
-        self.only_adds_worktree = only_adds_worktree
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ShellVerdict) and (
