@@ -19,7 +19,7 @@ from tests.conftest import event, installed_launcher, pre_tool
 
 HEAVY = {"typer", "click", "git", "rich", "pydantic", "gitdb"}
 SLOW_STDLIB = {"re", "json", "enum", "dataclasses", "typing", "inspect", "shlex", "secrets",
-               "hashlib", "contextlib", "subprocess", "signal"}
+               "hashlib", "contextlib", "subprocess", "signal", "os"}
 
 
 def imported_modules(args: list[str], stdin: bytes, env: dict[str, str], cwd: Path) -> set[str]:
@@ -97,3 +97,15 @@ def test_other_agents_file_paths_import_only_cheap_stdlib(
         assert f"worktree_guard.agents.{agent}" in loaded
         assert not loaded & HEAVY, (agent, what, loaded & HEAVY)
         assert not loaded & SLOW_STDLIB, (agent, what, loaded & SLOW_STDLIB)
+
+
+def test_the_holders_steady_state_takes_no_lock(repo: Path, guard_env: dict[str, str]) -> None:
+    """The call every edit of the holder makes: its fresh lease is read, not locked, so the
+    lock module (an extension module, loaded from disk) stays unloaded; taking the tree does
+    load it (the control)."""
+    first = imported_modules(["hook"], json.dumps(pre_tool("s1", repo)).encode(), guard_env, repo)
+    assert "fcntl" in first
+    edit = pre_tool("s1", repo, "Edit", file_path=str(repo / "README"), old_string="a",
+                    new_string="b")
+    again = imported_modules(["hook"], json.dumps(edit).encode(), guard_env, repo)
+    assert "fcntl" not in again

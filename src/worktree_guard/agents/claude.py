@@ -8,7 +8,6 @@ client honours and shows the model; any other exit would fail open without a wor
 
 from __future__ import annotations
 
-import os
 import sys
 
 from worktree_guard.agents.common import (
@@ -37,7 +36,7 @@ from worktree_guard.core.workspace import (
     current_branch,
     find_workspace,
 )
-from worktree_guard.lite import deadline, fastjson
+from worktree_guard.lite import deadline, fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ def _target_workspace(payload: dict[str, Any], cwd: str) -> Workspace | None:
         for name in ("file_path", "notebook_path"):
             path = tool_input.get(name)
             if isinstance(path, str) and path:
-                return tree_of_path(os.path.join(cwd, path))
+                return tree_of_path(system.join(cwd, path))
     return find_workspace(cwd)
 
 
@@ -185,7 +184,7 @@ class ClaudeHook(TreeJudge):
             path = tool_input.get(name)
             if isinstance(path, str) and path:
                 # realpath: a symlink or `..` elsewhere must not hide the folder it reaches.
-                reason = protected_reason(os.path.realpath(os.path.join(cwd, path)),
+                reason = protected_reason(system.realpath(system.join(cwd, path)),
                                           self.settings.lock_dir)
                 if reason is not None:
                     return reason
@@ -264,7 +263,7 @@ class ClaudeHook(TreeJudge):
 
 def run(env: Mapping[str, str] | None = None) -> int:
     """The `guard hook` command. Never a traceback, never an exit code but 0, never a hang."""
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     settings = load_settings(environ)
     event = "?"
     deadline.arm(_DEADLINE_S)

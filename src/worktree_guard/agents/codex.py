@@ -10,8 +10,6 @@ SessionEnd when it is killed: the holder process dying is the release then.
 
 from __future__ import annotations
 
-import os
-
 from worktree_guard.agents.common import (
     ALLOW,
     FILES,
@@ -27,7 +25,7 @@ from worktree_guard.agents.common import (
 )
 from worktree_guard.core.identity import AGENT_CODEX
 from worktree_guard.core.workspace import find_workspace
-from worktree_guard.lite import fastjson
+from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,7 +104,7 @@ def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
 
 
 # guard's own Codex hook, as `guard install` writes it into the tree's hook file.
-HOOK_FILE = os.path.join(".codex", "hooks.json")
+HOOK_FILE = system.join(".codex", "hooks.json")
 _OWN_HOOK_MARK = b"hook --agent codex"
 
 
@@ -118,7 +116,7 @@ def _answered_by_own_hook(payload: dict[str, Any]) -> bool:
     if ws is None:
         return False
     try:
-        with open(os.path.join(ws.toplevel, HOOK_FILE), "rb") as fh:
+        with open(system.join(ws.toplevel, HOOK_FILE), "rb") as fh:
             return _OWN_HOOK_MARK in fh.read(1 << 20)
     except OSError:
         return False

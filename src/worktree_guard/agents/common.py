@@ -9,7 +9,6 @@ denies instead). Standard library only: this runs on every tool call of every ag
 
 from __future__ import annotations
 
-import os
 import sys
 
 from worktree_guard.core import events
@@ -36,7 +35,7 @@ from worktree_guard.core.workspace import (
     find_workspace,
     trees_on_ref,
 )
-from worktree_guard.lite import deadline, fastjson
+from worktree_guard.lite import deadline, fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,9 +96,9 @@ def optional_str(mapping: Any, name: str) -> str | None:
 
 
 def nearest_existing_dir(path: str) -> str:
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.isdir(folder):
-        parent = os.path.dirname(folder)
+    folder = system.dirname(system.abspath(path))
+    while not system.isdir(folder):
+        parent = system.dirname(folder)
         if parent == folder:
             break
         folder = parent
@@ -110,10 +109,10 @@ def tree_of_path(path: str) -> Workspace | None:
     """The tree a write to `path` changes: symlinks resolved (a link in one tree may point
     into another), then the nearest folder that exists."""
     try:
-        real = os.path.realpath(path)
+        real = system.realpath(path)
     except (OSError, ValueError):
         return None
-    folder = real if os.path.isdir(real) else nearest_existing_dir(real)
+    folder = real if system.isdir(real) else nearest_existing_dir(real)
     return find_workspace(folder, {})
 
 
@@ -121,7 +120,7 @@ def workspaces_of(call: ToolCall) -> list[Workspace]:
     """The trees a file call acts on: each named file's tree, else the cwd's; no duplicates."""
     found: list[Workspace] = []
     for path in call.paths:
-        ws = tree_of_path(os.path.join(call.cwd, path))
+        ws = tree_of_path(system.join(call.cwd, path))
         if ws is not None and ws not in found:
             found.append(ws)
     if not call.paths:
@@ -236,7 +235,7 @@ class TreeJudge:
     def judge_doubt(self, doubt: Unsure, session: str, tool: str, cwd: str) -> str | None:
         """A target that could not be worked out is judged by the trees it may reach: a
         deny when one of them is held by another live session."""
-        below = os.path.realpath(doubt.below) if doubt.below is not None else None
+        below = system.realpath(doubt.below) if doubt.below is not None else None
         now = now_ms()
         for key in self.store.keys():  # noqa: SIM118 (a method, not a dict)
             view = self.store.read(key)
@@ -445,7 +444,7 @@ def run_adapter(
     `deny` builds the agent's deny answer; on an internal error it is used only under
     `GUARD_FAIL_CLOSED=1` (and only for a pre-tool event), else the call is allowed.
     """
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     event = "?"
     deadline.arm(DEADLINE_S)
     try:

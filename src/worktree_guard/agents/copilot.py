@@ -11,8 +11,6 @@ exits 0; a deny is `{"permissionDecision": "deny", "permissionDecisionReason": R
 
 from __future__ import annotations
 
-import os
-
 from worktree_guard.agents.common import (
     ALLOW,
     FILES,
@@ -29,7 +27,7 @@ from worktree_guard.agents.common import (
 )
 from worktree_guard.core.identity import AGENT_COPILOT
 from worktree_guard.core.workspace import find_workspace
-from worktree_guard.lite import fastjson
+from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +39,7 @@ FILE_TOOLS = frozenset({"create", "edit", "Write", "Edit", "MultiEdit"})
 SHELL_TOOLS = frozenset({"bash", "Bash"})
 # guard's own hook file for Copilot; while it is in a tree, the Claude-file hook stays quiet
 # there (Copilot runs both files: one answer per call).
-HOOK_FILE = os.path.join(".github", "hooks", "worktree-guard.json")
+HOOK_FILE = system.join(".github", "hooks", "worktree-guard.json")
 
 
 def deny(reason: str) -> Answer:
@@ -98,7 +96,7 @@ def _claude_file(guard: Guard, payload: dict[str, Any]) -> Answer:
     """Claude's settings file run by Copilot: Claude's payload, Copilot's tools and answer."""
     cwd = str_field(payload, "cwd")
     ws = find_workspace(cwd)
-    if ws is not None and os.path.isfile(os.path.join(ws.toplevel, HOOK_FILE)):
+    if ws is not None and system.isfile(system.join(ws.toplevel, HOOK_FILE)):
         return ALLOW  # guard's Copilot hook answers this call: one answer, not two
     event = str_field(payload, "hook_event_name")
     session = str_field(payload, "session_id")

@@ -10,8 +10,6 @@ exit 2 without output as allow.
 
 from __future__ import annotations
 
-import os
-
 from worktree_guard.agents.common import (
     ALLOW,
     FILES,
@@ -26,7 +24,7 @@ from worktree_guard.agents.common import (
     switched_branch,
 )
 from worktree_guard.core.identity import AGENT_GEMINI
-from worktree_guard.lite import fastjson
+from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,7 +50,7 @@ def tool_call(payload: dict[str, Any]) -> ToolCall:
     if tool == SHELL_TOOL:
         # The command runs in `dir_path` (relative to the project) when the model names one.
         where = optional_str(tool_input, "dir_path")
-        shell_cwd = os.path.join(cwd, where) if where else cwd
+        shell_cwd = system.join(cwd, where) if where else cwd
         return ToolCall(tool, SHELL, session, shell_cwd, (),
                         optional_str(tool_input, "command"))
     return ToolCall(tool, OTHER, session, cwd)

@@ -7,7 +7,6 @@ never fails loudly: a status line that errors is worse than one that says "?".
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ from worktree_guard.core.config import LockDirError, load_settings
 from worktree_guard.core.lease import now_ms
 from worktree_guard.core.printable import printable
 from worktree_guard.core.workspace import find_workspace
+from worktree_guard.lite import system
 
 _GREEN, _YELLOW, _RED, _RESET = "\033[32m", "\033[33m", "\033[31m", "\033[0m"
 _MAX_FAILED_OPEN_CHARS = 120
@@ -52,12 +52,12 @@ def _payload_dir(payload: Any) -> str:
             return str(workspace["current_dir"])
         if isinstance(payload.get("cwd"), str):
             return str(payload["cwd"])
-    return os.getcwd()
+    return system.getcwd()
 
 
 def _payload_session(payload: Any) -> str | None:
     # Under `guard run -- claude` the lease belongs to the run's session (as in the hooks).
-    wrapped = os.environ.get("GUARD_SESSION_ID", "").strip()
+    wrapped = system.environ().get("GUARD_SESSION_ID", "").strip()
     if wrapped:
         return wrapped
     session = payload.get("session_id") if isinstance(payload, dict) else None
@@ -70,7 +70,7 @@ def render(raw: bytes) -> str:
     except ValueError:
         payload = {}
     ws = find_workspace(_payload_dir(payload))
-    color = not os.environ.get("NO_COLOR")
+    color = not system.environ().get("NO_COLOR")
     if ws is None:
         return segment(None, color)
     settings = load_settings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from worktree_guard.lite import system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def _home(environ: Mapping[str, str]) -> str | None:
     try:
         import pwd  # a builtin module; only when HOME is unset or unusable
 
-        home = pwd.getpwuid(os.getuid()).pw_dir
+        home = pwd.getpwuid(system.getuid()).pw_dir
     except (ImportError, KeyError, OSError):
         return None
     return home if home.startswith("/") else None
@@ -80,7 +80,7 @@ def default_lock_dir(env: Mapping[str, str] | None = None) -> str:
     follow the rule (no absolute GUARD_LOCK_DIR or HOME) the shims leave no pass marker, and
     guard honours markers in its own folder only (core/passes.py). A folder that cannot be
     named raises LockDirError: a relative GUARD_LOCK_DIR would differ from folder to folder."""
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     configured = environ.get("GUARD_LOCK_DIR", "").strip()
     if configured:
         if configured == "~" or configured.startswith("~/"):
@@ -92,12 +92,13 @@ def default_lock_dir(env: Mapping[str, str] | None = None) -> str:
         if not configured.startswith("/"):
             raise LockDirError(f"GUARD_LOCK_DIR must be an absolute path, not {configured!r}: "
                                "a relative one names another folder in every directory")
-        return os.path.normpath(configured)
+        return system.normpath(configured)
     home = _home(environ)
     if home is None:
         raise LockDirError("no lock folder: HOME is not set (or not an absolute path) and "
-                           f"user id {os.getuid()} has no home folder; set GUARD_LOCK_DIR or HOME")
-    return os.path.join(os.path.normpath(home), ".claude", "runtime")
+                           f"user id {system.getuid()} has no home folder; "
+                           "set GUARD_LOCK_DIR or HOME")
+    return system.join(system.normpath(home), ".claude", "runtime")
 
 
 def _lock_dir_or_error(environ: Mapping[str, str]) -> str | LockDirError:
@@ -108,7 +109,7 @@ def _lock_dir_or_error(environ: Mapping[str, str]) -> str | LockDirError:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     return Settings(
         lock_dir=_lock_dir_or_error(environ),
         ttl_ms=_int_env(environ, "GUARD_TTL_MS", DEFAULT_TTL_MS, 1),
@@ -124,4 +125,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def max_idle_from_env(env: Mapping[str, str] | None = None) -> int:
     """GUARD_MAX_IDLE_MS: how long a holder verified alive may stay idle before its tree is
     free; 0 (the default) means for as long as it lives."""
-    return _int_env(os.environ if env is None else env, "GUARD_MAX_IDLE_MS", 0, 0)
+    return _int_env(system.environ() if env is None else env, "GUARD_MAX_IDLE_MS", 0, 0)

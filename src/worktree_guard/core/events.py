@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import stat
 import time
 
-from worktree_guard.lite import fastjson
+from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,7 +16,7 @@ _ROTATE_LOCK_NAME = "events.lock"
 
 
 def log_path(lock_dir: str) -> str:
-    return os.path.join(lock_dir, LOG_NAME)
+    return system.join(lock_dir, LOG_NAME)
 
 
 def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> None:
@@ -31,20 +28,21 @@ def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> No
     try:
         # One write() of an O_APPEND descriptor: lines from concurrent hooks never interleave.
         # O_NONBLOCK: a FIFO put where the log belongs must not hang the hook.
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        flags = (system.O_WRONLY | system.O_APPEND | system.O_CREAT | system.O_NOFOLLOW
+                 | system.O_NONBLOCK)
         try:
-            fd = os.open(path, flags, 0o600)
+            fd = system.open(path, flags, 0o600)
         except FileNotFoundError:
-            os.makedirs(lock_dir, mode=0o700, exist_ok=True)
-            fd = os.open(path, flags, 0o600)
+            system.makedirs(lock_dir, mode=0o700, exist_ok=True)
+            fd = system.open(path, flags, 0o600)
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
+            st = system.fstat(fd)
+            if not system.S_ISREG(st.st_mode):
                 return  # not a log we can append to: the event is dropped, the hook goes on
-            os.write(fd, line)
+            system.write(fd, line)
             size = st.st_size + len(line)
         finally:
-            os.close(fd)
+            system.close(fd)
         if size > max_bytes:
             _rotate(lock_dir, max_bytes)
     except (OSError, ValueError, TypeError):
@@ -53,23 +51,27 @@ def append_event(lock_dir: str, event: str, max_bytes: int, **fields: Any) -> No
 
 def _rotate(lock_dir: str, max_bytes: int) -> None:
     """Keep one previous generation: events.jsonl -> events.jsonl.1, under a lock of its own."""
-    lock_fd = os.open(
-        os.path.join(lock_dir, _ROTATE_LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600
+    import fcntl  # rare (the log outgrew its size); an extension module is not free to load
+
+    lock_fd = system.open(
+        system.join(lock_dir, _ROTATE_LOCK_NAME),
+        system.O_RDWR | system.O_CREAT | system.O_NOFOLLOW,
+        0o600,
     )
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        os.close(lock_fd)
+        system.close(lock_fd)
         return  # another process is rotating right now
     try:
         path = log_path(lock_dir)
         try:
-            if os.lstat(path).st_size > max_bytes:
-                os.replace(path, path + ".1")
+            if system.lstat(path).st_size > max_bytes:
+                system.replace(path, path + ".1")
         except FileNotFoundError:
             pass
     finally:
-        os.close(lock_fd)
+        system.close(lock_fd)
 
 
 def parse_event(line: str | bytes) -> dict[str, Any] | None:

@@ -17,8 +17,7 @@ process start time (field 22 of /proc/<pid>/stat) and the boot id pin one proces
 
 from __future__ import annotations
 
-import os
-
+from worktree_guard.lite import system
 from worktree_guard.lite.kinds import Kind
 
 TYPE_CHECKING = False
@@ -62,7 +61,7 @@ class AgentKind:
             return False
         # argv[0] (a native client's own name), then the script, after an interpreter's
         # options such as `node --max-old-space-size=N .../gemini.js`.
-        return any(os.path.basename(arg.decode("utf-8", "replace")) in self.script_names
+        return any(system.basename(arg.decode("utf-8", "replace")) in self.script_names
                    for arg in argv[:4])
 
 
@@ -129,7 +128,7 @@ class ProcessId:
 
 def pid_namespace(pid: int | str = "self") -> str | None:
     try:
-        return os.readlink(f"{_PROC}/{pid}/ns/pid")
+        return system.readlink(f"{_PROC}/{pid}/ns/pid")
     except OSError:
         return None
 
@@ -196,7 +195,7 @@ _chain_cache: dict[int, tuple[tuple[int, _Stat], ...]] = {}
 def ancestry(start_pid: int | None = None) -> tuple[tuple[int, _Stat], ...]:
     """(pid, stat) of `start_pid` (default: this process) and each of its ancestors, nearest
     first, up to but not including init. Read once per process: a hook lives milliseconds."""
-    pid = os.getpid() if start_pid is None else start_pid
+    pid = system.getpid() if start_pid is None else start_pid
     cached = _chain_cache.get(pid)
     if cached is not None:
         return cached
@@ -210,7 +209,7 @@ def ancestry(start_pid: int | None = None) -> tuple[tuple[int, _Stat], ...]:
         chain.append((pid, stat))
         pid = stat.ppid
     result = tuple(chain)
-    _chain_cache[os.getpid() if start_pid is None else start_pid] = result
+    _chain_cache[system.getpid() if start_pid is None else start_pid] = result
     return result
 
 
@@ -219,7 +218,7 @@ def find_agent(env: Mapping[str, str] | None = None,
     """The acting agent's long-lived process: an ancestor named by the client's own pid
     variable (`CLAUDE_PID`) when that names a verified ancestor, else the nearest ancestor of
     a known agent kind; None for a person. The caller itself is never its own agent."""
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     chain = ancestry(start_pid)[1:] if start_pid is None else ancestry(start_pid)
     for kind in AGENT_KINDS:
         claimed = environ.get(kind.pid_variable, "") if kind.pid_variable else ""
@@ -261,7 +260,7 @@ def find_claude_ancestor(start_pid: int | None = None) -> ProcessId | None:
 def holder_in_ancestry(holder: ProcessId, start_pid: int | None = None) -> bool | None:
     """Whether `holder` is this process or one of its ancestors: True, False, or None when
     that cannot be told here (no /proc, no start time, another boot or pid namespace)."""
-    if holder.start_time is None or not os.path.isdir(f"{_PROC}/self"):
+    if holder.start_time is None or not system.isdir(f"{_PROC}/self"):
         return None
     current_boot = boot_id()
     if holder.boot_id and current_boot and holder.boot_id != current_boot:
@@ -291,10 +290,10 @@ def liveness(holder: ProcessId) -> Liveness:
 
 
 def _liveness_without_proc(pid: int) -> Liveness:
-    if os.path.isdir(f"{_PROC}/self"):
+    if system.isdir(f"{_PROC}/self"):
         return Liveness.DEAD  # /proc works, and has no such pid
     try:
-        os.kill(pid, 0)
+        system.kill(pid, 0)
     except ProcessLookupError:
         return Liveness.DEAD
     except PermissionError:
@@ -313,7 +312,7 @@ SESSION_VARIABLES = ("GUARD_SESSION_ID", "CLAUDE_CODE_SESSION_ID", "COPILOT_AGEN
 
 def session_from_env(env: Mapping[str, str] | None = None) -> str | None:
     """The agent session a git hook runs for, or None for a person at a plain shell."""
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     for name in SESSION_VARIABLES:
         value = environ.get(name, "").strip()
         if value:

@@ -1,7 +1,7 @@
 """The lease store: the only code that opens lease files.
 
 Layout in the lock folder (0700):
-  session-lock-<key>.json   the record (0600), always published whole: temp file + os.replace
+  session-lock-<key>.json   the record (0600), always published whole: temp file + rename
   session-lock-<key>.lock   the side file every read-decide-write holds with flock; never
                             deleted (deleting it would let two writers lock different inodes);
                             it also keeps the generation counter across releases.
@@ -14,9 +14,6 @@ a directory cannot be replaced and is reported as an error.
 from __future__ import annotations
 
 import errno
-import fcntl
-import os
-import stat
 import time
 
 from worktree_guard.core.config import max_idle_from_env
@@ -31,6 +28,7 @@ from worktree_guard.core.record import (
     parse_record,
     serialize_record,
 )
+from worktree_guard.lite import system
 from worktree_guard.lite.kinds import Kind
 
 TYPE_CHECKING = False
@@ -126,7 +124,7 @@ def holds(view: LeaseRecord, session_id: str | None, holder: ProcessId | None = 
 
 
 def _token() -> str:
-    return os.urandom(8).hex()  # `secrets` would import hmac and hashlib for the same bytes
+    return system.urandom(8).hex()  # `secrets` would import hmac and hashlib for the same bytes
 
 
 def now_ms() -> int:
@@ -152,14 +150,14 @@ class LeaseStore:
     # ---- paths ---------------------------------------------------------------------------
 
     def lease_path(self, key: str) -> str:
-        return os.path.join(self.lock_dir, f"{LEASE_PREFIX}{key}{LEASE_SUFFIX}")
+        return system.join(self.lock_dir, f"{LEASE_PREFIX}{key}{LEASE_SUFFIX}")
 
     def _lock_path(self, key: str) -> str:
-        return os.path.join(self.lock_dir, f"{LEASE_PREFIX}{key}{LOCK_SUFFIX}")
+        return system.join(self.lock_dir, f"{LEASE_PREFIX}{key}{LOCK_SUFFIX}")
 
     def ensure_dir(self) -> None:
         try:
-            os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
+            system.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise LeaseStoreError(f"cannot create lock folder {self.lock_dir}: {exc}") from exc
 
@@ -169,21 +167,21 @@ class LeaseStore:
         """The current view of a lease, without locking (records are published whole)."""
         path = self.lease_path(key)
         try:
-            st = os.lstat(path)
+            st = system.lstat(path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise LeaseStoreError(f"cannot stat {path}: {exc}") from exc
         mtime_ms = st.st_mtime_ns // 1_000_000
-        if stat.S_ISDIR(st.st_mode):
+        if system.S_ISDIR(st.st_mode):
             return UnreadableLease("a directory", mtime_ms)
-        if not stat.S_ISREG(st.st_mode):
+        if not system.S_ISREG(st.st_mode):
             return UnreadableLease("not a regular file", mtime_ms)
         if st.st_size > MAX_RECORD_BYTES:
             return UnreadableLease("oversized", mtime_ms)
         try:
             # O_NONBLOCK: a FIFO swapped in after the lstat must not hang the open.
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = system.open(path, system.O_RDONLY | system.O_NOFOLLOW | system.O_NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -191,12 +189,12 @@ class LeaseStore:
                 return UnreadableLease("not a regular file", mtime_ms)
             raise LeaseStoreError(f"cannot open {path}: {exc}") from exc
         try:
-            fst = os.fstat(fd)
-            if not stat.S_ISREG(fst.st_mode):
+            fst = system.fstat(fd)
+            if not system.S_ISREG(fst.st_mode):
                 return UnreadableLease("not a regular file", mtime_ms)
-            data = os.read(fd, MAX_RECORD_BYTES + 1)
+            data = system.read(fd, MAX_RECORD_BYTES + 1)
         finally:
-            os.close(fd)
+            system.close(fd)
         return parse_record(data, fst.st_mtime_ns // 1_000_000, self.ttl_ms)
 
     def state_of(self, view: LeaseView, caller_session: str | None, now: int,
@@ -225,17 +223,20 @@ class LeaseStore:
         self.ensure_dir()
         path = self._lock_path(key)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            flags = system.O_RDWR | system.O_CREAT | system.O_NOFOLLOW | system.O_CLOEXEC
+            fd = system.open(path, flags, 0o600)
         except OSError as exc:
             raise LeaseStoreError(f"cannot open lock file {path}: {exc}") from exc
         try:
             self._flock_with_deadline(fd, path)
         except BaseException:
-            os.close(fd)
+            system.close(fd)
             raise
         return fd  # closing it drops the flock; a killed process drops it too
 
     def _flock_with_deadline(self, fd: int, path: str) -> None:
+        import fcntl  # here, not at the top: the holder's steady state never locks
+
         deadline = time.monotonic() + self.lock_timeout_ms / 1000
         pause = 0.0005
         while True:
@@ -251,19 +252,20 @@ class LeaseStore:
 
     def _publish(self, key: str, record: LeaseRecord) -> None:
         path = self.lease_path(key)
-        tmp = f"{path}.{os.getpid()}.{_token()[:8]}.tmp"
+        tmp = f"{path}.{system.getpid()}.{_token()[:8]}.tmp"
         data = serialize_record(record)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            flags = system.O_WRONLY | system.O_CREAT | system.O_EXCL | system.O_NOFOLLOW
+            fd = system.open(tmp, flags, 0o600)
             try:
-                os.write(fd, data)
+                system.write(fd, data)
             finally:
-                os.close(fd)
+                system.close(fd)
             # rename replaces the directory entry: a symlink there is replaced, not followed.
-            os.replace(tmp, path)
+            system.replace(tmp, path)
         except OSError as exc:
             try:
-                os.unlink(tmp)
+                system.unlink(tmp)
             except OSError:
                 pass
             raise LeaseStoreError(f"cannot publish {path}: {exc}") from exc
@@ -273,7 +275,7 @@ class LeaseStore:
         if isinstance(view, UnreadableLease) and view.reason == "a directory":
             raise LeaseStoreError(f"{path} is a directory; remove it by hand")
         try:
-            os.unlink(path)  # unlink removes a symlink itself, never its target
+            system.unlink(path)  # unlink removes a symlink itself, never its target
         except FileNotFoundError:
             pass
 
@@ -286,7 +288,7 @@ class LeaseStore:
     def _void_tree_passes(self, key: str) -> None:
         """The tree has a new record, or none: the passes granted under the old one are void.
         One stat when no git hook ever left a pass (most trees of a Claude-only setup)."""
-        if os.path.isdir(os.path.join(self.lock_dir, "git-pass")):
+        if system.isdir(system.join(self.lock_dir, "git-pass")):
             from worktree_guard.core.passes import void_tree  # rare: a lease changes hands
 
             void_tree(self.lock_dir, key)
@@ -294,15 +296,15 @@ class LeaseStore:
     @staticmethod
     def _next_generation(lock_fd: int, previous: LeaseView) -> int:
         try:
-            stored = int(os.pread(lock_fd, 32, 0).decode("ascii").strip() or 0)
+            stored = int(system.pread(lock_fd, 32, 0).decode("ascii").strip() or 0)
         except (OSError, ValueError, UnicodeDecodeError):
             stored = 0
         seen = previous.generation if isinstance(previous, LeaseRecord) else 0
         generation = max(stored, seen) + 1
         encoded = f"{generation}\n".encode("ascii")
         try:
-            os.pwrite(lock_fd, encoded, 0)
-            os.ftruncate(lock_fd, len(encoded))
+            system.pwrite(lock_fd, encoded, 0)
+            system.ftruncate(lock_fd, len(encoded))
         except OSError:
             pass  # the record carries the generation too
         return generation
@@ -364,7 +366,7 @@ class LeaseStore:
                 self._revoke_passes(view.session_id)
             return Outcome(result, record, view, state)
         finally:
-            os.close(lock_fd)
+            system.close(lock_fd)
 
     def _claimed(
         self, view: LeaseRecord, caller: Caller, now: int, branch: str | None
@@ -433,7 +435,7 @@ class LeaseStore:
             self._publish(key, record)
             return Outcome(Result.REFRESHED, record, view, state)
         finally:
-            os.close(lock_fd)
+            system.close(lock_fd)
 
     def note_hijack(self, key: str, session_id: str, branch_now: str) -> None:
         """Remember that the holder has been told HEAD is on `branch_now`, not its own."""
@@ -444,7 +446,7 @@ class LeaseStore:
                     and view.session_id == session_id):
                 self._publish(key, view.replace(hijack_reported=branch_now))
         finally:
-            os.close(lock_fd)
+            system.close(lock_fd)
 
     def release(self, key: str, session_id: str, holder: ProcessId | None = None) -> Outcome:
         """Give up the caller's own lease; someone else's record is never deleted.
@@ -461,7 +463,7 @@ class LeaseStore:
             self._void_tree_passes(key)
             return Outcome(Result.RELEASED, None, view, state)
         finally:
-            os.close(lock_fd)
+            system.close(lock_fd)
 
     def force_release(self, key: str, expected: LeaseView | None = None) -> Outcome:
         """Remove whatever the lease file holds (a person's `guard release --force`). With
@@ -481,12 +483,12 @@ class LeaseStore:
                 self._revoke_passes(view.session_id)
             return Outcome(Result.RELEASED, None, view, state)
         finally:
-            os.close(lock_fd)
+            system.close(lock_fd)
 
     def keys(self) -> list[str]:
         """Every lease key in the folder (for `guard list`)."""
         try:
-            names = os.listdir(self.lock_dir)
+            names = system.listdir(self.lock_dir)
         except OSError:
             return []
         return sorted(

@@ -21,7 +21,7 @@ the lease.
 
 from __future__ import annotations
 
-import os
+from worktree_guard.lite import system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,16 +40,16 @@ def pass_file(env: dict[str, str], key: str, session: str, lock_dir: str) -> str
     path = env.get(PASS_ENV, "")
     if not path.startswith("/"):
         return None
-    folder = os.path.join(lock_dir, PASS_DIR_NAME)
-    if os.path.normpath(os.path.dirname(path)) != os.path.normpath(folder):
+    folder = system.join(lock_dir, PASS_DIR_NAME)
+    if system.normpath(system.dirname(path)) != system.normpath(folder):
         return None
-    return path if os.path.basename(path) == f"{key}-{session}" else None
+    return path if system.basename(path) == f"{key}-{session}" else None
 
 
 def head_line(git_dir: str) -> str | None:
     """HEAD as the shim compares it: its first line when it names a ref, else `detached`."""
     try:
-        with open(os.path.join(git_dir, "HEAD"), "rb") as fh:
+        with open(system.join(git_dir, "HEAD"), "rb") as fh:
             first = fh.read(4096).split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
     except OSError:
         return None
@@ -59,20 +59,21 @@ def head_line(git_dir: str) -> str | None:
 def leave_pass(path: str, head: str) -> None:
     """Write the marker (temp file + rename, so the shim never reads half a line); never
     raises: without it the next hook just asks guard again."""
-    folder = os.path.dirname(path)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    folder = system.dirname(path)
+    tmp = f"{path}.{system.getpid()}.tmp"
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     0o600)
+        system.makedirs(folder, mode=0o700, exist_ok=True)
+        flags = (system.O_WRONLY | system.O_CREAT | system.O_TRUNC | system.O_NOFOLLOW
+                 | system.O_CLOEXEC)
+        fd = system.open(tmp, flags, 0o600)
         try:
-            os.write(fd, (head + "\n").encode("utf-8", "surrogateescape"))
+            system.write(fd, (head + "\n").encode("utf-8", "surrogateescape"))
         finally:
-            os.close(fd)
-        os.replace(tmp, path)
+            system.close(fd)
+        system.replace(tmp, path)
     except OSError:
         try:
-            os.unlink(tmp)
+            system.unlink(tmp)
         except OSError:
             pass
         return
@@ -91,33 +92,33 @@ def _split(name: str) -> tuple[str, str] | None:
 
 def _remove_where(folder: str, doomed: Callable[[str, str], bool]) -> None:
     try:
-        names = os.listdir(folder)
+        names = system.listdir(folder)
     except OSError:
         return
     for name in names:
         parts = _split(name)
         if parts is None or doomed(*parts):
             try:
-                os.unlink(os.path.join(folder, name))
+                system.unlink(system.join(folder, name))
             except OSError:
                 pass  # removed by another hook at the same moment
 
 
 def prune(folder: str) -> None:
     """Remove the markers of trees with no lease file, and anything that is not a marker."""
-    lock_dir = os.path.dirname(folder)
+    lock_dir = system.dirname(folder)
 
     def unleased(key: str, _session: str) -> bool:
-        return not os.path.lexists(os.path.join(lock_dir, f"session-lock-{key}.json"))
+        return not system.lexists(system.join(lock_dir, f"session-lock-{key}.json"))
 
     _remove_where(folder, unleased)
 
 
 def void_tree(lock_dir: str, key: str) -> None:
     """A tree got a new lease record, or none: every pass for it is void."""
-    _remove_where(os.path.join(lock_dir, PASS_DIR_NAME), lambda k, _s: k == key)
+    _remove_where(system.join(lock_dir, PASS_DIR_NAME), lambda k, _s: k == key)
 
 
 def revoke(lock_dir: str, session: str) -> None:
     """Void every pass of a session that lost its lease (taken over, or forced free)."""
-    _remove_where(os.path.join(lock_dir, PASS_DIR_NAME), lambda _k, s: s == session)
+    _remove_where(system.join(lock_dir, PASS_DIR_NAME), lambda _k, s: s == session)

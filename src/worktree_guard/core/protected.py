@@ -9,7 +9,7 @@ The shell classifier has its own, textual, form of the same list (shell/hookpath
 
 from __future__ import annotations
 
-import os
+from worktree_guard.lite import system
 
 _GIT_CONFIG_FILES = frozenset({"config", "config.worktree"})
 _CLAUDE_SETTINGS = frozenset({"settings.json", "settings.local.json"})
@@ -17,10 +17,10 @@ _CLAUDE_SETTINGS = frozenset({"settings.json", "settings.local.json"})
 
 def protected_reason(path: str, lock_dir: str) -> str | None:
     """Why an agent may not write `path` (an absolute, resolved path), or None."""
-    lock = os.path.realpath(lock_dir)
-    if path == lock or path.startswith(lock.rstrip(os.sep) + os.sep):
+    lock = system.realpath(lock_dir)
+    if path == lock or path.startswith(lock.rstrip("/") + "/"):
         return f"{path} is in guard's lock folder"
-    parts = path.split(os.sep)
+    parts = path.split("/")
     for at, part in enumerate(parts):
         following = parts[at + 1 :]
         if part == ".git" and following:

@@ -6,8 +6,7 @@ hook call, and a git subprocess would cost more than the rest of the hook togeth
 
 from __future__ import annotations
 
-import os
-import stat
+from worktree_guard.lite import system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,21 +58,21 @@ def find_workspace(cwd: str, env: Mapping[str, str] | None = None) -> Workspace 
     Inside git hooks git exports GIT_DIR (and GIT_WORK_TREE when the tree is elsewhere);
     they name the repository more exactly than a walk from the folder does.
     """
-    environ = os.environ if env is None else env
+    environ = system.environ() if env is None else env
     work_tree = environ.get("GIT_WORK_TREE")
     git_dir = environ.get("GIT_DIR")
     if work_tree and git_dir:
-        top = os.path.realpath(os.path.join(cwd, work_tree))
-        gd = os.path.realpath(os.path.join(cwd, git_dir))
-        return Workspace(top, gd) if os.path.isdir(top) and _is_git_dir(gd) else None
+        top = system.realpath(system.join(cwd, work_tree))
+        gd = system.realpath(system.join(cwd, git_dir))
+        return Workspace(top, gd) if system.isdir(top) and _is_git_dir(gd) else None
     try:
-        start = os.path.realpath(cwd)
+        start = system.realpath(cwd)
     except (OSError, ValueError):
         return None
-    if not os.path.isdir(start):
+    if not system.isdir(start):
         return None
     if git_dir and not work_tree:
-        named = os.path.realpath(os.path.join(start, git_dir))
+        named = system.realpath(system.join(start, git_dir))
         found = _from_git_dir(named)
         if found is not None:
             return found
@@ -87,11 +86,11 @@ def find_workspace(cwd: str, env: Mapping[str, str] | None = None) -> Workspace 
 def _walk_up(start: str) -> Workspace | None:
     folder = start
     while True:
-        dot_git = os.path.join(folder, ".git")
+        dot_git = system.join(folder, ".git")
         gd = _resolve_dot_git(dot_git)
         if gd is not None:
             return Workspace(folder, gd)
-        parent = os.path.dirname(folder)
+        parent = system.dirname(folder)
         if parent == folder:
             return None
         folder = parent
@@ -102,10 +101,10 @@ def _resolve_dot_git(dot_git: str) -> str | None:
     Anything else (a FIFO, a device) is passed over at once, as git passes over it: opening
     a FIFO would wait for a writer until the hook's deadline."""
     try:
-        mode = os.stat(dot_git).st_mode
-        if stat.S_ISDIR(mode):
+        mode = system.stat(dot_git).st_mode
+        if system.S_ISDIR(mode):
             return dot_git if _is_git_dir(dot_git) else None
-        if not stat.S_ISREG(mode):
+        if not system.S_ISREG(mode):
             return None
         with open(dot_git, "rb") as fh:
             first = fh.read(_MAX_HEAD_BYTES).split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
@@ -114,7 +113,7 @@ def _resolve_dot_git(dot_git: str) -> str | None:
     if not first.startswith("gitdir:"):
         return None
     target = first[len("gitdir:") :].strip()
-    resolved = os.path.realpath(os.path.join(os.path.dirname(dot_git), target))
+    resolved = system.realpath(system.join(system.dirname(dot_git), target))
     return resolved if _is_git_dir(resolved) else None
 
 
@@ -122,26 +121,26 @@ def _from_git_dir(git_dir: str) -> Workspace | None:
     """The working tree of a git dir named by GIT_DIR (main `.git` or `.git/worktrees/<n>`)."""
     if not _is_git_dir(git_dir):
         return None
-    gitdir_file = os.path.join(git_dir, "gitdir")  # linked worktree: points at <tree>/.git
+    gitdir_file = system.join(git_dir, "gitdir")  # linked worktree: points at <tree>/.git
     try:
         with open(gitdir_file, encoding="utf-8", errors="surrogateescape") as fh:
             dot_git = fh.read(_MAX_HEAD_BYTES).strip()
-        return Workspace(os.path.realpath(os.path.dirname(dot_git)), git_dir)
+        return Workspace(system.realpath(system.dirname(dot_git)), git_dir)
     except OSError:
         pass
-    if os.path.basename(git_dir) == ".git":
-        return Workspace(os.path.dirname(git_dir), git_dir)
+    if system.basename(git_dir) == ".git":
+        return Workspace(system.dirname(git_dir), git_dir)
     return None
 
 
 def _is_git_dir(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, "HEAD"))
+    return system.isfile(system.join(path, "HEAD"))
 
 
 def current_branch(ws: Workspace) -> str | None:
     """The branch HEAD is on, `(detached <sha7>)` when detached, None when unreadable."""
     try:
-        with open(os.path.join(ws.git_dir, "HEAD"), "rb") as fh:
+        with open(system.join(ws.git_dir, "HEAD"), "rb") as fh:
             head = fh.read(_MAX_HEAD_BYTES).decode("utf-8", "surrogateescape").strip()
     except OSError:
         return None
@@ -157,12 +156,12 @@ def current_branch(ws: Workspace) -> str | None:
 def common_dir(ws: Workspace) -> str:
     """The git dir all worktrees of a repository share (refs, hooks, `worktrees/`)."""
     try:
-        with open(os.path.join(ws.git_dir, "commondir"), encoding="utf-8",
+        with open(system.join(ws.git_dir, "commondir"), encoding="utf-8",
                   errors="surrogateescape") as fh:
             named = fh.read(_MAX_HEAD_BYTES).strip()
     except OSError:
         return ws.git_dir
-    return os.path.realpath(os.path.join(ws.git_dir, named)) if named else ws.git_dir
+    return system.realpath(system.join(ws.git_dir, named)) if named else ws.git_dir
 
 
 def head_ref(ws: Workspace) -> str | None:
@@ -172,7 +171,7 @@ def head_ref(ws: Workspace) -> str | None:
 
 def _head_ref(git_dir: str) -> str | None:
     try:
-        with open(os.path.join(git_dir, "HEAD"), "rb") as fh:
+        with open(system.join(git_dir, "HEAD"), "rb") as fh:
             head = fh.read(_MAX_HEAD_BYTES).decode("utf-8", "surrogateescape").strip()
     except OSError:
         return None
@@ -184,15 +183,15 @@ def trees_on_ref(ws: Workspace, ref: str) -> list[Workspace]:
     from the shared git dir's HEAD and `worktrees/*/HEAD` files, no git process."""
     common = common_dir(ws)
     found: list[Workspace] = []
-    if os.path.basename(common) == ".git" and _head_ref(common) == ref:
-        found.append(Workspace(os.path.dirname(common), common))
-    folder = os.path.join(common, "worktrees")
+    if system.basename(common) == ".git" and _head_ref(common) == ref:
+        found.append(Workspace(system.dirname(common), common))
+    folder = system.join(common, "worktrees")
     try:
-        names = sorted(os.listdir(folder))
+        names = sorted(system.listdir(folder))
     except OSError:
         names = []
     for name in names:
-        git_dir = os.path.join(folder, name)
+        git_dir = system.join(folder, name)
         if _head_ref(git_dir) != ref:
             continue
         tree = _from_git_dir(git_dir)
@@ -205,10 +204,10 @@ def ref_exists(ws: Workspace, ref: str) -> bool:
     """Whether a branch already exists (loose or packed): a zero old value in a ref update
     means "not checked", not "new"."""
     common = common_dir(ws)
-    if os.path.isfile(os.path.join(common, ref)):
+    if system.isfile(system.join(common, ref)):
         return True
     try:
-        with open(os.path.join(common, "packed-refs"), "rb") as fh:
+        with open(system.join(common, "packed-refs"), "rb") as fh:
             packed = fh.read()
     except OSError:
         return False
@@ -219,7 +218,7 @@ def ref_exists(ws: Workspace, ref: str) -> bool:
 
 def enclosing_tree(ws: Workspace) -> Workspace | None:
     """The working tree around this one's folder (a worktree made inside another tree)."""
-    parent = os.path.dirname(ws.toplevel)
+    parent = system.dirname(ws.toplevel)
     if parent == ws.toplevel:
         return None
     return find_workspace(parent, {})

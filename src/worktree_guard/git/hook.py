@@ -10,7 +10,6 @@ Claude hook.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from worktree_guard.core import events
@@ -64,7 +63,7 @@ from worktree_guard.git.rules import (
     refused_by_holder,
     tree_ref_updates,
 )
-from worktree_guard.lite import deadline
+from worktree_guard.lite import deadline, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ class GitHook:
     # ---- shared steps ----------------------------------------------------------------------
 
     def workspace(self) -> Workspace | None:
-        ws = find_workspace(os.getcwd(), self.env)
+        ws = find_workspace(system.getcwd(), self.env)
         if ws is not None and self.session is None and self.agent is not None:
             self.session = self.label_of_agent(ws, self.agent)
         return ws
@@ -397,7 +396,7 @@ def _read_stdin() -> str:
 def _run_by_worktree_add() -> bool:
     """Whether a `git worktree add` process is among our near ancestors (it runs
     `git branch <new>` as a child, whose hook runs this). Linux /proc; elsewhere False."""
-    pid = os.getppid()
+    pid = system.getppid()
     for _ in range(_WORKTREE_ADD_DEPTH):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
@@ -407,7 +406,7 @@ def _run_by_worktree_add() -> bool:
             parent = int(stat[stat.rindex(")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             return False
-        if argv and os.path.basename(argv[0]) == "git" and _is_worktree_add(argv[1:]):
+        if argv and system.basename(argv[0]) == "git" and _is_worktree_add(argv[1:]):
             return True
         if parent <= 1:
             return False
@@ -430,7 +429,7 @@ def _is_worktree_add(args: list[str]) -> bool:
 def run(args: list[str], env: dict[str, str] | None = None) -> int:
     """The `guard git-hook` command. Never a traceback; internal errors follow the failure
     policy: git goes on with one line on stderr, unless fail-closed is asked for."""
-    environ = dict(os.environ) if env is None else env
+    environ = dict(system.environ()) if env is None else env
     settings = load_settings(environ)
     name = args[0] if args else "?"
     timed = name != "pre-push"

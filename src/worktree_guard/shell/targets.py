@@ -29,8 +29,7 @@ there.
 
 from __future__ import annotations
 
-import posixpath
-
+from worktree_guard.lite import system
 from worktree_guard.shell.lexer import _ParseError, _Parser
 
 TYPE_CHECKING = False
@@ -198,7 +197,7 @@ def _one_command(
     assignments, argv = words[:at], words[at:]
     while argv and argv[0].literal and argv[0].text in _PREFIX_WORDS:
         argv = argv[1:]
-    name = posixpath.basename(argv[0].text) if argv and argv[0].literal else ""
+    name = system.basename(argv[0].text) if argv and argv[0].literal else ""
     fed_local = scope.piped and scope.piped_local
     scope.piped = separator == "|"
     scope.piped_local = _lists_local_paths(name, argv[1:], fed_local)
@@ -355,9 +354,9 @@ def _folders(where: list[str | None], out: Targets) -> None:
 
 
 def _join(base: str | None, path: str) -> str | None:
-    if posixpath.isabs(path):
+    if system.isabs(path):
         return path
-    return None if base is None else posixpath.join(base, path)
+    return None if base is None else system.join(base, path)
 
 
 def _tilde(text: str, home: str | None) -> str | None:
@@ -462,14 +461,14 @@ def _doubt_pattern(text: str, where: list[str | None], scope: _Scope, out: Targe
             out.doubt(None, f"cannot tell which paths {text!r} names")
             return
         prefix = expanded
-    folder = prefix if prefix.endswith("/") or not prefix else posixpath.dirname(prefix)
+    folder = prefix if prefix.endswith("/") or not prefix else system.dirname(prefix)
     why = f"cannot tell which paths {text!r} names"
-    if posixpath.isabs(folder):
+    if system.isabs(folder):
         out.doubt(folder if folder.strip("/") else None, why)
         return
     for base in where:
         joined = _join(base, folder) if folder else base
-        out.doubt(joined if joined is None else posixpath.normpath(joined), why)
+        out.doubt(joined if joined is None else system.normpath(joined), why)
 
 
 def _bounded_by(text: str, scope: _Scope) -> list[str | None] | None:
@@ -623,14 +622,14 @@ def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
         argv = [w.text for w in cmd.words]
         while argv and (argv[0] in _PREFIX_WORDS or _looks_assigned(argv[0])):
             argv = argv[1:]
-        while argv and posixpath.basename(argv[0]) in _RUNNERS:
+        while argv and system.basename(argv[0]) in _RUNNERS:
             argv = argv[1:]
             while argv and (argv[0].startswith("-") or _looks_assigned(argv[0])
                             or argv[0].replace(".", "").isdigit()):
                 argv = argv[1:]
         if not argv:
             continue
-        name = posixpath.basename(argv[0])
+        name = system.basename(argv[0])
         code = shell_code(argv)
         if code is not None:
             found.extend(git_subcommands(code) or [])
@@ -648,7 +647,7 @@ def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
 def shell_code(argv: list[str]) -> str | None:
     """The code `sh -c CODE` runs, also with `c` in a cluster (`bash -lc CODE`, Codex's
     argv form); None when argv is no shell's, or the shell reads a file or its input."""
-    if not argv or posixpath.basename(argv[0]) not in _SHELLS:
+    if not argv or system.basename(argv[0]) not in _SHELLS:
         return None
     i = 1
     while i < len(argv) and argv[i][:1] in ("-", "+") and argv[i] != "--":
