@@ -4,12 +4,14 @@ the package folder it was installed into; older installs' entries are recognised
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 from pathlib import Path
 
 from tests.conftest import GUARD, installed_launcher, pre_tool
 from tests.install.test_install import guard
-from worktree_guard.git.shims import HOOK_NAMES, KEY_CACHE_NAME, shim_text
+from worktree_guard.git.shims import EARLIER_LAUNCH_CODES, HOOK_NAMES, KEY_CACHE_NAME, shim_text
 from worktree_guard.install.launcher import Launcher, launcher_problem, parse_command
 from worktree_guard.install.settings import GUARD_EVENT_NAMES, merge_guard
 
@@ -83,6 +85,59 @@ def test_the_old_command_form_still_works(repo: Path, guard_env: dict[str, str])
     assert first.returncode == 0 and first.stderr == ""
     second = run_command(f"'{GUARD}' hook", pre_tool("bbbbbbbb-two", repo), guard_env, repo)
     assert json.loads(second.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+
+
+def earlier_launcher_command(*args: str) -> str:
+    """The launcher command as earlier installs wrote it (their launch code)."""
+    launcher = installed_launcher()
+    assert launcher.package_dir is not None
+    return shlex.join([launcher.executable, "-I", "-S", "-c", EARLIER_LAUNCH_CODES[0],
+                       launcher.package_dir, *args])
+
+
+def test_the_earlier_launch_code_still_works_and_a_reinstall_replaces_it(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    earlier = earlier_launcher_command("hook")
+    assert parse_command(earlier) == (installed_launcher(), "hook")
+    first = run_command(earlier, pre_tool("aaaaaaaa-one", repo), guard_env, repo)
+    assert first.returncode == 0 and first.stderr == ""
+    second = run_command(earlier, pre_tool("bbbbbbbb-two", repo), guard_env, repo)
+    assert json.loads(second.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    (repo / ".claude").mkdir()
+    old = {"hooks": {event: [{"hooks": [{"type": "command", "command": earlier}]}]
+                     for event in GUARD_EVENT_NAMES}}
+    (repo / ".claude" / "settings.local.json").write_text(json.dumps(old, indent=2))
+    guard(repo, guard_env, "install")
+    new = settings_of(repo)
+    for event in GUARD_EVENT_NAMES:
+        assert handlers(new, event) == [installed_launcher().command("hook")], event
+
+
+def launch_with(main_code: str, stdout: int) -> subprocess.CompletedProcess[bytes]:
+    """`entry.launch()` in the launcher's interpreter, around a `main` that writes without
+    flushing (no hook of today leaves output unflushed; launch must not lose it if one does)."""
+    launcher = installed_launcher()
+    assert launcher.package_dir is not None
+    code = ("import sys;sys.path.append(sys.argv.pop(1));import worktree_guard.entry as entry;"
+            f"entry.main = lambda: ({main_code})[-1];entry.launch()")
+    return subprocess.run([launcher.executable, "-I", "-S", "-c", code, launcher.package_dir],
+                          stdout=stdout, stderr=subprocess.PIPE, timeout=60, check=False)
+
+
+def test_the_launcher_exits_with_mains_code_and_its_whole_output() -> None:
+    """launch() leaves without the interpreter's finalisation: the exit code and the
+    buffered text must still come out; a stdout nobody reads is exit 120, as Python says."""
+    written = launch_with("sys.stdout.write('held back'), sys.stderr.write('said'), 3",
+                          subprocess.PIPE)
+    assert (written.returncode, written.stdout, written.stderr) == (3, b"held back", b"said")
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will read it: the flush fails (EPIPE)
+    try:
+        unread = launch_with("sys.stdout.write('lost'), 0", writer)
+    finally:
+        os.close(writer)
+    assert unread.returncode == 120, unread
 
 
 def test_strict_adds_reference_transaction_and_default_takes_it_out(

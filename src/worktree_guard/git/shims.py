@@ -56,7 +56,13 @@ MARKER = "worktree-guard shim"
 # its precedence), and guard's entry runs with the remaining arguments.
 LAUNCH_CODE = (
     "import sys;sys.path.append(sys.argv.pop(1));"
-    "from worktree_guard.entry import main;sys.exit(main())"
+    "from worktree_guard.entry import launch;launch()"
+)
+# What earlier installs wrote (it exits through the interpreter's finalisation); still
+# recognised as guard's own, so a re-install replaces it and uninstall removes it.
+EARLIER_LAUNCH_CODES = (
+    "import sys;sys.path.append(sys.argv.pop(1));"
+    "from worktree_guard.entry import main;sys.exit(main())",
 )
 
 _HEADER = """#!/bin/sh

@@ -27,7 +27,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from worktree_guard.git.shims import LAUNCH_CODE
+from worktree_guard.git.shims import EARLIER_LAUNCH_CODES, LAUNCH_CODE
 from worktree_guard.install.targets import guard_executable
 
 _LAUNCH_FLAGS = ["-I", "-S", "-c", LAUNCH_CODE]
@@ -105,7 +105,8 @@ def parse_words(command: object) -> tuple[Launcher, list[str]] | None:
     # `python -m worktree_guard hook`, as a development checkout might register it.
     if len(words) >= 4 and words[1:3] == ["-m", "worktree_guard"]:
         return Launcher(words[0]), words[3:]
-    if len(words) >= 7 and words[1:5] == _LAUNCH_FLAGS:
+    if len(words) >= 7 and words[1:4] == _LAUNCH_FLAGS[:3] and (
+            words[4] == LAUNCH_CODE or words[4] in EARLIER_LAUNCH_CODES):  # fmt: skip
         return Launcher(words[0], words[5]), words[6:]
     return None
 
