@@ -74,7 +74,7 @@ class RefUpdate:
         return self.old != self.new or is_zero(self.new)
 
 
-def _is_object_name(text: str) -> bool:
+def is_object_name(text: str) -> bool:
     return len(text) in (40, 64) and all(c in _HEX for c in text)
 
 
@@ -89,7 +89,7 @@ def parse_ref_updates(text: str) -> list[RefUpdate]:
     updates = []
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 3 and _is_object_name(parts[0]) and _is_object_name(parts[1]):
+        if len(parts) == 3 and is_object_name(parts[0]) and is_object_name(parts[1]):
             updates.append(RefUpdate(*parts))
     return updates
 
