@@ -164,3 +164,54 @@ def test_a_fast_forward_push_imports_no_costly_module(installed: World,
                               line.encode(), env, world.repo)
     assert "worktree_guard.git.facts" in loaded
     assert not loaded & (SLOW_STDLIB | {"fnmatch"}), loaded & (SLOW_STDLIB | {"fnmatch"})
+
+
+def test_a_chained_pre_push_hook_gets_the_same_stdin_after_guard_agrees(
+    installed: World,
+) -> None:
+    """Without a chained hook guard reads git's stdin itself; with one, the shim keeps a
+    copy for both, runs it only when guard agrees, and its verdict counts."""
+    world = installed
+    hooks = world.repo / ".git" / "hooks"
+    record, fail = world.tmp / "foreign", world.tmp / "fail-foreign"
+    foreign = hooks / "pre-push.pre-guard"
+    foreign.write_text(f'#!/bin/sh\n{{ echo "$*"; cat; }} >>"{record}"\n[ ! -e "{fail}" ]\n')
+    foreign.chmod(0o755)
+    assert world.commit("holder's", A).returncode == 0
+    sha = world.out("rev-parse", "HEAD")
+    done = world.git("push", "-q", "origin", "main", session=A)
+    assert done.returncode == 0, done.stderr
+    assert record.read_text().startswith(
+        f"origin {world.remote}\nrefs/heads/main {sha} refs/heads/main ")
+    record.unlink()
+    assert world.commit("more", A).returncode == 0
+    refused = world.git("push", "-q", "origin", "main", session=B)
+    assert refused.returncode != 0 and A[:8] in refused.stderr
+    assert not record.exists()  # guard said no: the chained hook never ran
+    fail.write_text("")
+    before = remote_sha(world, "main")
+    vetoed = world.git("push", "-q", "origin", "main", session=A)
+    assert vetoed.returncode != 0 and remote_sha(world, "main") == before
+    assert record.exists()
+
+
+def test_without_guard_a_push_warns_once_and_a_chained_hook_still_runs(
+    installed: World, tmp_path: Path
+) -> None:
+    world = installed
+    hooks = world.repo / ".git" / "hooks"
+    launcher = installed_launcher()
+    gone = str(tmp_path / "moved-venv")
+    (hooks / "pre-push").write_text(shim_text("pre-push", launcher.executable, gone))
+    assert world.commit("next").returncode == 0
+    done = world.git("push", "-q", "origin", "main")
+    assert done.returncode == 0 and done.stderr.count("not found") == 1, done.stderr
+    record = world.tmp / "foreign"
+    foreign = hooks / "pre-push.pre-guard"
+    foreign.write_text(f'#!/bin/sh\ncat >"{record}"\nexit 3\n')
+    foreign.chmod(0o755)
+    assert world.commit("later").returncode == 0
+    vetoed = world.git("push", "-q", "origin", "main")
+    assert vetoed.returncode != 0 and vetoed.stderr.count("not found") == 1
+    assert f"refs/heads/main {world.out('rev-parse', 'HEAD')} refs/heads/main " in (
+        record.read_text())
