@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from worktree_guard.git.rules import (
+    Ancestry,
     ForcePushPolicy,
     GitGuardConfig,
     Problem,
@@ -15,6 +18,7 @@ from worktree_guard.git.rules import (
     is_zero,
     parse_push_lines,
     parse_ref_updates,
+    protected_branch,
     push_problem,
     push_refused_text,
     ref_list,
@@ -57,7 +61,7 @@ def test_the_pre_commit_frameworks_push_line_keeps_the_remote_branch() -> None:
     line = framework_push_line(env)
     assert line == f"refs/heads/topic {X} refs/heads/main {Y}\n"
     (update,) = parse_push_lines(line)
-    problem = push_problem(update, None, True, GitGuardConfig(
+    problem = push_problem(update, None, True, lambda: GitGuardConfig(
         allow_force_push=ForcePushPolicy.HOLDER))
     assert update.kind is PushKind.UPDATE and problem is not None
     assert "main is a protected branch" in problem.why
@@ -95,3 +99,69 @@ def test_a_deletion_is_known_by_its_zero_object_or_by_its_delete_ref() -> None:
     assert PushUpdate("(delete)", X, "refs/heads/main", X).kind is PushKind.DELETE
     assert PushUpdate("refs/heads/main", X, "refs/heads/main", Z).kind is PushKind.CREATE
     assert PushUpdate("refs/heads/main", X, "refs/heads/main", Y).kind is PushKind.UPDATE
+
+
+# ---- what a push decision needs ------------------------------------------------------------
+
+
+def _never_asked() -> GitGuardConfig:
+    raise AssertionError("git config was read for a decision that does not need it")
+
+
+@pytest.mark.parametrize("ref", ["refs/heads/main", "refs/heads/topic", "refs/tags/v1"])
+@pytest.mark.parametrize("holder", [True, False])
+def test_creations_and_fast_forwards_never_read_git_config(ref: str, holder: bool) -> None:
+    """Catches: the config read again on every push (a git process a fast-forward, the
+    common push, does not need)."""
+    create = PushUpdate(ref, X, ref, Z)
+    forward = PushUpdate(ref, X, ref, Y)
+    assert push_problem(create, None, holder, _never_asked) is None
+    assert push_problem(forward, Ancestry.FAST_FORWARD, holder, _never_asked) is None
+
+
+@pytest.mark.parametrize(("update", "ancestry"), [
+    (PushUpdate("(delete)", Z, "refs/heads/topic", X), None),
+    (PushUpdate("refs/heads/topic", X, "refs/heads/topic", Y), Ancestry.DIVERGED),
+    (PushUpdate("refs/heads/topic", X, "refs/heads/topic", Y), Ancestry.UNKNOWN_REMOTE),
+    (PushUpdate("refs/tags/v1", X, "refs/tags/v1", Y), Ancestry.DIVERGED),
+])
+def test_deletions_and_rewrites_are_judged_by_git_config(
+    update: PushUpdate, ancestry: Ancestry | None
+) -> None:
+    """Catches: a deletion or a rewrite judged by the defaults instead of the repository's
+    config (here every ref is protected, so each is refused as a protected branch's, or,
+    for a tag, allowed to the holder by allowForcePush=holder)."""
+    config = GitGuardConfig(protected=("*",), allow_force_push=ForcePushPolicy.HOLDER)
+    found = push_problem(update, ancestry, True, lambda: config)
+    if update.remote_ref.startswith("refs/tags/"):
+        assert found is None
+    else:
+        assert found is not None and found.problem in (
+            Problem.DELETES_PROTECTED, Problem.REWRITES_PROTECTED)
+
+
+GLOBS = ["main", "deploy*", "release*", "*", "**", "*-rc", "rel*se*", "a*b*c", "*main*",
+         "stable/*", "x*x", "", "a?c", "[mr]ain", "[!m]ain", "re[l]ease*", "v[0-9]*", "a\\*b",
+         "*.*", "a*a*a", "*ab*ab*"]
+NAMES = ["main", "master", "deploy", "deploy/prod", "release-2.1", "rel-se", "relse", "abc",
+         "aXbYc", "acb", "stable/1", "stable", "xx", "x", "", "a-rc", "-rc", "v1.2", "a\\b",
+         "a*b", "aaa", "aa", "Main", "rain", "feature/main", "release", "xaby", "abab"]
+
+
+@pytest.mark.parametrize("pattern", GLOBS)
+def test_protected_patterns_match_as_fnmatch_does(pattern: str) -> None:
+    """Catches: the `re`-free matcher of `*`-only patterns disagreeing with fnmatch (which
+    the other patterns still use) on any name."""
+    import fnmatch
+
+    for name in NAMES:
+        expected = name if fnmatch.fnmatchcase(name, pattern) else None
+        assert protected_branch("refs/heads/" + name, (pattern,)) == expected, (name, pattern)
+
+
+@given(st.text("ab*/-", max_size=6), st.text("ab/-", max_size=8))
+def test_star_patterns_match_as_fnmatch_does_for_any_text(pattern: str, name: str) -> None:
+    import fnmatch
+
+    assert (protected_branch("refs/heads/" + name, (pattern,)) == name) == (
+        fnmatch.fnmatchcase(name, pattern))

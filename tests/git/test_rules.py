@@ -164,7 +164,7 @@ MAIN, TOPIC, TAG = "refs/heads/main", "refs/heads/topic", "refs/tags/v1"
 ])
 def test_push_rules(ref: str, kind: PushKind, ancestry: Ancestry | None, holder: bool,
                     config: GitGuardConfig, problem: Problem | None) -> None:
-    found = push_problem(update(ref, kind), ancestry, holder, config)
+    found = push_problem(update(ref, kind), ancestry, holder, lambda: config)
     assert (found.problem if found else None) is problem
     if found:
         assert found.ref == ref
@@ -175,7 +175,7 @@ def test_push_rules(ref: str, kind: PushKind, ancestry: Ancestry | None, holder:
 def test_creations_and_fast_forwards_are_never_refused(
     kind: PushKind, ancestry: Ancestry | None, holder: bool, config: GitGuardConfig, ref: str
 ) -> None:
-    found = push_problem(update(ref, kind), ancestry, holder, config)
+    found = push_problem(update(ref, kind), ancestry, holder, lambda: config)
     if kind is PushKind.CREATE or (kind is PushKind.UPDATE and ancestry is FF):
         assert found is None
 
@@ -195,8 +195,8 @@ def test_messages_say_what_who_and_the_way_out() -> None:
     ref_text = ref_update_refused(["HEAD", "refs/heads/main"], "/t", FACTS)
     assert "update of HEAD, refs/heads/main refused" in ref_text and "git status" in ref_text
     assert "git status" not in ref_update_refused(["refs/heads/x"], "/t", FACTS)
-    rewrite = push_problem(update(TOPIC, PushKind.UPDATE), DIV, True, NEVER)
-    delete = push_problem(update(MAIN, PushKind.DELETE), None, True, NEVER)
+    rewrite = push_problem(update(TOPIC, PushKind.UPDATE), DIV, True, lambda: NEVER)
+    delete = push_problem(update(MAIN, PushKind.DELETE), None, True, lambda: NEVER)
     assert rewrite and delete
     push = push_refused_text([rewrite, delete])
     assert "refs/heads/topic: not a fast-forward" in push

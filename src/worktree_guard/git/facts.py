@@ -1,8 +1,9 @@
 """What git knows that a rule needs: the `guard.*` config, and how pushed commits relate.
 
-Plain `git` subprocesses, not GitPython: the questions are three fixed plumbing commands
-(`config --get-regexp`, `cat-file --batch-check`, `merge-base --is-ancestor`), GitPython would
-run the same git processes underneath, and importing it costs more than the whole check.
+Plain `git` subprocesses, not GitPython: the questions are fixed plumbing commands
+(`merge-base --is-ancestor`; when needed, `cat-file --batch-check` and `config
+--get-regexp`), GitPython would run the same git processes underneath, and importing it
+costs more than the whole check.
 Only the rare paths come here: pre-push, and a person committing in a held tree.
 Hooks run in the repository with git's own environment (GIT_DIR...), which these inherit.
 """
@@ -14,6 +15,7 @@ from worktree_guard.git.rules import (
     GitGuardConfig,
     PushKind,
     PushUpdate,
+    is_object_name,
     parse_guard_config,
 )
 from worktree_guard.lite import spawn
@@ -71,32 +73,60 @@ def _peeled(names: list[str]) -> dict[str, str | None]:
     return {name: (line if " " not in line else None) for name, line in pairs}
 
 
-def _is_ancestor(older: str, newer: str) -> bool:
-    done = _git(["merge-base", "--is-ancestor", older, newer])
-    # 1 is "no"; any other failure (a shallow history cut short...) proves nothing either.
-    return done.returncode == 0
+def _is_ancestor(older: str, newer: str) -> int:
+    """merge-base's exit: 0 yes, 1 no (both name commits, annotated tags peeled), anything
+    else when it could not tell (a missing object, a tree, a history cut short...)."""
+    return _git(["merge-base", "--is-ancestor", older, newer]).returncode
 
 
 def ancestry_of(updates: list[PushUpdate]) -> list[Ancestry | None]:
-    """For each update of an existing remote ref: is the push a fast-forward? None otherwise."""
-    names = []
-    for u in updates:
-        if u.kind is PushKind.UPDATE:
-            names += [u.remote_sha, f"{u.remote_sha}^{{commit}}", f"{u.local_sha}^{{commit}}"]
-    found = _peeled(names)
+    """For each update of an existing remote ref: is the push a fast-forward? None otherwise.
+
+    One `merge-base` per update answers the common cases, yes or no; only an update it
+    cannot answer (the remote's object missing here, an object that is no commit) is looked
+    up with `cat-file` (one process for all of them) to tell UNKNOWN_REMOTE from DIVERGED.
+    A name that is not an object name (the pre-commit framework's variables may hold any
+    text) goes to `cat-file` only, never to `merge-base` as an argument."""
     answers: list[Ancestry | None] = []
+    unsure: list[int] = []
     for u in updates:
         if u.kind is not PushKind.UPDATE:
             answers.append(None)
             continue
+        said = -1
+        if is_object_name(u.remote_sha) and is_object_name(u.local_sha):
+            said = _is_ancestor(u.remote_sha, u.local_sha)
+        if said == 0:
+            answers.append(Ancestry.FAST_FORWARD)
+        elif said == 1:
+            answers.append(Ancestry.DIVERGED)
+        else:
+            unsure.append(len(answers))
+            answers.append(None)
+    if unsure:
+        for at, answer in zip(unsure, _looked_up([updates[at] for at in unsure]), strict=True):
+            answers[at] = answer
+    return answers
+
+
+def _looked_up(updates: list[PushUpdate]) -> list[Ancestry]:
+    """What `merge-base` could not say, asked the long way: is the remote's object here,
+    what commit does each side name, and only then is one an ancestor of the other."""
+    names = []
+    for u in updates:
+        names += [u.remote_sha, f"{u.remote_sha}^{{commit}}", f"{u.local_sha}^{{commit}}"]
+    found = _peeled(names)
+    answers = []
+    for u in updates:
         if found[u.remote_sha] is None:
             answers.append(Ancestry.UNKNOWN_REMOTE)
             continue
         old, new = found[f"{u.remote_sha}^{{commit}}"], found[f"{u.local_sha}^{{commit}}"]
         if old is None or new is None:  # not commits (a tag of a tree...): no history to extend
             answers.append(Ancestry.DIVERGED)
-        elif old == new or _is_ancestor(old, new):
+        elif old == new or _is_ancestor(old, new) == 0:
             answers.append(Ancestry.FAST_FORWARD)
         else:
+            # 1 is "no"; any other failure (a shallow history cut short...) proves nothing either.
             answers.append(Ancestry.DIVERGED)
     return answers

@@ -94,6 +94,7 @@ class GitHook:
         self.session = session_from_env(env)  # None: a person (until an agent is found)
         self.wrapped = bool(env.get("GUARD_SESSION_ID", "").strip())  # `guard run`
         self.hook = "?"
+        self._config: GitGuardConfig | None = None
 
     def log(self, event: str, **fields: Any) -> None:
         events.append_event(self.settings.lock_dir, event, self.settings.log_max_bytes,
@@ -189,19 +190,20 @@ class GitHook:
             leave_pass(path, head)
 
     def config(self) -> GitGuardConfig:
-        from worktree_guard.git.facts import read_guard_config  # a git process: rare paths only
+        """git's `guard.*` config, read once, when a decision first needs it."""
+        if self._config is None:
+            from worktree_guard.git.facts import read_guard_config  # a git process: rare paths
 
-        return read_guard_config()
+            self._config = read_guard_config()
+        return self._config
 
-    def person_in_held_tree(
-        self, ws: Workspace, action: str, config: GitGuardConfig | None = None
-    ) -> int:
+    def person_in_held_tree(self, ws: Workspace, action: str) -> int:
         """A person acting: a word when a session holds the tree; a refusal under `deny`."""
         view = self.store.read(ws.key)
         now = now_ms()
         if self.store.state_of(view, None, now) is not LeaseState.HELD_BY_OTHER:
             return 0
-        policy = (config or self.config()).human_policy
+        policy = self.config().human_policy
         verdict = person_verdict(LeaseState.HELD_BY_OTHER, policy)
         if verdict is Verdict.ALLOW:
             return 0
@@ -335,18 +337,19 @@ class GitHook:
 
     def pre_push(self) -> int:
         """Per pushed ref: the holder may push fast-forwards; protected branches are never
-        rewritten or deleted by an agent; people are told what an agent would be refused."""
+        rewritten or deleted by an agent; people are told what an agent would be refused.
+        git's config is read only when a decision needs it (a person in a held tree, a
+        deletion, a push that is not a fast-forward): a fast-forward costs one git process."""
         from worktree_guard.git.facts import ancestry_of
 
         # The pre-commit framework runs pre-push without git's stdin: it sets variables.
         updates = parse_push_lines(_read_stdin() or framework_push_line(self.env))
         if not updates:
             return 0
-        config = self.config()
         ws = self.workspace()
         if self.session is None:
             # A person: the policy for a held tree, then a word on what an agent would be refused.
-            if ws is not None and self.person_in_held_tree(ws, "push", config):
+            if ws is not None and self.person_in_held_tree(ws, "push"):
                 return REFUSE
             holder = True
         elif ws is not None:
@@ -361,7 +364,7 @@ class GitHook:
             holder = False  # no working tree (a bare repository): no lease to hold
         problems = []
         for update, ancestry in zip(updates, ancestry_of(updates), strict=True):
-            problem = push_problem(update, ancestry, holder, config)
+            problem = push_problem(update, ancestry, holder, self.config)
             if problem is not None:
                 problems.append(problem)
         if not problems:

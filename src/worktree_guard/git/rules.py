@@ -20,7 +20,7 @@ from worktree_guard.lite.kinds import Kind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import ClassVar
 
 DEFAULT_PROTECTED: tuple[str, ...] = ("main", "master", "deploy*", "release*", "production")
@@ -74,7 +74,7 @@ class RefUpdate:
         return self.old != self.new or is_zero(self.new)
 
 
-def _is_object_name(text: str) -> bool:
+def is_object_name(text: str) -> bool:
     return len(text) in (40, 64) and all(c in _HEX for c in text)
 
 
@@ -89,7 +89,7 @@ def parse_ref_updates(text: str) -> list[RefUpdate]:
     updates = []
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 3 and _is_object_name(parts[0]) and _is_object_name(parts[1]):
+        if len(parts) == 3 and is_object_name(parts[0]) and is_object_name(parts[1]):
             updates.append(RefUpdate(*parts))
     return updates
 
@@ -245,10 +245,33 @@ def protected_branch(remote_ref: str, patterns: tuple[str, ...]) -> str | None:
     """The branch name when `remote_ref` is a branch matching a protected pattern."""
     if not remote_ref.startswith(HEADS):
         return None
-    import fnmatch  # pulls in `re`: pre-push only
-
     name = remote_ref[len(HEADS) :]
-    return name if any(fnmatch.fnmatchcase(name, p) for p in patterns) else None
+    return name if any(_glob_match(name, p) for p in patterns) else None
+
+
+def _glob_match(name: str, pattern: str) -> bool:
+    """`fnmatch.fnmatchcase`, without importing it for the patterns that need no `re`: only
+    `*`, `?` and `[` are special to fnmatch, and a pattern whose only wildcard is `*` (all
+    the default ones) is matched here; the others go to fnmatch (which pulls in `re` and
+    `enum`: about an interpreter start on a hook's path)."""
+    if "?" in pattern or "[" in pattern:
+        import fnmatch
+
+        return fnmatch.fnmatchcase(name, pattern)
+    if "*" not in pattern:
+        return name == pattern
+    first, *middle, last = pattern.split("*")
+    if len(name) < len(first) + len(last):
+        return False
+    if not (name.startswith(first) and name.endswith(last)):
+        return False
+    at, end = len(first), len(name) - len(last)
+    for part in middle:  # each piece between stars, leftmost first, within what is left
+        found = name.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
 
 
 class Problem(Kind):
@@ -273,19 +296,24 @@ class PushProblem:
 
 
 def push_problem(
-    update: PushUpdate, ancestry: Ancestry | None, holder: bool, config: GitGuardConfig
+    update: PushUpdate, ancestry: Ancestry | None, holder: bool,
+    config: Callable[[], GitGuardConfig],
 ) -> PushProblem | None:
     """Why an agent's push of this one ref is refused (None: allowed). `holder` is whether the
-    agent holds the tree; a non-holder is refused as a whole before these rules apply."""
+    agent holds the tree; a non-holder is refused as a whole before these rules apply.
+    `config` is called only when the answer depends on it (a deletion, a push that is not a
+    fast-forward): reading git's config is a process, which a fast-forward never needs."""
     ref = update.remote_ref
-    protected = protected_branch(ref, config.protected)
     kind = update.kind
     if kind is PushKind.DELETE:
+        protected = protected_branch(ref, config().protected)
         if protected is None:
             return None
         return PushProblem(ref, Problem.DELETES_PROTECTED, f"deletes protected branch {protected}")
     if kind is PushKind.CREATE or ancestry is Ancestry.FAST_FORWARD:
         return None
+    settings = config()
+    protected = protected_branch(ref, settings.protected)
     why = (
         "the remote has a commit this repository does not have, so it is not a fast-forward"
         if ancestry is Ancestry.UNKNOWN_REMOTE
@@ -294,10 +322,10 @@ def push_problem(
     if protected is not None:
         return PushProblem(ref, Problem.REWRITES_PROTECTED,
                            f"{why}, and {protected} is a protected branch")
-    if holder and config.allow_force_push is ForcePushPolicy.HOLDER:
+    if holder and settings.allow_force_push is ForcePushPolicy.HOLDER:
         return None
     return PushProblem(ref, Problem.REWRITES,
-                       f"{why} (guard.allowForcePush={config.allow_force_push.value})")
+                       f"{why} (guard.allowForcePush={settings.allow_force_push.value})")
 
 
 # ---- messages ---------------------------------------------------------------------------

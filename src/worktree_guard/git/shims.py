@@ -21,7 +21,8 @@ process costs an interpreter start and git runs some hooks once per commit of a 
 - reference-transaction (strict install only) starts guard only at `prepared`, for an agent,
   when HEAD or a `refs/heads/` ref moves; it reads stdin with shell builtins; a pass covers
   HEAD and the branch HEAD names, never another branch;
-- pre-push always starts guard.
+- pre-push always starts guard; it copies stdin (for guard and a chained hook) only when
+  there is a chained hook, and otherwise lets guard read git's stdin itself.
 The tree key is the first 12 hex digits of the MD5 of the toplevel, where git runs hooks
 (`md5sum`, one small process); when sh cannot tell it (GIT_WORK_TREE set, no md5sum, a lock
 folder that is not a plain absolute path) guard is asked, as before.
@@ -219,17 +220,23 @@ fi
 exit 0
 """
 
-_PRE_PUSH = """input=$(cat)
+# Without a chained hook nobody else needs stdin: guard reads git's own, and the shim
+# forks nothing but guard (no `cat`, no pipe). With one, stdin is kept and replayed to both.
+_PRE_PUSH = """if [ ! -x "$chained" ]; then
+    if have_guard; then
+        run_guard git-hook pre-push "$@"
+        exit $?
+    fi
+    missing
+    exit 0
+fi
+input=$(cat)
 if have_guard; then
     replay | run_guard git-hook pre-push "$@" || exit $?
 else
     missing
 fi
-if [ -x "$chained" ]; then
-    replay | "$chained" "$@"
-    exit $?
-fi
-exit 0
+replay | "$chained" "$@"
 """
 
 # $3 is 1 for a branch checkout, 0 for a file checkout (which leaves HEAD alone).
