@@ -48,12 +48,12 @@ link_targets = st.sampled_from(
 )
 # No empty part (`a//b`) after a loop: there Python 3.11's os.path.realpath joins the rest
 # as an absolute path and drops the folder (`/t/a//a` -> `/a`); system.realpath keeps it.
-queries = st.lists(st.sampled_from(names + ["x", "..", ".", "missing"]), min_size=1,
+queries = st.lists(st.sampled_from([*names, "x", "..", ".", "missing"]), min_size=1,
                    max_size=5).map("/".join)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(names + ["a/x", "b/y"]), link_targets, max_size=6),
+@given(st.dictionaries(st.sampled_from([*names, "a/x", "b/y"]), link_targets, max_size=6),
        st.sets(st.sampled_from(names), max_size=3), st.lists(queries, min_size=1, max_size=6))
 def test_realpath_agrees_with_os_path_on_real_links(
     links: dict[str, str], folders: set[str], asked: list[str]
@@ -131,7 +131,8 @@ def test_environ_is_the_process_environment_before_and_after_os_loads(tmp_path: 
         "from worktree_guard.lite import system;"
         "before = dict(system.environ()); assert 'os' not in sys.modules;"
         "import os; assert before == dict(os.environ), (before, os.environ);"
-        "os.environ['GUARD_PROBE'] = 'changed'; assert system.environ()['GUARD_PROBE'] == 'changed';"
+        "os.environ['GUARD_PROBE'] = 'new';"
+        "assert system.environ()['GUARD_PROBE'] == 'new';"
         "print('ok')"
     )
     src = str(Path(system.__file__).parents[2])
