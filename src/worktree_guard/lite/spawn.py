@@ -9,9 +9,10 @@ stderr without deadlocking on full pipes, and give up after a deadline.
 
 from __future__ import annotations
 
-import os
 import select
 import time
+
+from worktree_guard.lite import system
 
 _CHUNK = 4096  # at most PIPE_BUF per write: a pipe select() calls writable takes it whole
 
@@ -23,51 +24,51 @@ class SpawnError(Exception):
 def run(argv: list[str], stdin: bytes = b"", timeout_s: float = 60.0) -> tuple[int, bytes, bytes]:
     """(exit status, stdout, stderr) of `argv` (searched on PATH); a signal's death is
     -signal, as subprocess reports it."""
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    actions = [(os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
-               (os.POSIX_SPAWN_DUP2, err_w, 2)]
+    in_r, in_w = system.pipe()
+    out_r, out_w = system.pipe()
+    err_r, err_w = system.pipe()
+    actions = [(system.POSIX_SPAWN_DUP2, in_r, 0), (system.POSIX_SPAWN_DUP2, out_w, 1),
+               (system.POSIX_SPAWN_DUP2, err_w, 2)]
     try:
-        pid = os.posix_spawnp(argv[0], argv, dict(os.environ), file_actions=actions)
+        pid = system.posix_spawnp(argv[0], argv, dict(system.environ()), file_actions=actions)
     except OSError as exc:
         for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
-            os.close(fd)
+            system.close(fd)
         raise SpawnError(f"{argv[0]}: {exc.strerror}") from None
     for fd in (in_r, out_w, err_w):
-        os.close(fd)
+        system.close(fd)
     out, err = bytearray(), bytearray()
     pending = memoryview(stdin)
     readers = {out_r: out, err_r: err}
     writers = [in_w] if pending else []
     if not pending:
-        os.close(in_w)
+        system.close(in_w)
     deadline = time.monotonic() + timeout_s
     try:
         while readers or writers:
             left = deadline - time.monotonic()
             if left <= 0:
-                os.kill(pid, 9)
+                system.kill(pid, 9)
                 raise SpawnError(f"{argv[0]}: no answer within {timeout_s:g} s")
             readable, writable, _ = select.select(list(readers), writers, [], left)
             for fd in readable:
-                data = os.read(fd, 65536)
+                data = system.read(fd, 65536)
                 if data:
                     readers[fd] += data
                 else:
                     del readers[fd]
-                    os.close(fd)
+                    system.close(fd)
             if writable:
                 try:
-                    pending = pending[os.write(in_w, pending[:_CHUNK]):]
+                    pending = pending[system.write(in_w, pending[:_CHUNK]):]
                 except BrokenPipeError:
                     pending = pending[:0]  # the program stopped reading: its answer says why
                 if not pending:
                     writers = []
-                    os.close(in_w)
+                    system.close(in_w)
     finally:
         for fd in [*readers, *writers]:
-            os.close(fd)
-        _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
+            system.close(fd)
+        _, status = system.waitpid(pid, 0)
+    code = system.waitstatus_to_exitcode(status)
     return code, bytes(out), bytes(err)

@@ -32,6 +32,8 @@ listdir = posix.listdir
 lstat = posix.lstat
 mkdir = posix.mkdir
 open = posix.open
+pipe = posix.pipe
+posix_spawnp = posix.posix_spawnp
 pread = posix.pread
 pwrite = posix.pwrite
 read = posix.read
@@ -40,6 +42,8 @@ replace = posix.replace
 stat = posix.stat
 unlink = posix.unlink
 urandom = posix.urandom
+waitpid = posix.waitpid
+waitstatus_to_exitcode = posix.waitstatus_to_exitcode
 write = posix.write
 
 O_APPEND = posix.O_APPEND
@@ -52,14 +56,16 @@ O_RDONLY = posix.O_RDONLY
 O_RDWR = posix.O_RDWR
 O_TRUNC = posix.O_TRUNC
 O_WRONLY = posix.O_WRONLY
+POSIX_SPAWN_DUP2 = posix.POSIX_SPAWN_DUP2
 
 __all__ = [
     "O_APPEND", "O_CLOEXEC", "O_CREAT", "O_EXCL", "O_NOFOLLOW", "O_NONBLOCK", "O_RDONLY",
-    "O_RDWR", "O_TRUNC", "O_WRONLY", "S_ISDIR", "S_ISLNK", "S_ISREG", "abspath", "basename",
-    "close", "dirname", "environ", "fstat", "ftruncate", "getcwd", "getpid", "getppid",
-    "getuid", "isabs", "isdir", "isfile", "join", "kill", "lexists", "listdir", "lstat",
-    "makedirs", "mkdir", "normpath", "open", "pread", "pwrite", "read", "readlink",
-    "realpath", "replace", "stat", "unlink", "urandom", "write",
+    "O_RDWR", "O_TRUNC", "O_WRONLY", "POSIX_SPAWN_DUP2", "S_ISDIR", "S_ISLNK", "S_ISREG",
+    "abspath", "basename", "close", "dirname", "environ", "fstat", "ftruncate", "getcwd",
+    "getpid", "getppid", "getuid", "isabs", "isdir", "isfile", "join", "kill", "lexists",
+    "listdir", "lstat", "makedirs", "mkdir", "normpath", "open", "pipe", "posix_spawnp",
+    "pread", "pwrite", "read", "readlink", "realpath", "replace", "stat", "unlink",
+    "urandom", "waitpid", "waitstatus_to_exitcode", "write",
 ]
 
 _decoded_environ: list[dict[str, str]] = []
