@@ -145,10 +145,12 @@ def install(
                                         "~/.gemini/trustedFolders.json (undone by uninstall). "
                                         "Codex and Copilot trust in their own UI.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Also install the "
-                                         "reference-transaction hook: refuses another agent's "
-                                         "branch moves in git itself, at a cost on every ref "
-                                         "write (a fetch of many tags, a long rebase; see "
-                                         "docs/git-hooks.md).")] = False,
+                                         "prepare-commit-msg and reference-transaction hooks: "
+                                         "git itself then refuses another agent's commits "
+                                         "under --no-verify or by rebase, cherry-pick, revert, "
+                                         "and its branch moves, at a cost on every rebased "
+                                         "commit and every ref write (a long rebase, a fetch "
+                                         "of many tags; see docs/git-hooks.md).")] = False,
 ) -> None:  # fmt: skip
     """Guard this repository: Claude Code hook entries and git hook shims.
 

@@ -10,7 +10,8 @@ after guard agrees, with the same arguments and the same stdin; its exit code is
 The shims decide in sh when there is nothing for guard to decide, because each guard
 process costs an interpreter start and git runs some hooks once per commit of a rebase
 (prepare-commit-msg) or twice per ref of a fetch (reference-transaction):
-- people: prepare-commit-msg and reference-transaction return at once; pre-commit and
+- people: prepare-commit-msg and reference-transaction (both strict install only, see
+  STRICT_ONLY) return at once; pre-commit and
   post-checkout start guard only when a lease file exists for this tree (only then has guard
   anything to say to a person);
 - agents: a *pass* lets the later hooks of the session's own work go without guard:
@@ -26,8 +27,9 @@ process costs an interpreter start and git runs some hooks once per commit of a 
 The tree key is the first 12 hex digits of the MD5 of the toplevel, where git runs hooks
 (`md5sum`, one small process); when sh cannot tell it (GIT_WORK_TREE set, no md5sum, a lock
 folder that is not a plain absolute path) guard is asked, as before.
-When guard is missing, the hook that speaks once per git command (prepare-commit-msg for a
-commit, pre-push, post-checkout) warns on stderr, and git goes on.
+When guard is missing, the hook that speaks once per git command (pre-commit, or
+prepare-commit-msg where strict installed it, for a commit; pre-push; post-checkout) warns on
+stderr, and git goes on.
 """
 
 from __future__ import annotations
@@ -42,10 +44,14 @@ HOOK_NAMES = (
     "reference-transaction",
     "post-checkout",
 )
-# git 2.39 runs reference-transaction twice for every ref of a fetch and about ten times per
-# rebased commit; even an empty hook makes such work several times slower (docs/benchmarks.md).
-# So it is installed only by `guard install --strict`; the default install keeps the rest.
-STRICT_ONLY = frozenset({"reference-transaction"})
+# git runs prepare-commit-msg once for every commit a rebase, cherry-pick or revert makes, and
+# reference-transaction twice for every ref of a fetch and about ten times per rebased commit.
+# git forks itself for each run, which costs more than its own work per commit: `/bin/true`
+# as prepare-commit-msg made a rebase of 200 commits about 3x slower here, an empty
+# reference-transaction a fetch of 2,000 tags about 20x (docs/benchmarks.md). Both are git's
+# backstop for agents whose client runs no pre-tool hook (a session with guard's hooks is
+# denied those commands before git runs), so only `guard install --strict` installs them.
+STRICT_ONLY = frozenset({"prepare-commit-msg", "reference-transaction"})
 DEFAULT_HOOK_NAMES = tuple(name for name in HOOK_NAMES if name not in STRICT_ONLY)
 # Hooks that get data on stdin: the shim keeps a copy for guard and a chained foreign hook.
 STDIN_HOOKS = frozenset({"pre-push", "reference-transaction"})
@@ -81,7 +87,6 @@ sid=${sid:-$CODEX_THREAD_ID}
 
 # prepare-commit-msg runs once per commit of a rebase: a person's ends here.
 _PERSON_DONE = """if [ -z "$sid" ]; then
-    {check}
     [ -x "$chained" ] && exec "$chained" "$@"
     exit 0
 fi
@@ -162,12 +167,14 @@ _REPLAY = """replay() {
 }
 """
 
-_PRE_COMMIT = """if have_guard; then
-    if [ -n "$sid" ]; then
-        passed || GUARD_PASS_FILE=$pass run_guard git-hook pre-commit "$@" || exit $?
-    elif leased; then
-        run_guard git-hook pre-commit "$@" || exit $?
-    fi
+# pre-commit is the commit's hook in every install, so it is the one that says guard is
+# missing (prepare-commit-msg, strict only, keeps quiet: one warning per commit).
+_PRE_COMMIT = """if ! have_guard; then
+    missing
+elif [ -n "$sid" ]; then
+    passed || GUARD_PASS_FILE=$pass run_guard git-hook pre-commit "$@" || exit $?
+elif leased; then
+    run_guard git-hook pre-commit "$@" || exit $?
 fi
 if [ -x "$chained" ]; then
     exec "$chained" "$@"
@@ -175,9 +182,7 @@ fi
 exit 0
 """
 
-_PREPARE_COMMIT_MSG = """if ! have_guard; then
-    missing
-elif ! passed; then
+_PREPARE_COMMIT_MSG = """if have_guard && ! passed; then
     GUARD_PASS_FILE=$pass run_guard git-hook prepare-commit-msg "$@" || exit $?
 fi
 if [ -x "$chained" ]; then
@@ -256,10 +261,9 @@ exit 0
 
 def _bodies(name: str, have: str) -> tuple[str, ...]:
     if name == "pre-commit":
-        return (_SESSION, have, _TREE_KEY, _LEASED, _PASSED, _PRE_COMMIT)
+        return (_SESSION, have, _MISSING, _TREE_KEY, _LEASED, _PASSED, _PRE_COMMIT)
     if name == "prepare-commit-msg":
-        early = _PERSON_DONE.format(check="have_guard || missing")
-        return (_SESSION, have, _MISSING, early, _TREE_KEY, _PASSED, _PREPARE_COMMIT_MSG)
+        return (_SESSION, have, _PERSON_DONE, _TREE_KEY, _PASSED, _PREPARE_COMMIT_MSG)
     if name == "reference-transaction":
         return (_SESSION, _REFERENCE_TRANSACTION_EARLY, have, _TREE_KEY, _PASSED, _REPLAY,
                 _REFERENCE_TRANSACTION)

@@ -65,7 +65,7 @@ class InstallOptions:
     # The agents other than Claude Code whose project hook files get guard's entries.
     agents: tuple[str, ...] = tuple(SPECS)
     trust: bool = False  # do the trust steps the agents' own files allow (Gemini's)
-    strict: bool = False  # also reference-transaction: every ref write, at a cost
+    strict: bool = False  # also prepare-commit-msg, reference-transaction: at a cost
 
     @property
     def hook_names(self) -> tuple[str, ...]:
