@@ -553,8 +553,8 @@ def lease_audit(lock_dir: Path, calls: int) -> list[str]:
 
 
 def guard_install(ctx: Context, repo: Path, strict: bool = False) -> None:
-    """`guard install --no-claude` (git hooks only), `--strict` for the reference-transaction
-    hook too: the shims exactly as an installed repository has them."""
+    """`guard install --no-claude` (git hooks only), `--strict` for prepare-commit-msg and
+    reference-transaction too: the shims exactly as an installed repository has them."""
     args = [str(ctx.guard), "install", "--no-claude", *(["--strict"] if strict else [])]
     done = subprocess.run(args, cwd=repo, env=ctx.env(ctx.tmp / "setup-locks"),
                           capture_output=True, check=False)
@@ -744,10 +744,14 @@ def stack_seed(ctx: Context) -> Path:
 
 
 def stack_repo(ctx: Context, seed: Path, name: str, install: str | None) -> Path:
-    """A copy of the seed; `install` is None (no hooks), "default" or "strict"."""
+    """A copy of the seed; `install` is None (no hooks), "default", "strict", or "true":
+    `/bin/true` as the only hook, prepare-commit-msg (what git's own hook runs cost)."""
     repo = ctx.tmp / name
     shutil.copytree(seed, repo, symlinks=True)
-    if install is not None:
+    if install == "true":
+        true = shutil.which("true") or "/bin/true"
+        (repo / ".git" / "hooks" / "prepare-commit-msg").symlink_to(true)
+    elif install is not None:
         guard_install(ctx, repo, strict=install == "strict")
     return repo
 
@@ -782,7 +786,8 @@ BULK_TARGET = Target(1.5)
 BULK_KINDS = (("no hooks", None, False), ("default install, person", "default", False),
               ("default install, agent holding the lease", "default", True),
               ("strict install, person", "strict", False),
-              ("strict install, agent holding the lease", "strict", True))
+              ("strict install, agent holding the lease", "strict", True),
+              ("no guard, `/bin/true` as prepare-commit-msg", "true", False))
 
 
 def bulk_group(ctx: Context, plan: Plan) -> GroupResult:
@@ -808,6 +813,8 @@ def _bulk_group(ctx: Context, plan: Plan) -> GroupResult:
         target = BULK_TARGET if install == "default" else None
         rebases.append(Case(f"rebase --force-rebase of {STACK} commits, {label}", rebase, git_ok,
                             target=target, compare_to=base_rebase))
+        if install == "true":
+            continue  # a fetch runs no prepare-commit-msg
         fetches.append(Case(f"fetch of {TAGS} new tags, {label}", fetch, git_ok,
                             before=drop_tags(ctx, repo, no_hooks), target=target,
                             compare_to=base_fetch))
