@@ -181,3 +181,25 @@ def test_launcher_commands_parse_back_and_say_when_they_point_at_nothing(
                                                                      str(tmp_path))))
     moved = Launcher(installed_launcher().executable, str(tmp_path))
     assert "holds no worktree_guard package" in str(launcher_problem(moved))
+
+
+def test_status_names_the_install_default_strict_or_earlier(
+    repo: Path, guard_env: dict[str, str]
+) -> None:
+    """An install of an earlier version had prepare-commit-msg in its default set: status
+    says so instead of calling it strict, and a re-install takes it out."""
+    def installed_line() -> str:
+        text = guard(repo, guard_env, "status").stdout
+        return next(line for line in text.splitlines() if line.startswith("installed:"))
+
+    guard(repo, guard_env, "install", "--no-claude")
+    assert installed_line().endswith("; all git hooks")
+    guard(repo, guard_env, "install", "--no-claude", "--strict")
+    assert installed_line().endswith("; all git hooks (strict)")
+    (repo / ".git" / "hooks" / "reference-transaction").unlink()  # as an earlier default had it
+    assert installed_line().endswith("; all git hooks, and prepare-commit-msg of the strict "
+                                     "install")
+    done = guard(repo, guard_env, "install", "--no-claude")
+    assert "git hook prepare-commit-msg: removed (strict install only" in done.stdout
+    assert installed_line().endswith("; all git hooks")
+    assert not (repo / ".git" / "hooks" / "prepare-commit-msg").exists()

@@ -156,7 +156,13 @@ def installed_summary(installed: dict[str, Any]) -> str:
         f"Claude Code hooks in {', '.join(scopes)} settings" if scopes else "no Claude Code hooks"
     )
     if len(guarded) == len(hooks):
-        git = "all git hooks" + (" (strict)" if STRICT_ONLY & set(guarded) else "")
+        extra = sorted(STRICT_ONLY & set(guarded))
+        if len(extra) == len(STRICT_ONLY):
+            git = "all git hooks (strict)"
+        elif extra:  # an install of an earlier version, or a strict one half undone
+            git = f"all git hooks, and {', '.join(extra)} of the strict install"
+        else:
+            git = "all git hooks"
     elif guarded:
         git = f"git hooks {', '.join(guarded)} only"
     else:
