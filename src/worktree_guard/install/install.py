@@ -268,8 +268,10 @@ def plan_hooks_target(repo: RepoPaths, guard: Launcher | str, force: bool) -> Ho
         return HooksTarget(None, (
             f"git hooks NOT installed: core.hooksPath is {configured!r}, a folder of this "
             f"working tree that {manager} owns; guard does not edit another manager's files.\n"
-            f"Add this line at the top of each of {manager}'s hook scripts (pre-commit, "
-            "prepare-commit-msg, pre-push, reference-transaction, post-checkout):\n"
+            f"Add this line at the top of each of {manager}'s hook scripts pre-commit, "
+            "pre-push and post-checkout (for the strict checks also prepare-commit-msg and "
+            "reference-transaction, which git runs per rebased commit: see "
+            "docs/git-hooks.md):\n"
             f"    {manager_line(guard)}\n"
             f"Or run `guard install --force` to put guard's shims into {where}, with the hooks "
             "already there renamed to <name>.pre-guard and chained after them (the manager may "
