@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 SCRIPT_MARKER = re.compile(r"SCRIPT:([A-Za-z0-9_]+)")
@@ -92,8 +92,13 @@ def tool_use_id(script: str, turn: int, index: int) -> str:
     return f"toolu_{script}_{turn}_{index}"
 
 
-class FakeModelAPI:
-    """Serves ``scripts`` (name -> turns) on 127.0.0.1; use as a context manager."""
+class ScriptedServer:
+    """What every stand-in model API shares: ``scripts`` (name -> turns), the requests it
+    received, and an HTTP server on 127.0.0.1; use as a context manager. A subclass names
+    its request handler (a ScriptedHandler) and the path its base URL ends with."""
+
+    handler: type[ScriptedHandler]
+    base_path = ""
 
     def __init__(self, scripts: Mapping[str, Sequence[Turn]] | None = None) -> None:
         self.scripts: dict[str, Sequence[Turn]] = dict(scripts or {})
@@ -104,14 +109,10 @@ class FakeModelAPI:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def start(self) -> FakeModelAPI:
-        api = self
-
-        class Handler(_Handler):
-            owner = api
-
+    def start(self) -> Self:
+        handler = type("Handler", (self.handler,), {"owner": self})
         # Loopback only, port chosen by the OS: the client never reaches another host.
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -127,7 +128,7 @@ class FakeModelAPI:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeModelAPI:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -137,7 +138,7 @@ class FakeModelAPI:
     def base_url(self) -> str:
         assert self._server is not None, "server not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{host!s}:{port}{self.base_path}"
 
     # -- what the model received -------------------------------------------------
 
@@ -145,47 +146,63 @@ class FakeModelAPI:
         with self._lock:
             return [r for r in self._requests if kind is None or r.kind == kind]
 
-    def tool_results(self) -> dict[str, dict[str, Any]]:
-        """Every ``tool_result`` block sent to the model, by ``tool_use_id``."""
-        results: dict[str, dict[str, Any]] = {}
-        for request in self.requests("scripted"):
-            for message in request.body.get("messages") or []:
-                content = message.get("content")
-                if not isinstance(content, list):
-                    continue
-                for block in content:
-                    if isinstance(block, dict) and block.get("type") == "tool_result":
-                        results[str(block.get("tool_use_id"))] = block
-        return results
-
-    def tool_result(self, script: str, turn: int = 0, index: int = 0) -> dict[str, Any] | None:
-        """The result the model got for the script's ``index``-th tool call of ``turn``."""
-        return self.tool_results().get(tool_use_id(script, turn, index))
-
-    def session_ids(self, script: str) -> set[str]:
-        """Claude Code session ids that ran ``script`` (from the client's request header)."""
-        return {
-            r.headers.get("x-claude-code-session-id", "")
-            for r in self.requests("scripted")
-            if r.script == script
-        } - {""}
-
     # -- answering ------------------------------------------------------------------
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
 
-    def _next_message_id(self) -> str:
+    def next_id(self) -> int:
         with self._lock:
-            return f"msg_fake_{next(self._ids)}"
+            return next(self._ids)
 
-    def _turn_for(self, script: str, body: Mapping[str, Any]) -> tuple[int, Turn]:
-        # The turn number is how many answers the conversation already holds, so a
-        # retried request gets the same answer instead of consuming the next turn.
-        index = sum(1 for m in body.get("messages") or [] if m.get("role") == "assistant")
+    def turn(self, script: str, index: int) -> Turn:
+        """The script's turn `index`, counted from the answers the conversation already
+        holds (so a retried request gets the same answer); past the end, "done"."""
         turns = self.scripts.get(script, [])
-        return index, turns[index] if index < len(turns) else Turn([Text("done")])
+        return turns[index] if index < len(turns) else Turn([Text("done")])
+
+
+class ScriptedHandler(BaseHTTPRequestHandler):
+    """What every stand-in's handler shares: keep-alive, no log lines, requests recorded on
+    the owner with their headers, answers that survive a client gone away."""
+
+    owner: Any
+    protocol_version = "HTTP/1.1"  # keep-alive, as the clients expect
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # every request is recorded on the owner; keep test output clean
+
+    def handle(self) -> None:
+        # A client killed by a test's safety net drops its keep-alive connection.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
+
+    def _read_body(self) -> Any:
+        """The JSON body; None when empty, the text when it is not JSON."""
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        try:
+            return json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            return raw
+
+    def _record(self, body: Any, kind: str, script: str | None = None) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}  # HTTP names are case-blind
+        self.owner._record(RecordedRequest(self.command, self.path, headers, body, kind, script))
+
+    def _send(self, status: int, data: bytes, content_type: str) -> None:
+        # The client may have gone away while its answer was held.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in self.extra_headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
 
 def _first_user_text(body: Mapping[str, Any]) -> str:
@@ -271,41 +288,9 @@ def _stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
 _NOT_FOUND = {"type": "error", "error": {"type": "not_found_error", "message": "not faked"}}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ScriptedHandler):
     owner: FakeModelAPI
-    protocol_version = "HTTP/1.1"  # keep-alive, as the client expects
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # every request is recorded on the owner; keep test output clean
-
-    def handle(self) -> None:
-        # A client killed by a test's safety net drops its keep-alive connection.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle()
-
-    def _read_body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        try:
-            return json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            return raw
-
-    def _record(self, body: Any, kind: str, script: str | None = None) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}  # HTTP names are case-blind
-        request = RecordedRequest(self.command, self.path, headers, body, kind, script)
-        self.owner._record(request)
-
-    def _send(self, status: int, data: bytes, content_type: str) -> None:
-        # The client may have gone away while its answer was held.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("request-id", "req_fake")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+    extra_headers = (("request-id", "req_fake"),)
 
     def _send_json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")
@@ -356,3 +341,41 @@ class _Handler(BaseHTTPRequestHandler):
             for event in _stream_events(message)
         )
         self._send(200, stream.encode(), "text/event-stream")
+
+
+class FakeModelAPI(ScriptedServer):
+    """The Anthropic Messages API, as Claude Code calls it."""
+
+    handler = _Handler
+
+    def tool_results(self) -> dict[str, dict[str, Any]]:
+        """Every ``tool_result`` block sent to the model, by ``tool_use_id``."""
+        results: dict[str, dict[str, Any]] = {}
+        for request in self.requests("scripted"):
+            for message in request.body.get("messages") or []:
+                content = message.get("content")
+                if not isinstance(content, list):
+                    continue
+                for block in content:
+                    if isinstance(block, dict) and block.get("type") == "tool_result":
+                        results[str(block.get("tool_use_id"))] = block
+        return results
+
+    def tool_result(self, script: str, turn: int = 0, index: int = 0) -> dict[str, Any] | None:
+        """The result the model got for the script's ``index``-th tool call of ``turn``."""
+        return self.tool_results().get(tool_use_id(script, turn, index))
+
+    def session_ids(self, script: str) -> set[str]:
+        """Claude Code session ids that ran ``script`` (from the client's request header)."""
+        return {
+            r.headers.get("x-claude-code-session-id", "")
+            for r in self.requests("scripted")
+            if r.script == script
+        } - {""}
+
+    def _next_message_id(self) -> str:
+        return f"msg_fake_{self.next_id()}"
+
+    def _turn_for(self, script: str, body: Mapping[str, Any]) -> tuple[int, Turn]:
+        index = sum(1 for m in body.get("messages") or [] if m.get("role") == "assistant")
+        return index, self.turn(script, index)

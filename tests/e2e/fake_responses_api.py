@@ -9,80 +9,15 @@ can read the ``function_call_output`` items the model received. Loopback only.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import json
-import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .fake_model_api import SCRIPT_MARKER, RecordedRequest, Text, ToolUse, Turn
+from .fake_model_api import SCRIPT_MARKER, ScriptedHandler, ScriptedServer, Text, ToolUse
 
 _CALLS = ("function_call", "custom_tool_call", "local_shell_call")
 _OUTPUTS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output")
-
-
-class FakeResponsesAPI:
-    def __init__(self) -> None:
-        self.scripts: dict[str, list[Turn]] = {}
-        self._requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> FakeResponsesAPI:
-        api = self
-
-        class Handler(_Handler):
-            owner = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for turns in self.scripts.values():
-            for turn in turns:
-                if turn.gate is not None:
-                    turn.gate.open()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def requests(self, kind: str | None = None) -> list[RecordedRequest]:
-        with self._lock:
-            return [r for r in self._requests if kind is None or r.kind == kind]
-
-    def tool_outputs(self, script: str) -> list[str]:
-        """The output text of every tool call the script's model was sent back, in order."""
-        found: list[str] = []
-        for request in self.requests("scripted"):
-            if request.script != script:
-                continue
-            for item in request.body.get("input") or []:
-                if isinstance(item, dict) and item.get("type") in _OUTPUTS:
-                    output = item.get("output")
-                    text = output if isinstance(output, str) else json.dumps(output)
-                    if text not in found:
-                        found.append(text)
-        return found
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-
-    def next_id(self) -> int:
-        with self._lock:
-            return next(self._ids)
 
 
 def _first_user_text(body: Mapping[str, Any]) -> str:
@@ -99,52 +34,30 @@ def _first_user_text(body: Mapping[str, Any]) -> str:
     return ""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ScriptedHandler):
     owner: FakeResponsesAPI
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def handle(self) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle()
-
-    def _send(self, status: int, data: bytes, content_type: str) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
     def do_GET(self) -> None:
-        self.owner._record(RecordedRequest("GET", self.path, {}, None, "unknown"))
+        self._record(None, "unknown")
         self._send(404, b'{"error":{"message":"not faked"}}', "application/json")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        try:
-            body = json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
-            body = {}
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        if not urlsplit(self.path).path.endswith("/responses") or not isinstance(body, dict):
-            self.owner._record(RecordedRequest("POST", self.path, headers, body, "unknown"))
+        read = self._read_body()
+        body: dict[str, Any] = read if isinstance(read, dict) else {}
+        if not urlsplit(self.path).path.endswith("/responses") or not isinstance(read, dict):
+            self._record(body, "unknown")
             self._send(404, b'{"error":{"message":"not faked"}}', "application/json")
             return
         marker = SCRIPT_MARKER.search(_first_user_text(body))
         if marker is None or not body.get("tools"):
-            self.owner._record(RecordedRequest("POST", self.path, headers, body, "side"))
+            self._record(body, "side")
             self._stream([_message("ok")])
             return
         script = marker.group(1)
-        self.owner._record(RecordedRequest("POST", self.path, headers, body, "scripted", script))
+        self._record(body, "scripted", script)
         index = sum(1 for i in body.get("input") or []
                     if isinstance(i, dict) and i.get("type") in _CALLS)
-        turns = self.owner.scripts.get(script, [])
-        turn = turns[index] if index < len(turns) else Turn([Text("done")])
+        turn = self.owner.turn(script, index)
         if turn.gate is not None:
             turn.gate.hold()
         items: list[dict[str, Any]] = []
@@ -181,3 +94,24 @@ class _Handler(BaseHTTPRequestHandler):
 def _message(text: str) -> dict[str, Any]:
     return {"type": "message", "role": "assistant", "id": "msg_fake", "status": "completed",
             "content": [{"type": "output_text", "text": text, "annotations": []}]}
+
+
+class FakeResponsesAPI(ScriptedServer):
+    """The OpenAI Responses API, streamed, as Codex CLI calls it."""
+
+    handler = _Handler
+    base_path = "/v1"
+
+    def tool_outputs(self, script: str) -> list[str]:
+        """The output text of every tool call the script's model was sent back, in order."""
+        found: list[str] = []
+        for request in self.requests("scripted"):
+            if request.script != script:
+                continue
+            for item in request.body.get("input") or []:
+                if isinstance(item, dict) and item.get("type") in _OUTPUTS:
+                    output = item.get("output")
+                    text = output if isinstance(output, str) else json.dumps(output)
+                    if text not in found:
+                        found.append(text)
+        return found
