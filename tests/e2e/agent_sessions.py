@@ -79,6 +79,20 @@ def make_repo(path: Path) -> Path:
     return path
 
 
+def pinned_client(folder: str, executable: str, override_var: str, product: str,
+                  version: str) -> Path:
+    """client_bin, and skip unless it runs and is the version its hook protocol was
+    observed on."""
+    client = client_bin(folder, executable, override_var)
+    done = subprocess.run([str(client), "--version"], capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"{product} at {client} does not run: {done.stderr[-300:]}")
+    if version not in done.stdout:
+        pytest.skip(f"{product} {done.stdout.strip()!r} is not the pinned {version}")
+    return client
+
+
 def guard_install(repo: Path, guard_bin: Path) -> str:
     """Set the repo up the way a user does: `guard install`, nothing else."""
     env = {**base_env(repo.parent / "install-home"), "GIT_CONFIG_NOSYSTEM": "1"}

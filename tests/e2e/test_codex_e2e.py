@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,12 +30,12 @@ import pytest
 from .agent_sessions import (
     DENY_PHRASE,
     AgentRun,
-    client_bin,
     events_of,
     events_report,
     guard_install,
     make_repo,
     new_home,
+    pinned_client,
     start,
     start_claude,
 )
@@ -51,14 +50,7 @@ CODEX_VERSION = "0.171.0"
 
 @pytest.fixture(scope="session")
 def codex_bin() -> Path:
-    codex = client_bin("codex", "codex", "GUARD_CODEX_BIN")
-    done = subprocess.run([str(codex), "--version"], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"Codex CLI at {codex} does not run: {done.stderr[-300:]}")
-    if CODEX_VERSION not in done.stdout:
-        pytest.skip(f"Codex CLI {done.stdout.strip()!r} is not the pinned {CODEX_VERSION}")
-    return codex
+    return pinned_client("codex", "codex", "GUARD_CODEX_BIN", "Codex CLI", CODEX_VERSION)
 
 
 def start_codex(codex_bin: Path, name: str, prompt: str, repo: Path, base_url: str,

@@ -16,7 +16,6 @@ stand-in on 127.0.0.1 through its provider settings:
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,12 @@ import pytest
 from .agent_sessions import (
     DENY_PHRASE,
     AgentRun,
-    client_bin,
     events_of,
     events_report,
     guard_install,
     make_repo,
     new_home,
+    pinned_client,
     start,
     start_claude,
 )
@@ -43,14 +42,7 @@ COPILOT_VERSION = "1.0.102"
 
 @pytest.fixture(scope="session")
 def copilot_bin() -> Path:
-    copilot = client_bin("copilot", "copilot", "GUARD_COPILOT_BIN")
-    done = subprocess.run([str(copilot), "--version"], capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"Copilot CLI at {copilot} does not run: {done.stderr[-300:]}")
-    if COPILOT_VERSION not in done.stdout:
-        pytest.skip(f"Copilot CLI {done.stdout.strip()!r} is not the pinned {COPILOT_VERSION}")
-    return copilot
+    return pinned_client("copilot", "copilot", "GUARD_COPILOT_BIN", "Copilot CLI", COPILOT_VERSION)
 
 
 @pytest.fixture(scope="session")

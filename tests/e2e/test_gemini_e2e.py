@@ -14,7 +14,6 @@ stand-in for the Gemini API on 127.0.0.1:
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,12 +22,12 @@ import pytest
 from .agent_sessions import (
     DENY_PHRASE,
     AgentRun,
-    client_bin,
     events_of,
     events_report,
     guard_install,
     make_repo,
     new_home,
+    pinned_client,
     start,
     start_claude,
 )
@@ -45,14 +44,7 @@ GEMINI_MODEL = "gemini-2.5-flash"
 
 @pytest.fixture(scope="session")
 def gemini_bin() -> Path:
-    gemini = client_bin("gemini", "gemini", "GUARD_GEMINI_BIN")
-    done = subprocess.run([str(gemini), "--version"], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"Gemini CLI at {gemini} does not run: {done.stderr[-300:]}")
-    if done.stdout.strip() != GEMINI_VERSION:
-        pytest.skip(f"Gemini CLI {done.stdout.strip()!r} is not the pinned {GEMINI_VERSION}")
-    return gemini
+    return pinned_client("gemini", "gemini", "GUARD_GEMINI_BIN", "Gemini CLI", GEMINI_VERSION)
 
 
 def start_gemini(gemini_bin: Path, name: str, prompt: str, repo: Path, base_url: str,
