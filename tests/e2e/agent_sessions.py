@@ -1,4 +1,4 @@
-"""Sessions of the real agent clients for the cross-agent end-to-end tests.
+"""Sessions of the real agent clients (Claude Code and the others) for the end-to-end tests.
 
 Each client runs in its own process group with a throwaway HOME, output to files, against a
 stand-in for its model API on 127.0.0.1. The repository is set up by `guard install` alone;
@@ -20,12 +20,63 @@ from typing import Any
 
 import pytest
 
-from .test_claude_e2e import base_env, git, logged_events
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 120.0  # safety net per run, never a timed assertion
 # A stable piece of guard's deny reason (every agent gets the same words).
 DENY_PHRASE = "holds this working tree"
+
+
+# Variables of an enclosing agent session, the user's API setup, proxies or git
+# plumbing would leak into the sessions under test; none of them may.
+_DROPPED_PREFIXES = ("CLAUDE", "ANTHROPIC", "AI_AGENT", "GUARD_", "GIT_", "XDG_")
+_PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+
+
+def base_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(_DROPPED_PREFIXES) and k.lower() not in _PROXIES
+    }
+    env.update(HOME=str(home), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    return env
+
+
+# A fixed identity and no signing: the user's git config must not matter.
+_GIT_CONFIG = (
+    "-c",
+    "user.name=e2e",
+    "-c",
+    "user.email=e2e@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+)
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**base_env(repo.parent), "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", *_GIT_CONFIG, *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+def result_text(tool_result: dict[str, Any]) -> str:
+    content = tool_result.get("content")
+    if isinstance(content, list):
+        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return str(content or "")
+
+
+def logged_events(lock_dir: Path) -> list[dict[str, Any]]:
+    """Every JSON-lines record under the lock dir, whatever guard names its log."""
+    records: list[dict[str, Any]] = []
+    for log in sorted(lock_dir.rglob("*.jsonl*")):  # events.jsonl.1 after a rotation
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
 
 
 @dataclass

@@ -13,11 +13,8 @@ stand-in for the model API drives their tool calls:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shlex
-import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,17 +23,23 @@ from typing import Any
 
 import pytest
 
+from .agent_sessions import (
+    DENY_PHRASE,
+    RUN_TIMEOUT_S,
+    AgentRun,
+    base_env,
+    git,
+    logged_events,
+    result_text,
+)
 from .fake_model_api import FakeModelAPI, Gate, Text, ToolUse, Turn
 
 pytestmark = pytest.mark.e2e
 
-# A stable piece of guard's deny reason; the one place to change if the wording moves.
-DENY_PHRASE = "holds this working tree"
 # The `event` values of guard's log (JSON lines in GUARD_LOCK_DIR).
 ACQUIRED_EVENT, DENIED_EVENT, RELEASED_EVENT = "acquired", "denied", "released"
 
 HOOK_TIMEOUT_S = 5
-RUN_TIMEOUT_S = 90.0  # safety net per claude run, never a timed assertion
 
 GUARDED_TOOLS = "Edit|Write|MultiEdit|NotebookEdit|Bash"
 HOOK_EVENTS = ("PostToolUse", "PostToolUseFailure", "Stop", "SessionStart", "SessionEnd")
@@ -59,56 +62,6 @@ def write_guard_settings(repo: Path, guard_bin: Path) -> None:
     settings.write_text(json.dumps({"hooks": hooks}, indent=2) + "\n")
 
 
-# Variables of an enclosing agent session, the user's API setup, proxies or git
-# plumbing would leak into the sessions under test; none of them may.
-_DROPPED_PREFIXES = ("CLAUDE", "ANTHROPIC", "AI_AGENT", "GUARD_", "GIT_", "XDG_")
-_PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-
-
-def base_env(home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(_DROPPED_PREFIXES) and k.lower() not in _PROXIES
-    }
-    env.update(HOME=str(home), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-    return env
-
-
-@dataclass
-class ClaudeRun:
-    """One `claude -p` process; output goes to files so a full pipe never stalls it."""
-
-    name: str
-    proc: subprocess.Popen[bytes]
-    log_dir: Path
-
-    def running(self) -> bool:
-        return self.proc.poll() is None
-
-    def wait(self) -> int:
-        try:
-            return self.proc.wait(timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(
-                f"claude session {self.name} still running after {RUN_TIMEOUT_S:.0f}s\n"
-                + self.output()
-            )
-
-    def kill(self) -> None:
-        if self.running():
-            # Its own process group: the hooks it started go too.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def output(self) -> str:
-        out = (self.log_dir / "stdout").read_text(errors="replace")[-2000:]
-        err = (self.log_dir / "stderr").read_text(errors="replace")[-2000:]
-        return f"--- {self.name} stdout ---\n{out}\n--- {self.name} stderr ---\n{err}"
-
-
 @dataclass
 class Harness:
     claude_bin: Path
@@ -117,7 +70,7 @@ class Harness:
     api: FakeModelAPI
     tmp: Path
 
-    def start(self, name: str, prompt: str) -> ClaudeRun:
+    def start(self, name: str, prompt: str) -> AgentRun:
         run_dir = self.tmp / f"session-{name}"
         home = run_dir / "home"  # a throwaway HOME per run: the user's ~/.claude is never touched
         home.mkdir(parents=True)
@@ -140,28 +93,12 @@ class Harness:
                 stderr=err,
                 start_new_session=True,
             )
-        return ClaudeRun(name, proc, run_dir)
+        return AgentRun(name, proc, run_dir)
 
-    def report(self, *runs: ClaudeRun) -> str:
+    def report(self, *runs: AgentRun) -> str:
         """What to show when an assertion fails: the sessions' output and guard's log."""
         events = "\n".join(json.dumps(r) for r in logged_events(self.lock_dir))
         return "\n".join([*(run.output() for run in runs), f"--- guard events ---\n{events}"])
-
-
-# A fixed identity and no signing: the user's git config must not matter.
-_GIT_CONFIG = (
-    "-c",
-    "user.name=e2e",
-    "-c",
-    "user.email=e2e@example.invalid",
-    "-c",
-    "commit.gpgsign=false",
-)
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {**base_env(repo.parent), "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", *_GIT_CONFIG, *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
 def run_guard_install(repo: Path, guard_bin: Path) -> None:
@@ -186,27 +123,6 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path, guard_bin: Path) -> Pat
     else:
         write_guard_settings(repo, guard_bin)
     return repo
-
-
-def result_text(tool_result: dict[str, Any]) -> str:
-    content = tool_result.get("content")
-    if isinstance(content, list):
-        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-    return str(content or "")
-
-
-def logged_events(lock_dir: Path) -> list[dict[str, Any]]:
-    """Every JSON-lines record under the lock dir, whatever guard names its log."""
-    records: list[dict[str, Any]] = []
-    for log in sorted(lock_dir.rglob("*.jsonl*")):  # events.jsonl.1 after a rotation
-        for line in log.read_text(errors="replace").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-    return records
 
 
 def logged(lock_dir: Path, event: str, session_ids: set[str]) -> bool:
@@ -237,7 +153,7 @@ def test_second_session_is_denied_until_first_ends(harness: Harness) -> None:
         b=[write(repo / "b.txt", "from B\n"), Turn([Text("done")])],
         c=[write(repo / "c.txt", "from C\n"), Turn([Text("done")])],
     )
-    runs: list[ClaudeRun] = []
+    runs: list[AgentRun] = []
     try:
         a = harness.start("a", "SCRIPT:a write a.txt")
         runs.append(a)
@@ -318,7 +234,7 @@ def test_the_way_out_works_end_to_end(harness: Harness, claude_version: str) -> 
             Turn([Text("done")]),
         ],
     )
-    runs: list[ClaudeRun] = []
+    runs: list[AgentRun] = []
     try:
         a = harness.start("a", "SCRIPT:a write a.txt")
         runs.append(a)
@@ -370,7 +286,7 @@ def test_enter_worktree_is_a_way_out(harness: Harness, claude_version: str) -> N
             Turn([Text("done")]),
         ],
     )
-    runs: list[ClaudeRun] = []
+    runs: list[AgentRun] = []
     try:
         a = harness.start("a", "SCRIPT:a write a.txt")
         runs.append(a)

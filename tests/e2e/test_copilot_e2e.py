@@ -22,18 +22,20 @@ import pytest
 
 from .agent_sessions import (
     DENY_PHRASE,
+    RUN_TIMEOUT_S,
     AgentRun,
+    base_env,
     events_of,
     events_report,
     guard_install,
     make_repo,
     new_home,
     pinned_client,
+    result_text,
     start,
     start_claude,
 )
 from .fake_model_api import FakeModelAPI, Gate, Text, ToolUse, Turn
-from .test_claude_e2e import RUN_TIMEOUT_S, base_env, result_text
 
 pytestmark = pytest.mark.e2e
 

@@ -17,13 +17,15 @@ import pytest
 from .agent_sessions import (
     DENY_PHRASE,
     REPO_ROOT,
+    RUN_TIMEOUT_S,
     AgentRun,
+    base_env,
     events_report,
     make_repo,
+    result_text,
     start,
 )
 from .fake_model_api import FakeModelAPI, Gate, Text, ToolUse, Turn
-from .test_claude_e2e import RUN_TIMEOUT_S, base_env, result_text
 
 pytestmark = pytest.mark.e2e
 
