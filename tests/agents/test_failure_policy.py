@@ -17,6 +17,8 @@ import pytest
 from tests.conftest import pre_tool, read_log, run_hook
 from worktree_guard.core.workspace import workspace_key
 
+pytestmark = pytest.mark.guard_fails  # every test here is of a failure
+
 
 @pytest.fixture
 def lock_held_elsewhere(repo: Path, lock_dir: Path) -> Iterator[None]:
