@@ -125,6 +125,7 @@ def run_hook(
     env: dict[str, str],
     argv_prefix: list[str] | None = None,
     expect_failure: bool | None = None,
+    guard: str = GUARD,
 ) -> HookRun:
     """Run the real `guard hook` with one payload on stdin, as Claude Code does; the test
     fails when guard fails in it, unless `expect_failure` (or the `guard_fails` marker)."""
@@ -133,7 +134,7 @@ def run_hook(
     else:
         data = payload.encode() if isinstance(payload, str) else payload
     done = subprocess.run(
-        [*(argv_prefix or []), GUARD, "hook"],
+        [*(argv_prefix or []), guard, "hook"],
         input=data, env=env, capture_output=True, timeout=60,
     )
     run = HookRun(done.returncode, done.stdout.decode(), done.stderr.decode(errors="replace"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import GUARD, read_lease
-from tests.guard_failures import check_answer
+from tests.guard_failures import check_answer, check_call
 
 
 def copilot_hook(payload: dict[str, Any] | bytes, env: dict[str, str],
@@ -112,9 +112,11 @@ def claude_file_hook_under(argv0: str, payload: dict[str, Any], env: dict[str, s
                            ) -> subprocess.CompletedProcess[str]:
     import sys
 
-    return subprocess.run(["bash", "-c", f'exec -a {argv0} "$0" -c "$1" "$2"', sys.executable,
+    done = subprocess.run(["bash", "-c", f'exec -a {argv0} "$0" -c "$1" "$2"', sys.executable,
                            _AS_COPILOT, GUARD], input=json.dumps(payload), env=env,
                           capture_output=True, text=True, timeout=60)
+    check_call(done.stderr, env, what=f"guard hook under {argv0}")
+    return done
 
 
 def claude_shaped(session: str, repo: Path, tool: str, **tool_input: Any) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def test_lock_timeout_fails_closed_when_asked(repo: Path, guard_env: dict[str, s
     answer = run_hook(pre_tool("s1", repo), env)
     assert answer.returncode == 0 and answer.denied
     assert "GUARD_FAIL_CLOSED" in answer.reason
+    assert "timed out after 300 ms locking" in answer.reason  # the lock: not another error
 
 
 @pytest.mark.usefixtures("lock_held_elsewhere")
