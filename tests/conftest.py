@@ -37,15 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "error, failing open or closed); without it a failure turns the test red")
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Guard's failures fail the test by default (tests/guard_failures.py): every hook runner
-    checks its calls, and every lock folder under the test's tmp_path is checked at its end."""
+    checks its calls, and every lock folder under the test's tmp_path is checked at its end
+    (when the test passed: a failed test has already said what went wrong)."""
     guard_failures.start_test(item.get_closest_marker(guard_failures.MARKER) is not None)
-    outcome = yield
-    funcargs = getattr(item, "funcargs", {})
-    tmp = funcargs.get("tmp_path")
-    if outcome.excinfo is None and isinstance(tmp, Path):
+    yield
+    tmp = getattr(item, "funcargs", {}).get("tmp_path")
+    if isinstance(tmp, Path):
         guard_failures.check_lock_dirs(tmp)
 
 

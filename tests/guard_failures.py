@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -55,34 +56,46 @@ def lock_dir_of(env: Mapping[str, str] | None) -> str | None:
         return None
 
 
+def _read_regular(path: str) -> str | None:
+    """The text of `path` when it is a regular file (a test may put a FIFO or a folder where
+    guard keeps a file: never block on it), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read().decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
+
+
 def traces(lock_dir: str) -> tuple[int, int, list[str]]:
     """The error events and the failed-open count in `lock_dir`, and what they say."""
     said: list[str] = []
     n_errors = 0
-    try:
-        with open(os.path.join(lock_dir, EVENTS), encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if '"error"' not in line:
-                    continue
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict) and entry.get("event") == "error":
-                    n_errors += 1
-                    said.append(f"error event: {entry.get('error')!r}")
-    except OSError:
-        pass  # no log (or not a file guard could write): nothing recorded there
+    for line in (_read_regular(os.path.join(lock_dir, EVENTS)) or "").splitlines():
+        if '"error"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("event") == "error":
+            n_errors += 1
+            said.append(f"error event: {entry.get('error')!r}")
     n_open = 0
     record = os.path.join(lock_dir, FAILED_OPEN)
     if os.path.lexists(record):
         try:
-            raw = json.loads(Path(record).read_text(encoding="utf-8", errors="replace"))
+            raw = json.loads(_read_regular(record) or "")
             n_open = int(raw["count"])
             said.append(f"{FAILED_OPEN}: {raw['last_error']!r}")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             n_open = 1
-            said.append(f"{FAILED_OPEN} is there, unreadable")
+            said.append(f"{FAILED_OPEN} is there, not a readable record")
     return n_errors, n_open, said
 
 
@@ -145,8 +158,8 @@ def toplevel(path: str) -> str | None:
 def holder_of(lock_dir: str, tree: str) -> str | None:
     path = os.path.join(lock_dir, f"session-lock-{workspace_key(os.path.realpath(tree))}.json")
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(_read_regular(path) or "")
+    except ValueError:
         return None
     return str(record.get("session_id")) if isinstance(record, dict) else None
 

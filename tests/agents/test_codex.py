@@ -71,6 +71,7 @@ def test_apply_patch_takes_the_lease_and_a_second_session_is_denied(
                                         guard_env)) is not None, command
     assert denied_reason(codex_hook(pre_tool("c2", repo, "Bash", command="git log -1"),
                                     guard_env)) is None
+    assert read_lease(lock_dir)["session_id"] == "c1"  # a read takes nothing
 
 
 def test_a_patch_is_judged_by_every_file_it_names(tmp_path: Path, repo: Path,

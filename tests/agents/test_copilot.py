@@ -55,6 +55,7 @@ def test_create_edit_and_bash_of_a_second_session_are_denied(
     assert denied_reason(copilot_hook(view, guard_env)) is None
     ls = pre_tool("p2", repo, "bash", {"command": "git status"})
     assert denied_reason(copilot_hook(ls, guard_env)) is None
+    assert read_lease(lock_dir)["session_id"] == "p1"  # a read takes nothing
 
 
 def test_session_end_frees_the_tree(repo: Path, guard_env: dict[str, str]) -> None:

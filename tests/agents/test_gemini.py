@@ -57,6 +57,7 @@ def test_a_second_session_is_denied_in_gemini_form(repo: Path, guard_env: dict[s
     for payload in (before_tool("g2", repo, "read_file", file_path="README.md"),
                     before_tool("g2", repo, "run_shell_command", command="git status")):
         assert denied_reason(gemini_hook(payload, guard_env)) is None
+        assert read_lease(lock_dir)["session_id"] == "g1"  # a read takes nothing
 
 
 def test_a_shell_command_that_switches_git_hooks_off_is_denied_even_to_the_holder(
