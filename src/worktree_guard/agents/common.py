@@ -149,6 +149,8 @@ def switched_branch(command: str | None) -> bool:
             return True
         if sub == "branch" and any(a in ("-m", "-M", "--move") for a in args):
             return True  # renaming the current branch
+        if sub == "symbolic-ref" and len([a for a in args if not a.startswith("-")]) == 2:
+            return True  # `git symbolic-ref HEAD refs/heads/x` is a checkout without files
     return False
 
 
@@ -188,6 +190,13 @@ class TreeJudge:
             if reason is not None:
                 return reason
         reason = self.judge_branches(command, cwd, session, tool)
+        if reason is not None:
+            return reason
+        from worktree_guard.core.shared_state import shared_state_reason
+        from worktree_guard.shell.gitshared import shared_uses
+
+        reason = shared_state_reason(shared_uses(command), cwd, self.store, session,
+                                     lambda event, **f: self.log(event, tool=tool, cwd=cwd, **f))
         if reason is not None:
             return reason
         return self.acquire_all(trees, session, wrapped, tool, cwd, command)
