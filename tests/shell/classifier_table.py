@@ -281,6 +281,34 @@ TABLE: list[tuple[str, str]] = [
     (READ_ONLY, "printf 'README.md\\n' | xargs grep hello"),
     (READ_ONLY, "ls src | xargs -n1 echo"),
     # --- git reads ------------------------------------------------------------------------
+    # dry-run and print-only forms of writing subcommands, --help of any, pager variables
+    (READ_ONLY, "git difftool --help"),
+    (READ_ONLY, "git commit --help"),
+    (READ_ONLY, "git stash --help"),
+    (READ_ONLY, "git clean -n"),
+    (READ_ONLY, "git clean -nd"),
+    (READ_ONLY, "git clean -nfdx"),
+    (READ_ONLY, "git clean --dry-run -x -e junk.tmp"),
+    (READ_ONLY, "git add -n ."),
+    (READ_ONLY, "git add --dry-run -A"),
+    (READ_ONLY, "git add -nv notes.txt"),
+    (READ_ONLY, "git push --dry-run origin main"),
+    (READ_ONLY, "git push -n origin HEAD:feature"),
+    (READ_ONLY, "git push --dry-run --force origin feature:main"),
+    (READ_ONLY, "git push --dry-run origin HEAD:refs/heads/new-one"),
+    (READ_ONLY, "git show HEAD | git apply --check -R"),
+    (READ_ONLY, "git show HEAD | git apply --stat"),
+    (READ_ONLY, "git show HEAD | git apply --numstat --summary"),
+    (READ_ONLY, "git format-patch --stdout -1"),
+    (READ_ONLY, "git format-patch --stdout HEAD~1..HEAD | head -5"),
+    (READ_ONLY, "GIT_PAGER=cat git log -1"),
+    (READ_ONLY, "GIT_PAGER=cat git -p log -1"),
+    (READ_ONLY, "PAGER=cat git log -1"),
+    (READ_ONLY, "GIT_PAGER= git log -1"),
+    (READ_ONLY, "GIT_PAGER='less -R' git -p log -1"),
+    (READ_ONLY, "git -P log -1"),
+    (READ_ONLY, "git --no-pager log"),
+    (READ_ONLY, 'git log -1 "$(git rev-parse --abbrev-ref HEAD)"'),
     (READ_ONLY, "git status"),
     (READ_ONLY, "git status --porcelain"),
     (READ_ONLY, "git status -sb"),
@@ -534,11 +562,27 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, "git update-index --assume-unchanged f"),
     (MUTATING, "git read-tree HEAD~1"),
     (MUTATING, "git maintenance run --task=pack-refs"),
+    # --- dry-run and print-only forms: the writing forms beside them ----------------------
+    (MUTATING, "git clean -fd"),
+    (MUTATING, "git clean -f -e junk.tmp"),
+    (MUTATING, "git add -v notes.txt"),
+    (MUTATING, "git show HEAD | git apply -R"),
+    (MUTATING, "git show HEAD | git apply --stat --apply -R"),
+    (MUTATING, "git show HEAD | git apply --check --build-fake-ancestor=anc -R"),
+    (MUTATING, "git format-patch -1"),
+    (MUTATING, "git format-patch -1 --output=one.patch"),
+    (MUTATING, "git commit --allow-empty -m --help"),
+    (MUTATING, "git push origin HEAD:refs/heads/new-one"),
+    (MUTATING, "git push --dry-run --receive-pack='touch p; git-receive-pack' origin main"),
 ]
 
 # Read-only rows the classifier still denies, each on purpose: its text alone cannot
 # show that it only reads.
 KNOWN_FALSE_DENIES: dict[str, str] = {
+    'git log -1 "$(git rev-parse --abbrev-ref HEAD)"': (
+        "a branch may be named like an option: on a branch `--output=out` (update-ref "
+        "accepts it) the substitution gives git log `--output=out`, which writes out"
+    ),
     "git branch -v feature": (
         "reads only because feature exists: -v does not imply listing, and "
         "`git branch -v newb` (a row above) creates newb"

@@ -92,8 +92,17 @@ def _assignment(word: _Word) -> tuple[str, str] | None:
     return None
 
 
+# Pager values that only show what they are given (`GIT_PAGER=cat git log` turns paging
+# off); any other value of a *PAGER variable is a command git or man would run.
+_PLAIN_PAGERS = frozenset({"", "cat", "less", "more", "less -R", "less -FRX", "less -FRSX"})
+
+
+def _plain_pager(name: str, value: str) -> bool:
+    return name.endswith("PAGER") and "\n" not in name and value in _PLAIN_PAGERS
+
+
 def _check_assignment(name: str, value: str, acc: _Acc) -> None:
-    if _risky_env(name):
+    if _risky_env(name) and not _plain_pager(name, value):
         acc.mutating.append(f"sets {name}, which can change what runs")
     if _bypass_env(name, value):
         acc.bypass.append(f"{name} puts core.hooksPath into git's configuration")
