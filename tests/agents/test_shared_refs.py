@@ -279,3 +279,58 @@ def test_stash_messages_and_arguments() -> None:
     assert shared_uses("git stash list; git log") == []
     assert shared_uses("git stash drop -q stash@{2}") == [SharedUse("stash", "drop", 2)]
     assert shared_uses("git stash $what") == [SharedUse("stash", "$what", EVERY)]
+
+
+# ---- other spellings of the same moves -----------------------------------------------------
+
+SPELLINGS = [
+    "git -c alias.sc='stash clear' sc",
+    "{EXEC}/git-stash clear",
+    "python3 -c \"import subprocess; subprocess.run(['git', 'stash', 'clear'])\"",
+    "timeout 60 git stash drop",
+    "env -u FOO git stash pop",
+    "command git -C . stash clear",
+    "git update-ref refs/replace/$(git rev-parse main) b-branch",
+    "git -c alias.r=replace r main b-branch",
+]
+
+
+@pytest.mark.parametrize("agent", sorted(AGENTS))
+@pytest.mark.parametrize("line", SPELLINGS)
+def test_other_spellings_are_refused(tmp_path: Path, guard_env: dict[str, str], agent: str,
+                                     line: str) -> None:
+    """Catches: the fallback scan of words (aliases, git's own programs, an interpreter's
+    string) or the refs/replace/ ref names left out."""
+    ask = AGENTS[agent]
+    a, b = _setup(tmp_path, guard_env, ask)
+    line = line.replace("{EXEC}", git(a, "--exec-path"))
+    reason = ask("session-b", b, guard_env, line)
+    assert reason is not None and str(a) in reason, (agent, line, reason)
+    assert _changes_a(line, b, guard_env, a), f"{line!r} does not change A: weak case"
+
+
+def test_a_chain_of_symbolic_refs_is_followed(tmp_path: Path, guard_env: dict[str, str]) -> None:
+    """HEAD -> refs/heads/alias -> refs/heads/main: B's reset moves A's main.
+    Catches: HEAD's branch taken from HEAD's file alone."""
+    a, b = _setup(tmp_path, guard_env, _claude)
+    git(b, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+    git(b, "symbolic-ref", "HEAD", "refs/heads/alias")
+    line = "git reset -q --soft b-branch"
+    reason = _claude("session-b", b, guard_env, line)
+    assert reason is not None and "through HEAD" in reason, reason
+    assert _changes_a(line, b, guard_env, a)
+
+
+def test_fetching_replacements_into_the_shared_refs_is_refused(
+        tmp_path: Path, guard_env: dict[str, str]) -> None:
+    """A clone with a replacement of main's commit; B fetches its refs/replace/ into the
+    repository every tree shares. Catches: a refspec writing refs/replace/ not judged."""
+    a, b = _setup(tmp_path, guard_env, _codex)
+    c = tmp_path / "c"
+    git(tmp_path, "clone", "-q", str(a), str(c))
+    git(c, "commit", "-q", "--allow-empty", "-m", "the replacement")
+    git(c, "replace", git(c, "rev-parse", "origin/main"), "HEAD")
+    line = f"git fetch -q {c} 'refs/replace/*:refs/replace/*'"
+    reason = _codex("session-b", b, guard_env, line)
+    assert reason is not None and "refs/replace" in reason, reason
+    assert _changes_a(line, b, guard_env, a)

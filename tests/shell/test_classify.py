@@ -633,7 +633,9 @@ SCANNER_CASES = [
     ("FOO=1 ls", True, False),
     ("FOO+=1 ls", True, False),
     ("A[1]=x ls", False, False),
-    ("GIT_PAGER=less git log", False, False),
+    ("GIT_PAGER=less git log", True, False),  # a plain pager (tests/shell/test_git_pager.py)
+    ("GIT_PAGER=./less git log", False, False),
+    ("GIT_PAGER='less; x' git log", False, False),
     ("MY_PAGER=x ls", False, False),
     ("GIT_CONFIG_PARAMETERS=\"'core.hooksPath'='/dev/null'\" git commit", False, True),
     ("echo $HOME ${USER}", True, False),

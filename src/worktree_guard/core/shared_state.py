@@ -127,6 +127,23 @@ def repository_trees(ws: Workspace) -> list[Workspace]:
     return trees
 
 
+def resolve_symbolic(ws: Workspace, ref: str | None) -> str | None:
+    """The branch a ref ends at when it is itself a symbolic ref (a loose file holding
+    `ref: ...`), a few levels deep: HEAD -> refs/heads/alias -> refs/heads/main."""
+    for _ in range(5):
+        if ref is None or not ref.startswith(_HEADS):
+            return ref
+        try:
+            with open(system.join(common_dir(ws), ref), "rb") as fh:
+                text = fh.read(4096).decode("utf-8", "surrogateescape").strip()
+        except OSError:
+            return ref
+        if not text.startswith("ref:"):
+            return ref
+        ref = text[4:].strip()
+    return ref
+
+
 # ---- texts ---------------------------------------------------------------------------------
 
 
@@ -225,7 +242,7 @@ class SharedStateJudge:
 
     def judge_head(self, use: SharedUse, here: Workspace) -> str | None:
         if use.kind == "head-move":
-            ref = head_ref(here)
+            ref = resolve_symbolic(here, head_ref(here))
         elif use.ref == EVERY:
             ref = None  # a target we cannot read: any branch of a held tree may be it
             for tree in repository_trees(here):

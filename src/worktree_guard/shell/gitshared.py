@@ -50,6 +50,7 @@ _STASH_TAKING = frozenset({"pop", "apply", "drop"})
 _STASH_OTHERS = frozenset({"push", "save", "create", "store", "list", "show"})
 _STASH_FLAGS = frozenset({"-q", "--quiet", "--index"})
 _WORDS = ("stash", "symbolic-ref", "replace", "reflog", *sorted(_HEAD_MOVING))
+# (fetch/pull/push reach refs/replace only through a refspec naming it: "replace" covers them)
 
 
 def _plain(text: str) -> bool:
@@ -137,6 +138,8 @@ def _update_ref(args: list[str]) -> list[SharedUse]:
     if "-d" in args and any(a in ("refs/stash", "stash") for a in args):
         return [SharedUse("stash", "update-ref -d", EVERY)]
     operands = [a for a in args if not a.startswith("-")]
+    if operands and (operands[0].startswith("refs/replace/") or not _plain(operands[0])):
+        return [SharedUse("replace", "update-ref")]
     if "--no-deref" in args or not operands or operands[0] != "HEAD":
         return []
     return [SharedUse("head-move", "update-ref")]
@@ -164,8 +167,58 @@ def shared_uses(command: str) -> list[SharedUse]:
             uses.extend(_replace(args))
         elif sub == "update-ref":
             uses.extend(_update_ref(args))
-        elif sub in _HEAD_MOVING:
-            uses.append(SharedUse("head-move", sub))
+        elif sub in ("fetch", "pull", "push") and any("refs/replace" in a for a in args):
+            uses.append(SharedUse("replace", sub))  # a refspec that writes refs/replace/
         elif not _plain(sub):
             uses.extend([SharedUse("stash", sub, EVERY), SharedUse("head-move", sub)])
+        if sub in _HEAD_MOVING and sub != "update-ref":
+            uses.append(SharedUse("head-move", sub))
+    # The text scan adds what the parsed runs do not already judge, kind by kind (a parsed
+    # `git stash pop` is judged by its own entry, not as every entry).
+    kinds = {use.kind for use in uses}
+    return uses + [use for use in _text_uses(command) if use.kind not in kinds]
+
+
+# Words between which a line's text is cut for the fallback scan below.
+_CUTS = " \t\n'\"();|&<>=`,[]"
+
+
+def _text_uses(command: str) -> list[SharedUse]:
+    """What a line that names such a subcommand without running git visibly may still do:
+    an alias (`git -c alias.c='stash clear' c`), git's own programs (`git-stash clear`),
+    an interpreter's string (`python3 -c "...['git','stash','clear']"`). Scanned as words;
+    a hit counts as every stash entry, or any symbolic ref / replacement."""
+    words: list[str] = []
+    word = ""
+    for char in command:
+        if char in _CUTS:
+            if word:
+                words.append(word)
+            word = ""
+        else:
+            word += char
+    if word:
+        words.append(word)
+    uses: list[SharedUse] = []
+    for i, text in enumerate(words):
+        name = text.rpartition("/")[2]
+        name = name[4:] if name.startswith("git-") else name
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if name == "stash" and (after in _STASH_TAKING or after in ("branch", "clear")):
+            uses.append(SharedUse("stash", f"{after} (as text)", EVERY))
+        elif name == "symbolic-ref":
+            uses.append(SharedUse("symref", "symbolic-ref (as text)", ref=EVERY))
+        elif _names_replace(text, words[i - 1] if i else ""):
+            uses.append(SharedUse("replace", "replace (as text)"))
     return uses
+
+
+def _names_replace(text: str, before: str) -> bool:
+    """`git replace`, `git-replace`, an alias to it, or a refs/replace/ name."""
+    if text.startswith("refs/replace/"):
+        return True
+    name = text.rpartition("/")[2]
+    if name == "git-replace":
+        return True
+    return name == "replace" and (before.rpartition("/")[2] == "git"
+                                  or before.startswith("alias."))
