@@ -334,3 +334,17 @@ def test_fetching_replacements_into_the_shared_refs_is_refused(
     reason = _codex("session-b", b, guard_env, line)
     assert reason is not None and "refs/replace" in reason, reason
     assert _changes_a(line, b, guard_env, a)
+
+
+def test_a_commit_message_that_names_a_stash_command_runs_none(
+        tmp_path: Path, guard_env: dict[str, str]) -> None:
+    """Catches: the fallback word scan reading git's -m values as commands (a false deny of
+    B's own commit while A holds stash entries)."""
+    a, b = _setup(tmp_path, guard_env, _claude)
+    for line in ('git commit -q --allow-empty -m "stash pop later"',
+                 "git commit -q --allow-empty --message 'git stash clear, then retry'"):
+        assert _claude("session-b", b, guard_env, line) is None, line
+        assert not _changes_a(line, b, guard_env, a)
+    line = ("git commit -q --allow-empty -m x; "
+            "python3 -c \"import os; os.system('git stash clear')\"")
+    assert _claude("session-b", b, guard_env, line) is not None

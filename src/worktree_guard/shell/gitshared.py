@@ -190,7 +190,7 @@ def _text_uses(command: str) -> list[SharedUse]:
     a hit counts as every stash entry, or any symbolic ref / replacement."""
     words: list[str] = []
     word = ""
-    for char in command:
+    for char in _without_messages(command):
         if char in _CUTS:
             if word:
                 words.append(word)
@@ -211,6 +211,42 @@ def _text_uses(command: str) -> list[SharedUse]:
         elif _names_replace(text, words[i - 1] if i else ""):
             uses.append(SharedUse("replace", "replace (as text)"))
     return uses
+
+
+def _without_messages(command: str) -> str:
+    """The line without the values of git's `-m` / `--message` (and `-am`...): a commit
+    message that says "stash pop" runs nothing. A value is one quoted string or one plain
+    word; only inside a git command (a `git` word since the last `;`, `&`, `|`)."""
+    out: list[str] = []
+    i, n = 0, len(command)
+    in_git = False
+    while i < n:
+        start = i
+        while i < n and command[i] not in " \t\n":
+            i += 1
+        word = command[start:i]
+        out.append(word)
+        if any(c in word for c in ";&|"):
+            in_git = False
+        in_git = in_git or word.rpartition("/")[2] == "git"
+        is_message = in_git and (word == "--message" or (
+            word.startswith("-") and not word.startswith("--") and word.endswith("m")
+            and word[1:].isalpha()))
+        if not is_message:
+            while i < n and command[i] in " \t\n":
+                out.append(command[i])
+                i += 1
+            continue
+        while i < n and command[i] in " \t":
+            i += 1
+        if i < n and command[i] in "'\"":
+            close = command.find(command[i], i + 1)
+            i = n if close < 0 else close + 1
+        else:
+            while i < n and command[i] not in " \t\n;&|":
+                i += 1
+        out.append(" ")
+    return "".join(out)
 
 
 def _names_replace(text: str, before: str) -> bool:
