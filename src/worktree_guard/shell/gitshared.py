@@ -175,10 +175,12 @@ def shared_uses(command: str) -> list[SharedUse]:
             uses.append(SharedUse("head-move", sub))
     # The text scan adds what the parsed runs do not already judge, kind by kind (a parsed
     # `git stash pop` is judged by its own entry, not as every entry).
-    kinds = {use.kind for use in uses}
+    kinds = {use.kind for use in uses} | {_KIND_OF.get(sub, "") for sub, _ in found}
     return uses + [use for use in _text_uses(command) if use.kind not in kinds]
 
 
+# The kind of use each subcommand's parsed reading already judges (`git replace -l`: none).
+_KIND_OF = {"stash": "stash", "reflog": "stash", "replace": "replace", "symbolic-ref": "symref"}
 # Words between which a line's text is cut for the fallback scan below.
 _CUTS = " \t\n'\"();|&<>=`,[]"
 
