@@ -309,6 +309,7 @@ TABLE: list[tuple[str, str]] = [
     (READ_ONLY, "git -P log -1"),
     (READ_ONLY, "git --no-pager log"),
     (READ_ONLY, 'git log -1 "$(git rev-parse --abbrev-ref HEAD)"'),
+    (READ_ONLY, 'git log -1 "$(git rev-parse --symbolic-full-name HEAD)"'),
     (READ_ONLY, "git status"),
     (READ_ONLY, "git status --porcelain"),
     (READ_ONLY, "git status -sb"),
@@ -581,7 +582,8 @@ TABLE: list[tuple[str, str]] = [
 KNOWN_FALSE_DENIES: dict[str, str] = {
     'git log -1 "$(git rev-parse --abbrev-ref HEAD)"': (
         "a branch may be named like an option: on a branch `--output=out` (update-ref "
-        "accepts it) the substitution gives git log `--output=out`, which writes out"
+        "accepts it) the substitution gives git log `--output=out`, which writes out; "
+        "`$(git rev-parse --symbolic-full-name HEAD)` prints refs/heads/<name> and passes"
     ),
     "git branch -v feature": (
         "reads only because feature exists: -v does not imply listing, and "
