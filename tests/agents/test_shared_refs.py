@@ -153,6 +153,21 @@ def test_applying_another_sessions_entry_is_refused(
 
 
 @pytest.mark.parametrize("agent", sorted(AGENTS))
+@pytest.mark.parametrize("line", ["git checkout stash@{0} -- README",
+                                  "git restore --source=stash@{0} README",
+                                  "git diff stash@{0}^ stash@{0} | git apply"])
+def test_taking_another_sessions_entry_another_way_is_refused(
+        tmp_path: Path, guard_env: dict[str, str], agent: str, line: str) -> None:
+    """Catches: an entry named as a revision (`stash@{0}`) outside `git stash` not judged."""
+    ask = AGENTS[agent]
+    a, b = _setup(tmp_path, guard_env, ask)
+    reason = ask("session-b", b, guard_env, line)
+    assert reason is not None and "stash@{0}" in reason and str(a) in reason, reason
+    _run(line, b, guard_env)
+    assert "A's stashed work" in (b / "README").read_text()  # A's work, now in B
+
+
+@pytest.mark.parametrize("agent", sorted(AGENTS))
 def test_bs_own_stash_work_passes_and_leaves_as_entry(
         tmp_path: Path, guard_env: dict[str, str], agent: str) -> None:
     """B stashes its own change on top of A's entry, lists, shows, pops its own entry back,
@@ -277,8 +292,10 @@ def test_stash_messages_and_arguments() -> None:
     assert stash_entry("stash@{yesterday}") == EVERY and stash_entry("$x") == EVERY
     assert stash_entry("DEADBEEF") == "deadbeef"
     assert shared_uses("git stash list; git log") == []
-    assert shared_uses("git stash drop -q stash@{2}") == [SharedUse("stash", "drop", 2)]
-    assert shared_uses("git stash $what") == [SharedUse("stash", "$what", EVERY)]
+    assert shared_uses("git stash drop -q stash@{2}") == [SharedUse("stash", "stash drop", 2)]
+    assert shared_uses("git stash $what") == [SharedUse("stash", "stash $what", EVERY)]
+    assert shared_uses("git checkout stash@{1}^2 -- .") == [
+        SharedUse("stash", "checkout stash@{1}^2", 1)]
 
 
 # ---- other spellings of the same moves -----------------------------------------------------

@@ -149,7 +149,7 @@ def resolve_symbolic(ws: Workspace, ref: str | None) -> str | None:
 
 def stash_refused(what: str, index: int, branch: str, owner: str, facts: HolderFacts) -> str:
     return (
-        f"worktree-guard: `git stash {printable(what)}` refused: stash@{{{index}}} was made on "
+        f"worktree-guard: `git {printable(what)}` refused: stash@{{{index}}} was made on "
         f"branch {printable(branch)}, which is checked out in {printable(owner)}, held by "
         f"another session: {describe_holder(facts)}. Every worktree of a repository shares "
         "one stash; an entry belongs to the tree whose branch made it. Name your own entry "

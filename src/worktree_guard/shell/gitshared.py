@@ -81,14 +81,15 @@ def _stash(args: list[str]) -> list[SharedUse]:
         return []  # `git stash [-u -m ...]`: a push adds an entry, it takes none
     sub = args[0]
     if not _plain(sub):
-        return [SharedUse("stash", sub, EVERY)]
+        return [SharedUse("stash", f"stash {sub}", EVERY)]
     operands = [a for a in args[1:] if a not in _STASH_FLAGS]
     if sub in _STASH_TAKING:
-        return [SharedUse("stash", sub, stash_entry(operands[0]) if operands else 0)]
+        return [SharedUse("stash", f"stash {sub}", stash_entry(operands[0]) if operands else 0)]
     if sub == "branch":  # `git stash branch NAME [STASH]` pops the entry onto a new branch
-        return [SharedUse("stash", sub, stash_entry(operands[1]) if len(operands) > 1 else 0)]
+        return [SharedUse("stash", "stash branch",
+                          stash_entry(operands[1]) if len(operands) > 1 else 0)]
     if sub == "clear":
-        return [SharedUse("stash", sub, EVERY)]
+        return [SharedUse("stash", "stash clear", EVERY)]
     if sub in _STASH_OTHERS:
         return []
     return []  # `git stash <pathspec>`-like words git itself refuses
@@ -153,8 +154,8 @@ def shared_uses(command: str) -> list[SharedUse]:
         return []
     found = git_subcommands(command)
     if found is None:
-        return [SharedUse("stash", "?", EVERY), SharedUse("replace", "?"),
-                SharedUse("symref", "?", ref=EVERY)]
+        return [SharedUse("stash", "stash (a line that cannot be read)", EVERY),
+                SharedUse("replace", "replace"), SharedUse("symref", "symbolic-ref", ref=EVERY)]
     uses: list[SharedUse] = []
     for sub, args in found:
         if sub == "stash":
@@ -173,10 +174,29 @@ def shared_uses(command: str) -> list[SharedUse]:
             uses.extend([SharedUse("stash", sub, EVERY), SharedUse("head-move", sub)])
         if sub in _HEAD_MOVING and sub != "update-ref":
             uses.append(SharedUse("head-move", sub))
+        if sub not in ("stash", "reflog", "update-ref"):
+            # An entry's work taken another way: `git checkout stash@{0} -- .`,
+            # `git cherry-pick -n stash@{0}`, `git diff stash@{0} | git apply`.
+            uses.extend(SharedUse("stash", f"{sub} {a}", stash_entry(_revision_of(a)))
+                        for a in args if _names_stash(a))
     # The text scan adds what the parsed runs do not already judge, kind by kind (a parsed
     # `git stash pop` is judged by its own entry, not as every entry).
     kinds = {use.kind for use in uses} | {_KIND_OF.get(sub, "") for sub, _ in found}
     return uses + [use for use in _text_uses(command) if use.kind not in kinds]
+
+
+def _names_stash(word: str) -> bool:
+    return "stash@{" in word or "refs/stash" in word
+
+
+def _revision_of(word: str) -> str:
+    """`stash@{1}^2:src/x` -> `stash@{1}`: the entry a revision expression starts from."""
+    for prefix in ("refs/stash@{", "stash@{"):
+        at = word.find(prefix)
+        if at >= 0:
+            close = word.find("}", at)
+            return word[at:close + 1] if close >= 0 else word
+    return "stash"
 
 
 # The kind of use each subcommand's parsed reading already judges (`git replace -l`: none).
@@ -207,7 +227,7 @@ def _text_uses(command: str) -> list[SharedUse]:
         name = name[4:] if name.startswith("git-") else name
         after = words[i + 1] if i + 1 < len(words) else ""
         if name == "stash" and (after in _STASH_TAKING or after in ("branch", "clear")):
-            uses.append(SharedUse("stash", f"{after} (as text)", EVERY))
+            uses.append(SharedUse("stash", f"stash {after} (as text)", EVERY))
         elif name == "symbolic-ref":
             uses.append(SharedUse("symref", "symbolic-ref (as text)", ref=EVERY))
         elif _names_replace(text, words[i - 1] if i else ""):
