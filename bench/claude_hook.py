@@ -39,7 +39,7 @@ from bench.common import (
 # ---- group: the Claude Code hook -----------------------------------------------------------
 
 STEADY = "PreToolUse Edit, holder, steady state (default refresh interval)"
-CONSOLE = "same, through pip's console script `<venv>/bin/guard hook` (older installs)"
+CONSOLE = "same, through pip's console script `<venv>/bin/guard hook` (GUARD_BIN installs)"
 PLAIN_I = "same, `python -I -c 'from worktree_guard.entry import main; main()' hook`"
 STEADY0 = "PreToolUse Edit, holder, GUARD_REFRESH_INTERVAL_MS=0"
 ACQUIRE = "PreToolUse Edit, first acquire (free tree)"
