@@ -258,3 +258,69 @@ def test_a_stat_file_not_shaped_like_the_kernels_reads_as_no_process(
     (tmp_path / "42" / "stat").write_text(stat)
     monkeypatch.setattr(identity, "_PROC", str(tmp_path))
     assert process_id(42).start_time is None
+
+
+def test_a_holder_that_exited_unreaped_is_dead() -> None:
+    """A zombie (exited, its parent has not reaped it yet) keeps its pid and start time but
+    has finished its work: its lease is free. Catches: the state read from another field of
+    /proc/<pid>/stat than the third."""
+    child = subprocess.Popen(["true"])
+    try:
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+        holder = process_id(child.pid)
+        assert holder.start_time is not None  # still in /proc, as a zombie
+        assert identity.liveness(holder) is identity.Liveness.DEAD
+        assert identity.liveness(process_id(os.getpid())) is identity.Liveness.ALIVE
+    finally:
+        child.wait()
+
+
+def test_the_ancestry_is_at_most_64_processes_deep(tmp_path: Path) -> None:
+    """The walk up the parents is bounded (a /proc that loops must not hang a hook): a
+    process 70 shells deep has its 64 nearest in its chain. Catches: the bound moved."""
+    script = tmp_path / "deeper.sh"
+    script.write_text('if [ "$1" -gt 0 ]; then sh "$0" $(($1 - 1)); :; else sleep 600; :; fi\n')
+    top = subprocess.Popen(["sh", str(script), "70"], start_new_session=True)
+    try:
+        pid = top.pid
+        for _ in range(70):
+            pid = _child_of_any(pid)
+        pid = _child_of(pid)  # the sleep at the bottom, once it is sleep
+        chain = identity.ancestry(pid)
+        assert chain[0][0] == pid and chain[0][1].name == "sleep"
+        assert len(chain) == 64
+    finally:
+        os.killpg(top.pid, 9)
+        top.wait()
+
+
+def _child_of_any(pid: int) -> int:
+    """The first child of `pid` once it has exec'd (a bounded wait while it forks)."""
+    for _ in range(3000):
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            if children:
+                return int(children[0])
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} has no child")
+
+
+def test_a_client_script_named_within_the_first_4_kib_of_argv_counts(tmp_path: Path) -> None:
+    """The client's argv is read up to 4 KiB: a script name that ends on its last byte is
+    still whole. Catches: the read cut shorter than 4096 bytes."""
+    binary = tmp_path / "node"
+    shutil.copy2(shutil.which("bash") or "/bin/bash", binary)
+    (tmp_path / "claude").write_text("sleep 600; :\n")
+    head = [str(binary), "--norc", "--noprofile"]
+    room = 4096 - sum(len(word) + 1 for word in head) - len("claude")
+    script = ("./" * (room // 2)) + ("/" * (room % 2)) + "claude"
+    assert sum(len(word) + 1 for word in head) + len(script) == 4096
+    agent = subprocess.Popen([*head, script], cwd=tmp_path, start_new_session=True)
+    try:
+        found = find_agent({}, start_pid=_child_of(agent.pid))
+        assert found is not None and found.pid == agent.pid
+    finally:
+        os.killpg(agent.pid, 9)
+        agent.wait()
