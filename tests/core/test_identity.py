@@ -246,7 +246,8 @@ def test_without_proc_a_gone_pid_is_dead_and_a_live_one_unknown(
 
 @pytest.mark.parametrize(
     "stat",
-    ["42 (cut) S 1 2 3", "42 ) (x 7 1 " + " ".join(["5"] * 30), "42 no parentheses S 1 2"],
+    ["42 (cut) S 1 2 3", "42 ) (x 7 1 " + " ".join(["5"] * 30), "42 no parentheses S 1 2",
+     " ".join(str(n) for n in range(42, 80))],
 )
 def test_a_stat_file_not_shaped_like_the_kernels_reads_as_no_process(
     stat: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -324,3 +325,30 @@ def test_a_client_script_named_within_the_first_4_kib_of_argv_counts(tmp_path: P
     finally:
         os.killpg(agent.pid, 9)
         agent.wait()
+
+
+def test_a_boot_id_that_is_not_text_is_no_boot_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A boot id file that does not decode is no boot id (liveness then leans on the start
+    time alone), never an exception in a hook. Catches: the decode error let through."""
+    odd = tmp_path / "boot_id"
+    odd.write_bytes(b"\xff\xfe not ascii\n")
+    monkeypatch.setattr(identity, "_BOOT_ID_PATH", str(odd))
+    monkeypatch.setattr(identity, "_boot_id_cache", [])
+    assert identity.boot_id() is None
+
+
+def test_the_agent_is_found_from_its_direct_child() -> None:
+    """A hook whose parent is the agent (Claude Code starts some hooks without a shell)
+    finds it: the walk starts at the parent. Catches: the parent skipped as well."""
+    child = ("import os; from worktree_guard.core.identity import find_agent, "
+             "find_agent_ancestor; agent = find_agent({}); "
+             "found = find_agent_ancestor(('claude-code',)); ppid = os.getppid(); "
+             "print(agent is not None and agent.pid == ppid, "
+             "found is not None and found[1].pid == ppid)")
+    code = (_NAMED_CLAUDE + "import subprocess; subprocess.run([sys.executable, '-c', "
+            f"{child!r}], check=True, env={{'PYTHONPATH': ':'.join(sys.path)}})")
+    done = subprocess.run([sys.executable, "-c", code, *sys.path], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["True", "True"], done.stderr
