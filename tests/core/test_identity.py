@@ -352,3 +352,32 @@ def test_the_agent_is_found_from_its_direct_child() -> None:
     done = subprocess.run([sys.executable, "-c", code, *sys.path], capture_output=True,
                           text=True, timeout=60, check=True)
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+def _pending_signals(pid: int) -> int:
+    """The signals queued for `pid` and not yet delivered (it blocks them all)."""
+    fields = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)
+
+
+def test_without_proc_the_liveness_check_sends_no_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill(pid, 0) only asks: the holder gets no signal. The holder here blocks every
+    signal, so one sent would wait, queued, where /proc shows it. Catches: a real signal
+    number in the check (SIGHUP would end the holder's session)."""
+    code = ("import signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, "
+            "signal.valid_signals()); print('ready', flush=True); sys.stdin.read()")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        assert _pending_signals(holder.pid) == 0
+        monkeypatch.setattr(identity, "_PROC", str(tmp_path / "no-proc"))
+        assert identity.liveness(ProcessId(holder.pid, 7, None)) is identity.Liveness.UNKNOWN
+        assert _pending_signals(holder.pid) == 0
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait()
