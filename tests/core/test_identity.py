@@ -381,3 +381,27 @@ def test_without_proc_the_liveness_check_sends_no_signal(
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait()
+
+
+def test_a_holder_recorded_without_its_pid_namespace_is_still_checked() -> None:
+    """A record from where the pid namespace could not be read names none: the holder is
+    then looked for among the ancestors all the same. Catches: a missing namespace taken
+    for another one (the check then cannot tell, and a borrowed label would pass)."""
+    me = process_id(os.getpid())
+    assert holder_in_ancestry(ProcessId(me.pid, me.start_time, me.boot_id, None)) is True
+    other = ProcessId(me.pid, (me.start_time or 0) + 1, me.boot_id, None)
+    assert holder_in_ancestry(other) is False
+
+
+def test_a_launcher_gone_before_its_argv_is_read_is_no_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interpreter that exits between the walk and the read of its argv (its stat read,
+    its cmdline gone) is no agent, never an exception in the hook. Catches: the failed read
+    let through."""
+    (tmp_path / "4242").mkdir()
+    (tmp_path / "4242" / "stat").write_text("4242 (node) S 1 " + " ".join(["7"] * 30))
+    monkeypatch.setattr(identity, "_PROC", str(tmp_path))
+    monkeypatch.setattr(identity, "_chain_cache", {})
+    assert [pid for pid, _ in identity.ancestry(4242)] == [4242]
+    assert find_agent({}, start_pid=4242) is None
