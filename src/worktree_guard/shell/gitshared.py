@@ -190,7 +190,7 @@ def _names_stash(word: str) -> bool:
 
 
 def _revision_of(word: str) -> str:
-    """`stash@{1}^2:src/x` -> `stash@{1}`: the entry a revision expression starts from."""
+    """`stash@{1}^2` -> `stash@{1}`: the entry a revision expression starts from."""
     for prefix in ("refs/stash@{", "stash@{"):
         at = word.find(prefix)
         if at >= 0:
