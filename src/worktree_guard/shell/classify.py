@@ -57,7 +57,7 @@ from worktree_guard.shell.commands import (
     _STRING_RUNNERS,
 )
 from worktree_guard.shell.git import _loose_hook_flags, _scan_unknown
-from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
+from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, parse_line
 from worktree_guard.shell.switches import check_words, line_switch
 from worktree_guard.shell.verdict import ShellVerdict
 from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _risky_env
@@ -145,10 +145,9 @@ def _walk(src: str, acc: _Acc, depth: int, budget: list[int]) -> None:
     budget[0] -= len(src)
     if budget[0] < 0:
         raise _ParseError("nested commands too long to classify")
-    parser = _Parser(src, depth)
-    parser.parse_list(closer=False)
-    acc.mutating.extend(parser.problems)
-    for cmd in parser.commands:
+    parsed = parse_line(src, depth)
+    acc.mutating.extend(parsed.problems)
+    for cmd in parsed.commands:
         _check_simple(cmd, acc, depth)
 
 

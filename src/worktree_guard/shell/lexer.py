@@ -176,11 +176,16 @@ class _Redirect:
 
 
 class _Simple:
-    __slots__ = ("redirects", "words")
+    """One simple command, and the separator that ends it (`;`, `&&`, `||`, `|`, `|&`, `&`,
+    newline as `;`, `)` closing a group or substitution, or `end`)."""
 
-    def __init__(self, words: list[_Word], redirects: list[_Redirect]) -> None:
+    __slots__ = ("redirects", "separator", "words")
+
+    def __init__(self, words: list[_Word], redirects: list[_Redirect],
+                 separator: str = ")") -> None:
         self.words = words
         self.redirects = redirects
+        self.separator = separator
 
 
 def _ansi_unescape(match: re.Match[str]) -> str:
@@ -280,9 +285,15 @@ class _Parser:
 
     def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
         if words or redirects:
-            self.commands.append(_Simple(words[:], redirects[:]))
+            self.commands.append(_Simple(words[:], redirects[:], self._separator_here()))
             words.clear()
             redirects.clear()
+
+    def _separator_here(self) -> str:
+        rest = self.src[self.pos : self.pos + 2]
+        if rest in ("&&", "||", "|&"):
+            return rest
+        return rest[:1] or "end"
 
     def _redirect(self, op: str) -> _Redirect:
         kind = op.lstrip("0123456789")
@@ -724,6 +735,44 @@ class _Parser:
             else:
                 self.pos += 2 if c == "\\" else 1
         raise _ParseError("unterminated ${")
+
+
+class Parsed:
+    """A parsed line: its simple commands in order, each with the separator that ends it,
+    and the constructs found that are never read-only."""
+
+    __slots__ = ("commands", "problems")
+
+    def __init__(self, commands: list[_Simple], problems: list[str]) -> None:
+        self.commands = commands
+        self.problems = problems
+
+
+# The lines parsed in this process: every reader of one hook call's line (the classifier,
+# the targets, the git readers) shares one parse. A hook process judges a handful of lines.
+_PARSED: dict[tuple[str, int], Parsed | str] = {}
+_PARSED_KEPT = 32
+
+
+def parse_line(src: str, depth: int = 0) -> Parsed:
+    """The parse of src (raises _ParseError as the parser does), done once per line."""
+    key = (src, depth)
+    found = _PARSED.get(key)
+    if found is None:
+        parser = _Parser(src, depth)
+        try:
+            parser.parse_list(closer=False)
+            found = Parsed(parser.commands, parser.problems)
+        except _ParseError as exc:
+            found = str(exc)
+        except RecursionError:
+            found = "nested too deeply"
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = found
+    if isinstance(found, str):
+        raise _ParseError(found)
+    return found
 
 
 def _command_start(words: list[_Word]) -> bool:

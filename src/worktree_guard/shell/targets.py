@@ -30,13 +30,14 @@ there.
 from __future__ import annotations
 
 from worktree_guard.lite import system
-from worktree_guard.shell.lexer import _ParseError, _Parser
+from worktree_guard.shell.lexer import _ParseError, parse_line
+from worktree_guard.shell.runners import RUNNERS, runner_of, unwrap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+    from worktree_guard.shell.lexer import _Simple, _Word
 
 __all__ = ["Targets", "Unsure", "extract_targets", "git_subcommands"]
 
@@ -111,29 +112,6 @@ class Targets:
             self.unsure.append(item)
 
 
-class _SeqParser(_Parser):
-    """The lexer's parser, noting the separator that ends each simple command."""
-
-    __slots__ = ("separators",)
-
-    def __init__(self, src: str, depth: int) -> None:
-        super().__init__(src, depth)
-        self.separators: dict[int, str] = {}
-
-    def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
-        if words or redirects:
-            super()._flush(words, redirects)
-            self.separators[id(self.commands[-1])] = self._separator_here()
-            return
-        super()._flush(words, redirects)
-
-    def _separator_here(self) -> str:
-        rest = self.src[self.pos : self.pos + 2]
-        if rest[:2] in ("&&", "||", "|&"):
-            return rest[:2]
-        return rest[:1] or "end"
-
-
 class _Scope:
     """Where the next command may run: a list of folders (None: unknown), and literal
     variable values seen so far."""
@@ -161,17 +139,15 @@ def extract_targets(
 ) -> Targets:
     """The targets of a whole line. A line that cannot be parsed is unsure everywhere."""
     out = Targets()
-    parser = _SeqParser(command, 0)
     try:
-        parser.parse_list(closer=False)
+        parsed = parse_line(command)
     except _ParseError as exc:
         _string_tokens(command, _Scope(cwd, home), out, f"could not parse the command ({exc})")
         out.add(cwd)
         return out
     scope = _Scope(cwd, home)
-    for cmd in parser.commands:
-        separator = parser.separators.get(id(cmd), ")")  # nested parsers: a subshell
-        _one_command(cmd, separator, scope, mutates, out)
+    for cmd in parsed.commands:
+        _one_command(cmd, cmd.separator, scope, mutates, out)
     return out
 
 
@@ -604,44 +580,59 @@ def _option_paths(words: list[_Word], names: tuple[str, ...], bases: list[str | 
 
 # ---- which git subcommands a line runs ---------------------------------------------------------
 
-# Wrappers that run the rest of their arguments as a command (their own options skipped).
-_RUNNERS = frozenset({"env", "command", "builtin", "exec", "nohup", "nice", "time", "sudo",
-                      "timeout", "stdbuf", "ionice", "xargs"})
-
-
 def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
-    """(subcommand, its arguments) for each git run the line makes, also inside strings
-    given to a shell; None when the line cannot be parsed."""
-    parser = _Parser(command, 0)
+    """(subcommand, its arguments) for each git run the line makes, also behind wrappers
+    (read by the one table in shell/runners.py) and inside strings given to a shell;
+    None when the line cannot be parsed."""
     try:
-        parser.parse_list(closer=False)
+        parsed = parse_line(command)
     except _ParseError:
         return None
     found: list[tuple[str, list[str]]] = []
-    for cmd in parser.commands:
-        argv = [w.text for w in cmd.words]
-        while argv and (argv[0] in _PREFIX_WORDS or _looks_assigned(argv[0])):
-            argv = argv[1:]
-        while argv and system.basename(argv[0]) in _RUNNERS:
-            argv = argv[1:]
-            while argv and (argv[0].startswith("-") or _looks_assigned(argv[0])
-                            or argv[0].replace(".", "").isdigit()):
-                argv = argv[1:]
-        if not argv:
-            continue
-        name = system.basename(argv[0])
-        code = shell_code(argv)
-        if code is not None:
-            found.extend(git_subcommands(code) or [])
-            continue
-        if name != "git":
-            continue
-        i = 1
-        while i < len(argv) and argv[i].startswith("-"):
-            i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace") else 1
-        if i < len(argv):
-            found.append((argv[i], argv[i + 1 :]))
+    for cmd in parsed.commands:
+        _git_runs([w.text for w in cmd.words], [w.opaque for w in cmd.words], found)
     return found
+
+
+def _git_runs(argv: list[str], opaque: list[bool], found: list[tuple[str, list[str]]]
+              ) -> None:
+    """The git runs of one simple command's words, through wrappers and shell strings."""
+    while argv and ((argv[0] in _PREFIX_WORDS and runner_of(argv[0]) is None)
+                     or _looks_assigned(argv[0])):
+        argv, opaque = argv[1:], opaque[1:]
+    while argv:
+        runner = runner_of(argv[0])
+        if runner is None:
+            break
+        read = unwrap(runner, argv[1:], opaque[1:])
+        for inner in read.code:
+            found.extend(git_subcommands(inner) or [])
+        if read.problem is not None:
+            # Options it cannot read: a `git` word from here on may start a run.
+            at = next((k for k in range(1, len(argv)) if system.basename(argv[k]) == "git"),
+                      len(argv))
+            argv, opaque = argv[at:], opaque[at:]
+            break
+        if read.describes:
+            return
+        rest = argv[1 + read.start :]
+        if runner is RUNNERS["watch"] and not {"-x", "--exec"} & set(read.options):
+            found.extend(git_subcommands(" ".join(rest)) or [])  # watch runs `sh -c` of them
+            return
+        argv, opaque = rest, opaque[1 + read.start :]
+    if not argv:
+        return
+    code = shell_code(argv)
+    if code is not None:
+        found.extend(git_subcommands(code) or [])
+        return
+    if system.basename(argv[0]) != "git":
+        return
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace") else 1
+    if i < len(argv):
+        found.append((argv[i], argv[i + 1 :]))
 
 
 def shell_code(argv: list[str]) -> str | None:
