@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Targets", "Unsure", "extract_targets", "git_subcommands"]
 
-_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "<>", ">&"})
+_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "<>", ">&", "&>", "&>>"})
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 # Words before the command name that do not change where it runs or what it is.
 _PREFIX_WORDS = frozenset(
@@ -69,6 +69,27 @@ _OPERAND_ONLY = frozenset(
     {"mkdir", "touch", "rm", "rmdir", "unlink", "cp", "mv", "ln", "install", "rsync", "chmod",
      "chown", "chgrp", "truncate", "tee", "shred"}
 )  # fmt: skip
+# The bounds on what a line's reading tracks: past them, a folder or a value is unknown
+# (so the line is unsure), which keeps the time linear in the line's length.
+MAX_FOLDERS = 16
+MAX_VARIABLES = 64
+# Longer lines are not read (as the classifier does not read them): unsure everywhere.
+MAX_LINE = 32 * 1024
+# Variables the shell itself reads to find folders.
+_SHELL_STATE = frozenset({"CDPATH", "OLDPWD"})
+# The lexer's problems that evaluate a value as code (see lexer._arith and lexer._param).
+_EVALUATES = frozenset({
+    "arithmetic evaluates a name or an expansion",
+    "arithmetic expansion assigns a variable",
+    "a subscript is evaluated as arithmetic",
+    "indirect expansion evaluates a name read from a value",
+    "${x@P} expands a value as a prompt, running its substitutions",
+    "a substring offset or length is evaluated as arithmetic",
+})
+# Commands that give a file a second name (a link): what is written through that name
+# later in the line (or later at all) changes the source, so the source is a target too.
+_LINKERS = frozenset({"ln", "link"})
+_CP_LINKING = ("-l", "-s", "--link", "--symbolic-link")
 # Separators after which a command runs whether or not the one before succeeded.
 _AND = "&&"
 
@@ -96,19 +117,22 @@ class Targets:
     """Absolute paths a line may change (not yet resolved: `..` and symlinks are the
     caller's), and the targets it could not work out."""
 
-    __slots__ = ("paths", "unsure")
+    __slots__ = ("_seen", "paths", "unsure")
 
     def __init__(self) -> None:
         self.paths: list[str] = []
         self.unsure: list[Unsure] = []
+        self._seen: set[object] = set()  # membership in constant time: a long line stays linear
 
     def add(self, path: str) -> None:
-        if path not in self.paths:
+        if path not in self._seen:
+            self._seen.add(path)
             self.paths.append(path)
 
     def doubt(self, below: str | None, why: str) -> None:
         item = Unsure(below, why)
-        if item not in self.unsure:
+        if item not in self._seen:
+            self._seen.add(item)
             self.unsure.append(item)
 
 
@@ -117,12 +141,13 @@ class _Scope:
     variable values seen so far."""
 
     __slots__ = ("bounded", "home", "narrowed", "piped", "piped_local", "possible",
-                 "variables")
+                 "unknown", "variables")
 
     def __init__(self, cwd: str, home: str | None) -> None:
         self.possible: list[str | None] = [cwd]  # every folder the line may be in by now
         self.narrowed: list[str | None] | None = None  # after `cd X &&`: only these
         self.variables: dict[str, str] = {}
+        self.unknown: set[str] = set()  # names given a value that cannot be read (CDPATH...)
         # Loop variables over relative words and globs: unknown, but below these folders.
         self.bounded: dict[str, list[str | None]] = {}
         self.piped: bool = False  # the command before fed this one through a pipe...
@@ -139,6 +164,9 @@ def extract_targets(
 ) -> Targets:
     """The targets of a whole line. A line that cannot be parsed is unsure everywhere."""
     out = Targets()
+    if len(command) > MAX_LINE:
+        out.doubt(None, f"the line is too long to read ({len(command)} characters)")
+        return out
     try:
         parsed = parse_line(command)
     except _ParseError as exc:
@@ -146,6 +174,11 @@ def extract_targets(
         out.add(cwd)
         return out
     scope = _Scope(cwd, home)
+    for problem in parsed.problems:
+        if problem in _EVALUATES:
+            # A value evaluated as arithmetic, a name or a prompt runs the substitutions
+            # it holds (`x='a[$(rm -rf /a)]'; echo $((x))`), so what it writes is unknown.
+            out.doubt(None, f"{problem}, which may run a command held in a value")
     for cmd in parsed.commands:
         _one_command(cmd, cmd.separator, scope, mutates, out)
     return out
@@ -180,7 +213,7 @@ def _one_command(
     if name == "for" and len(argv) >= 3 and argv[2].literal and argv[2].text == "in":
         _loop_variable(argv[1].text, argv[3:], where, scope)
     if name in ("cd", "pushd", "popd"):
-        _change_folder(name, argv[1:], separator, scope)
+        _change_folder(name, argv[1:], separator, scope, assignments)
         return
     if separator != _AND:
         scope.narrowed = None
@@ -208,6 +241,38 @@ def _one_command(
             _string_tokens(word.text, scope, out, f"the code {name} runs", where)
     if name not in _OPERAND_ONLY:
         _folders(where, out)
+    if name in _LINKERS or (name == "cp" and any(
+            w.text in _CP_LINKING or (w.text[:1] == "-" and w.text[1:2] != "-"
+                                      and ("l" in w.text or "s" in w.text))
+            for w in argv[1:] if w.literal)):
+        _link_sources(argv[1:], where, scope, out)
+    first = len(out.paths)
+    _operand_targets(name, argv, where, scope, out)
+    if _changes_subtrees(name, argv[1:]):
+        for path in out.paths[first:]:
+            # A folder it is given may hold a tree (`rm -rf <parent>`, `find <parent>
+            # -delete`, `tar -x -C <parent>`, `cp -r x/. <parent>/`): all below it counts.
+            out.doubt(path, f"{name} may change everything below {path!r}")
+
+
+# Commands that change what lies below the folders they are given, always or with -R/-r.
+_SUBTREE_ALWAYS = frozenset({"find", "cp", "mv", "rsync", "tar", "unzip", "install"})
+_SUBTREE_RECURSIVE = frozenset({"rm", "chmod", "chown", "chgrp", "setfacl", "shred"})
+
+
+def _changes_subtrees(name: str, args: list[_Word]) -> bool:
+    if name in _SUBTREE_ALWAYS:
+        return True
+    if name not in _SUBTREE_RECURSIVE:
+        return False
+    return any(not w.literal or w.text.startswith("--rec") or (
+        w.text[:1] == "-" and w.text[1:2] != "-" and ("r" in w.text or "R" in w.text))
+        for w in args)
+
+
+def _operand_targets(name: str, argv: list[_Word], where: list[str | None], scope: _Scope,
+                     out: Targets) -> None:
+    """The paths a mutating command's own words name."""
     if name in _COPIERS:
         # Sources are only read: the destination (the last operand, or -t DIR) is written.
         chosen = _copy_destination(argv[1:])
@@ -219,6 +284,20 @@ def _one_command(
         if word.literal and any(c in word.text for c in _TOKEN_SPLIT):
             _string_tokens(word.text, scope, out, f"a string given to {name or 'a command'}",
                            where)
+
+
+def _link_sources(args: list[_Word], where: list[str | None], scope: _Scope,
+                  out: Targets) -> None:
+    """ln's sources (relative ones both as from here and from the link's folder)."""
+    operands = [w for w in args if not (w.literal and w.text.startswith("-"))]
+    if len(operands) < 2:
+        return
+    dest = operands[-1]
+    dest_dir = system.dirname(dest.text) if dest.literal else ""
+    for word in operands[:-1]:
+        _path_word(word, where, scope, out)
+        if dest_dir and word.literal and not system.isabs(word.text):
+            _path_word(word, [_join(b, dest_dir) for b in where], scope, out)
 
 
 def _copy_destination(args: list[_Word]) -> _Word | None:
@@ -256,17 +335,31 @@ def _remember(words: list[_Word], scope: _Scope) -> None:
             continue
         name, _, value = word.text.partition("=")
         value_known = word.literal or _expand(value, scope) is not None
-        if value_known:
+        if value_known and (name in scope.variables or len(scope.variables) < MAX_VARIABLES):
             scope.variables[name] = _expand(value, scope) or value
+            scope.unknown.discard(name)
         else:
             scope.variables.pop(name, None)
+            if name in _SHELL_STATE:
+                scope.unknown.add(name)
 
 
-def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope) -> None:
+def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope,
+                   assignments: list[_Word]) -> None:
     base = scope.current
+    _remember(assignments, scope)  # `CDPATH=/x cd src` searches /x too
     operands = [w for w in args if not (w.literal and w.text.startswith("-") and w.text != "-")]
-    if name == "popd" or (operands and operands[0].literal and operands[0].text == "-"):
-        new: list[str | None] = list(scope.possible)  # back to some earlier folder
+    if operands and operands[0].literal and operands[0].text == "-" and name == "cd":
+        # `cd -` goes to $OLDPWD: a value of this line, an earlier folder when a `cd`
+        # just succeeded, else whatever the shell was given (unknown).
+        oldpwd = scope.variables.get("OLDPWD")
+        new: list[str | None] = list(scope.possible)
+        if oldpwd is not None:
+            new.append(_join(base[0] if base else None, oldpwd))
+        elif scope.narrowed is None or "OLDPWD" in scope.unknown:
+            new.append(None)
+    elif name == "popd" or (operands and operands[0].literal and operands[0].text == "-"):
+        new = list(scope.possible)  # back to some earlier folder
     elif not operands:
         new = [scope.home]
     else:
@@ -279,10 +372,34 @@ def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope) 
             new = [home_path] if home_path is not None or literal.startswith("~") else [
                 _join(b, literal) for b in base
             ]
+            if home_path is None and not literal.startswith(("/", "~", "./", "../")) and (
+                    literal not in (".", "..")):
+                new.extend(_cdpath(literal, base, scope))
+    if len(new) > MAX_FOLDERS:
+        new = [None]
     for folder in new:
         if folder not in scope.possible:
             scope.possible.append(folder)
+    if len(scope.possible) > MAX_FOLDERS:
+        # Bounded: past this many folders the line may be anywhere (each `cd` of a
+        # relative path after `;` would double the set, and the hook's time with it).
+        scope.possible = [None]
     scope.narrowed = new if separator == _AND else None
+
+
+def _cdpath(folder: str, base: list[str | None], scope: _Scope) -> list[str | None]:
+    """Where `cd folder` may go through $CDPATH (set on this line; unknown: anywhere)."""
+    if "CDPATH" in scope.unknown:
+        return [None]
+    value = scope.variables.get("CDPATH")
+    if not value:
+        return []
+    found: list[str | None] = []
+    for entry in value.split(":"):
+        for b in base:
+            at = _join(b, entry) if entry else b
+            found.append(None if at is None else system.join(at, folder))
+    return found
 
 
 # Commands that print paths below the folder they run in, when given no path that leaves it.
@@ -315,7 +432,7 @@ def _loop_variable(name: str, items: list[_Word], where: list[str | None], scope
         for w in items
     )
     scope.variables.pop(name, None)
-    if inside and items:
+    if inside and items and (name in scope.bounded or len(scope.bounded) < MAX_VARIABLES):
         scope.bounded[name] = list(where)
     else:
         scope.bounded.pop(name, None)
@@ -375,6 +492,16 @@ def _expand(text: str, scope: _Scope) -> str | None:
 
 def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
     """A word that may name a path: as a whole, after `=`, and after a short option."""
+    if not word.literal and "{" in word.raw and "," in word.raw:
+        # Brace expansion makes several words, one of which may be absolute
+        # (`rm -f {/a/README,x}`): each counts. What cannot be expanded here may be anything.
+        alternatives = _braces(word.text) if word.raw == word.text else None
+        if alternatives is None:
+            out.doubt(None, f"cannot tell which paths {word.text!r} names")
+            return
+        for alternative in alternatives:
+            _path_word(_plain_word(alternative), where, scope, out)
+        return
     text = word.text if word.literal else _expand(word.text, scope)
     if text is None:
         _doubt_pattern(word.text, where, scope, out)
@@ -388,6 +515,57 @@ def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets
     for candidate in candidates:
         if candidate:
             _path(candidate, where, scope, out)
+
+
+def _plain_word(text: str) -> _Word:
+    """An unquoted word of the given text (after brace expansion)."""
+    from worktree_guard.shell.lexer import _Word
+
+    return _Word(text, text, quoted=False, expanded="$" in text or "`" in text, split=False)
+
+
+MAX_BRACE_WORDS = 64
+
+
+def _braces(text: str) -> list[str] | None:
+    """The words a brace expansion of comma lists makes; None past MAX_BRACE_WORDS or when
+    a brace cannot be read. (`{1..3}` sequences stay patterns: they add no slash.)"""
+    words = [text]
+    done: list[str] = []
+    while words:
+        word = words.pop()
+        found = _comma_braces(word)
+        if found is None:
+            done.append(word)
+        else:
+            prefix, alternatives, suffix = found
+            words.extend(prefix + a + suffix for a in alternatives)
+        if len(words) + len(done) > MAX_BRACE_WORDS:
+            return None
+    return done
+
+
+def _comma_braces(word: str) -> tuple[str, list[str], str] | None:
+    """The first `{a,b}` of a word: (text before, the alternatives, text after)."""
+    start = word.find("{")
+    while start >= 0:
+        depth, parts, last = 0, [], start + 1
+        for i in range(start + 1, len(word)):
+            c = word[i]
+            if c == "{":
+                depth += 1
+            elif c == "}" and depth:
+                depth -= 1
+            elif c == "," and not depth:
+                parts.append(word[last:i])
+                last = i + 1
+            elif c == "}":
+                if parts:
+                    parts.append(word[last:i])
+                    return word[:start], parts, word[i + 1 :]
+                break
+        start = word.find("{", start + 1)
+    return None
 
 
 def _value_paths(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
