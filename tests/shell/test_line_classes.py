@@ -46,9 +46,15 @@ CLASSES = {
     "heredoc-read": "read -r x <<'EOF'\na[$(echo pwned > {A}/README)]\nEOF\necho $((x))",
     # Catches: a one-letter prefix of a long option not taken for the option (`--o`).
     "abbreviated-long-option": "sort -r --o={A}/README {A}/README",
+    # Catches: any echo taken for a lister of local paths (xargs then reads /abs from it).
+    "echo-abs-into-xargs": "echo {A}/README | xargs rm -f",
+    "echo-quoted-into-xargs": "echo \"'{A}/README'\" | xargs rm -f",
+    "xargs-from-a-file": "echo {A}/README > list; echo x.tmp | xargs -a list rm -f",
 }
 
 OWN_TREE = [
+    # Catches: xargs after echo judged as reaching anywhere (a false deny in one's own tree).
+    "touch a.tmp && echo a.tmp | xargs rm -f",
     f"ln -s README link && {PWN} > link",
     "rm -f {x.tmp,y.tmp}",
     "find . -name '*.tmp' -delete",

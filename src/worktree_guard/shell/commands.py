@@ -7,6 +7,7 @@ from __future__ import annotations
 from worktree_guard.shell.bashtext import _arith_literal
 from worktree_guard.shell.git import _git, _scan_unknown, _unsure
 from worktree_guard.shell.lexer import _name_end
+from worktree_guard.shell.state import STATE_HANDLERS
 from worktree_guard.shell.text_tools import _awk, _find, _sed
 from worktree_guard.shell.tools import _TOOL_HANDLERS
 from worktree_guard.shell.walk import (
@@ -285,12 +286,6 @@ def _test(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None
 
 
-def _printf(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    if args and (args[0].opaque or args[0].text.startswith("-v")):
-        return "-v assigns a shell variable"
-    return None
-
-
 _HOSTNAME_OPTS = frozenset(
     {"-f", "-s", "-i", "-I", "-d", "-A", "-a", "--fqdn", "--long", "--short",
      "--ip-address", "--all-ip-addresses", "--domain", "--all-fqdns", "--alias"}
@@ -365,7 +360,6 @@ _HANDLERS: dict[str, _Handler] = {
     "fd": _fd,
     "fdfind": _fd,
     "yq": _yq,
-    "printf": _printf,
     "set": _set,
     "read": _read,
     "jobs": _jobs,
@@ -375,6 +369,7 @@ _HANDLERS: dict[str, _Handler] = {
     "for": _loop_header,
     "select": _loop_header,
     **_TOOL_HANDLERS,
+    **STATE_HANDLERS,
     "hostname": _hostname,
     "export": _export,
     **dict.fromkeys(_SHELL_READ_ONLY, _shell),
