@@ -179,6 +179,11 @@ def unwrap(runner: Runner, args: Sequence[str], opaque: Sequence[bool] | None = 
             else:
                 operands += 1
                 i += 1
+                # They stop at the first operand (`+` getopt), the command follows; but
+                # `flock FILE -c CODE` reads its -c after the file.
+                if operands == runner.operands and not (
+                        i < n and runner.options.get(args[i]) == CODE):
+                    break
                 continue
         if text == "--":
             i += 1
