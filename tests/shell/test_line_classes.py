@@ -46,6 +46,8 @@ CLASSES = {
     "heredoc-read": "read -r x <<'EOF'\na[$(echo pwned > {A}/README)]\nEOF\necho $((x))",
     # Catches: a one-letter prefix of a long option not taken for the option (`--o`).
     "abbreviated-long-option": "sort -r --o={A}/README {A}/README",
+    # Catches: an array's value followed as if it were a string (`$a` is its first element).
+    "array-value": "a=({A}/README x); echo pwned > $a",
     # Catches: any echo taken for a lister of local paths (xargs then reads /abs from it).
     "echo-abs-into-xargs": "echo {A}/README | xargs rm -f",
     "echo-quoted-into-xargs": "echo \"'{A}/README'\" | xargs rm -f",

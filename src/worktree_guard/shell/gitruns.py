@@ -7,7 +7,8 @@ Pure, like shell/targets.py, which re-exports these names.
 from __future__ import annotations
 
 from worktree_guard.lite import system
-from worktree_guard.shell.lexer import _ParseError, parse_line
+from worktree_guard.shell.lexer import _ParseError
+from worktree_guard.shell.parsed import parse_line
 from worktree_guard.shell.runners import RUNNERS, runner_of, unwrap
 
 __all__ = ["branches_written", "git_subcommands", "shell_code"]

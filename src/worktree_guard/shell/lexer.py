@@ -4,7 +4,7 @@ The lexer is a model of bash rather than :mod:`shlex`, because the classifier ne
 the operator, redirection, heredoc and substitution structure that shlex does not
 expose.  Commands inside $(...), backticks, <(...), >(...) and unquoted heredoc
 bodies are parsed too and flattened into one list.  Syntax it does not model
-(``case``, arrays, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
+(``case``, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
 that cannot be parsed is never read-only.
 
 Every place where bash evaluates text as arithmetic is a way to run code: a name in
@@ -244,6 +244,8 @@ class _Parser:
             elif c == "#":  # only reached at a word boundary, so it starts a comment
                 end = src.find("\n", self.pos)
                 self.pos = len(src) if end < 0 else end
+            elif c == "(" and _array_start(src, self.pos, words):
+                self._array(words)
             elif c == "(":
                 if redirects or not _command_start(words):
                     raise _ParseError("unexpected '('")
@@ -282,6 +284,35 @@ class _Parser:
             else:
                 words.append(self._word())
         self.depth -= 1
+
+    def _array(self, words: list[_Word]) -> None:
+        """`NAME=(a b c)`: the elements are words (their substitutions parsed as usual);
+        an element `[subscript]=value` has its subscript evaluated as arithmetic."""
+        src = self.src
+        n = len(src)
+        start = self.pos
+        self.pos += 1
+        while True:
+            while self.pos < n and (src[self.pos] in " \t\n" or src.startswith("\\\n", self.pos)):
+                self.pos += 2 if src[self.pos] == "\\" else 1
+            if self.pos >= n:
+                raise _ParseError("unterminated array")
+            c = src[self.pos]
+            if c == ")":
+                self.pos += 1
+                break
+            if c == "#":
+                raise _ParseError("a comment inside an array")
+            if c in ";&|<>(":
+                raise _ParseError(f"unexpected {c!r} in an array")
+            element = self._word()
+            if element.text.startswith("["):
+                close = element.text.find("]")
+                if close < 0 or not _arith_literal(element.text[1:close]):
+                    self.problems.append("a subscript is evaluated as arithmetic")
+        head = words[-1]
+        words[-1] = _Word(head.text + src[start : self.pos], head.raw + _EXPANDED,
+                          quoted=head.quoted, expanded=True, split=False)
 
     def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
         if words or redirects:
@@ -737,42 +768,16 @@ class _Parser:
         raise _ParseError("unterminated ${")
 
 
-class Parsed:
-    """A parsed line: its simple commands in order, each with the separator that ends it,
-    and the constructs found that are never read-only."""
-
-    __slots__ = ("commands", "problems")
-
-    def __init__(self, commands: list[_Simple], problems: list[str]) -> None:
-        self.commands = commands
-        self.problems = problems
-
-
-# The lines parsed in this process: every reader of one hook call's line (the classifier,
-# the targets, the git readers) shares one parse. A hook process judges a handful of lines.
-_PARSED: dict[tuple[str, int], Parsed | str] = {}
-_PARSED_KEPT = 32
-
-
-def parse_line(src: str, depth: int = 0) -> Parsed:
-    """The parse of src (raises _ParseError as the parser does), done once per line."""
-    key = (src, depth)
-    found = _PARSED.get(key)
-    if found is None:
-        parser = _Parser(src, depth)
-        try:
-            parser.parse_list(closer=False)
-            found = Parsed(parser.commands, parser.problems)
-        except _ParseError as exc:
-            found = str(exc)
-        except RecursionError:
-            found = "nested too deeply"
-        if len(_PARSED) >= _PARSED_KEPT:
-            _PARSED.clear()
-        _PARSED[key] = found
-    if isinstance(found, str):
-        raise _ParseError(found)
-    return found
+def _array_start(src: str, i: int, words: list[_Word]) -> bool:
+    """Whether the '(' at i opens an array value: right after `NAME=` or `NAME+=`, in a
+    word that stands where assignments do (only assignments before it)."""
+    if not words or i == 0 or src[i - 1] != "=":
+        return False
+    raw = words[-1].raw
+    end = _name_end(raw, 0)
+    if end == 0 or raw[end:] not in ("=", "+="):
+        return False
+    return all(_name_end(w.raw, 0) > 0 and "=" in w.raw for w in words[:-1])
 
 
 def _command_start(words: list[_Word]) -> bool:

@@ -33,7 +33,8 @@ from worktree_guard.lite import system
 from worktree_guard.shell.gitruns import PREFIX_WORDS as _PREFIX_WORDS
 from worktree_guard.shell.gitruns import SHELLS as _SHELLS
 from worktree_guard.shell.gitruns import branches_written, git_subcommands, shell_code
-from worktree_guard.shell.lexer import _ParseError, parse_line
+from worktree_guard.shell.lexer import _ParseError
+from worktree_guard.shell.parsed import parse_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -332,6 +333,13 @@ def _remember(words: list[_Word], scope: _Scope) -> None:
         if not _is_assignment(word):
             continue
         name, _, value = word.text.partition("=")
+        name = name.removesuffix("+")
+        if value.startswith("(") or word.text.startswith(name + "+="):
+            # An array (`$a` is its first element) or an append: the value is not followed.
+            scope.variables.pop(name, None)
+            if name in _SHELL_STATE:
+                scope.unknown.add(name)
+            continue
         value_known = word.literal or _expand(value, scope) is not None
         if value_known and (name in scope.variables or len(scope.variables) < MAX_VARIABLES):
             scope.variables[name] = _expand(value, scope) or value
