@@ -163,6 +163,7 @@ def _scan_opts(
 def _long_hit(opts: list[str], denied: tuple[str, ...]) -> str | None:
     """The first option that is a denied long option or an abbreviation of one."""
     for opt in opts:
-        if len(opt) > 3 and opt.startswith("--") and any(d.startswith(opt) for d in denied):
+        # getopt_long takes any unique prefix, one letter too (`sort --o=p`).
+        if len(opt) > 2 and opt.startswith("--") and any(d.startswith(opt) for d in denied):
             return opt
     return None
