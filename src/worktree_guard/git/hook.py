@@ -399,7 +399,10 @@ class GitHook:
         agent = "guard-run" if self.wrapped else (
             self.agent.kind.name if self.agent else "claude-code")
         ttl = self.config().remote_lease_ttl_s or DEFAULT_TTL_S
-        return RemoteLeasePush(args[0], self.session, agent, ttl, _say, self.log).run(tips)
+        def log(event: str, **fields: Any) -> None:
+            self.log(event, workspace=ws.toplevel, **fields)
+
+        return RemoteLeasePush(args[0], self.session, agent, ttl, _say, log).run(tips)
 
 
 # Claude Code's EnterWorktree and `Agent {isolation: "worktree"}` make their trees here, inside
