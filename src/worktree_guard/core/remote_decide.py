@@ -173,7 +173,7 @@ def push_answer(code: int, stdout: str, stderr: str) -> tuple[str, str]:
         parts = line.split("\t")
         if len(parts) >= 3 and LEASES in parts[1]:
             flags.append((parts[0], parts[2]))
-    if any(flag == "!" and "stale info" in summary for flag, summary in flags):
+    if any(flag == "!" and any(lost in summary for lost in _LOST) for flag, summary in flags):
         return PUSH_STALE, "stale"
     if code == 0 and flags and all(flag != "!" for flag, _ in flags):
         return PUSH_OK, ""
@@ -182,6 +182,12 @@ def push_answer(code: int, stdout: str, stderr: str) -> tuple[str, str]:
         return PUSH_UNAVAILABLE, rejected[0]
     last = [line for line in stderr.splitlines() if line.strip()]
     return PUSH_UNAVAILABLE, (last[0] if last else f"git push exited {code}")[:200]
+
+
+# How a lost compare-and-swap reads: the client saw another value advertised (stale info);
+# the server found another old value (incorrect old value); two pushes met at the ref's lock
+# (failed to update ref: "cannot lock ref ... reference already exists").
+_LOST = ("stale info", "incorrect old value", "failed to update ref", "failed to lock")
 
 
 def _one_line(value: str) -> str:
