@@ -5,7 +5,8 @@ start them, timed round-robin against a baseline measured in the same run.
     .venv/bin/python bench/run.py [--quick] [--json OUT] [--markdown] [--groups claude,git]
 
 Groups: claude (the `guard hook` events, through the exact command `guard install` writes),
-git (commit, push, update-ref with guard's git hooks as `guard install` writes them), bulk
+git (commit, push, update-ref with guard's git hooks as `guard install` writes them), remote
+(a push over a loopback git daemon with the branch lease, and without guard), bulk
 (a rebase of 200 commits, a fetch of 2,000 new tags: default and strict install, as a person
 and as the holder), scaling (20k-file repository, 5k-lease lock folder), concurrency
 (8 sessions on one tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash
@@ -662,6 +663,8 @@ def _git_group(ctx: Context, plan: Plan) -> GroupResult:
     push_plain, push_person = push_repo(ctx, "push-plain", False), push_repo(ctx, "push-person",
                                                                            True)
     push_agent = push_repo(ctx, "push-agent", True)
+    # The branch lease on the remote is the `remote` group's row; this one stays the local checks.
+    run_git(ctx, push_agent, "config", "guard.remoteLease", "false")
     no_hooks = ctx.folder("no-hooks")
 
     def commit(label: str, repo: Path, env: dict[str, str], base: Case | None) -> Case:
@@ -724,6 +727,101 @@ def git_result(cases: Sequence[Case], start: Case, measured: int, plan: Plan,
              f"python -c pass")
     headers = ["case", "median", "p10", "p90", "extra ms", "extra starts", "target"]
     return GroupResult("git", [Table(title, headers, rows, notes)],
+                       {"cases": case_raw(cases), "extra": extras})
+
+
+# ---- group: the branch lease on a loopback remote -------------------------------------------
+
+
+@contextlib.contextmanager
+def git_daemon(ctx: Context, base: Path) -> Iterator[str]:
+    """`git daemon` on 127.0.0.1 serving `base`, pushes allowed: its git:// base URL."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [ctx.git, "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={port}",
+         "--export-all", "--enable=receive-pack", f"--base-path={base}", str(base)],
+        env=ctx.env(ctx.tmp / "setup-locks"), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(3000):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if proc.poll() is not None:
+                raise Skip("git daemon exited at start")
+            time.sleep(0.01)
+        else:
+            raise Skip("git daemon never listened")
+        yield f"git://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def remote_group(ctx: Context, plan: Plan) -> GroupResult:
+    return as_person(_remote_group, ctx, plan)
+
+
+def _remote_group(ctx: Context, plan: Plan) -> GroupResult:
+    """The same push over git:// on 127.0.0.1, without guard, with guard's hooks and the
+    branch lease (its compare-and-swap push), and with the lease switched off."""
+    lock_dir = ctx.tmp / "remote-locks"
+    envs = git_envs(ctx, lock_dir)
+    served = ctx.folder("remote-served")
+    no_hooks = ctx.folder("remote-no-hooks")
+    with git_daemon(ctx, served) as base:
+        repos = {}
+        for name, hooked, lease in (("plain", False, True), ("lease", True, True),
+                                    ("no-lease", True, False)):
+            bare = served / f"{name}.git"
+            subprocess.run([ctx.git, "init", "-q", "--bare", str(bare)], check=True,
+                           env=ctx.env(ctx.tmp / "setup-locks"))
+            repo = make_repo(ctx, f"remote-{name}")
+            run_git(ctx, repo, "remote", "add", "origin", f"{base}/{name}.git")
+            run_git(ctx, repo, "push", "-q", "-u", "origin", "main")
+            if hooked:
+                guard_install(ctx, repo)
+            if not lease:
+                run_git(ctx, repo, "config", "guard.remoteLease", "false")
+            repos[name] = repo
+
+        def push(label: str, name: str, env: dict[str, str], base: Case | None) -> Case:
+            return Case(label, git_spawn(ctx, repos[name], env, "push", "-q", "origin", "main"),
+                        git_ok, before=new_commit(ctx, repos[name], no_hooks), compare_to=base)
+
+        start = Case("python -c pass (1 interpreter start)",
+                     Spawn([str(ctx.python), "-c", "pass"], envs.person, repos["plain"]),
+                     exited_clean)
+        plain = push("push over git://127.0.0.1, no hooks", "plain", envs.person, None)
+        cases = [
+            start,
+            plain,
+            push("push + hooks, agent: branch lease renewed", "lease", envs.agent, plain),
+            push("push + hooks, agent: guard.remoteLease=false", "no-lease", envs.agent, plain),
+        ]
+        measured = round_robin(cases, plan.git)
+    unit = start.stats.median
+    rows, extras = [], {}
+    for case in cases:
+        row = [case.label, ms(case.stats.median), ms(case.stats.p10), ms(case.stats.p90), "", ""]
+        if case.compare_to is not None:
+            extra = case.stats.median - case.compare_to.stats.median
+            extras[case.label] = {"extra_ms": extra, "extra_starts": extra / unit}
+            row[4:6] = [f"{extra:+.1f}", f"{extra / unit:+.2f}"]
+        rows.append(row)
+    renewals = count_events(lock_dir, "remote_renewed")
+    takes = count_events(lock_dir, "remote_acquired")
+    notes = [*rounds_note(measured, plan.git), *problem_notes(cases),
+             f"branch leases taken: {takes} (1 expected), renewed: {renewals}, refused: "
+             f"{count_events(lock_dir, 'remote_denied')} (0 expected)"]
+    title = (f"a push over a loopback git daemon, with guard's branch lease vs without; "
+             f"{measured} rounds, ms")
+    headers = ["case", "median", "p10", "p90", "extra ms", "extra starts"]
+    return GroupResult("remote", [Table(title, headers, rows, notes)],
                        {"cases": case_raw(cases), "extra": extras})
 
 
@@ -1424,6 +1522,7 @@ CROWD_BATCHES = 4
 GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "claude": claude_group,
     "git": git_group,
+    "remote": remote_group,
     "bulk": bulk_group,
     "scaling": scaling_group,
     "concurrency": concurrency_group,
