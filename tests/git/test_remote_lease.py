@@ -281,3 +281,23 @@ def test_a_naive_read_then_write_lease_can_be_lost(two: Two) -> None:
         assert proc.stdout is not None and proc.stdout.readline() == "free\n"
     answers = [proc.communicate("go\n", timeout=300)[0] for proc in procs]
     assert answers == ["won\n", "won\n"]  # two winners of one lease
+
+
+def git_processes(trace: Path) -> list[str]:
+    lines = trace.read_text().splitlines() if trace.exists() else []
+    trace.unlink(missing_ok=True)
+    return [line.partition("trace: built-in: git ")[2].split(" ", 1)[0]
+            for line in lines if "trace: built-in: git " in line]
+
+
+def test_a_renewal_costs_one_extra_round_trip(two: Two, tmp_path: Path) -> None:
+    """The holder's next push: one more `git push` (the swap), no fetch, no ls-remote.
+    Catches: a read of the remote before every swap (a second round trip)."""
+    two.a_leases_feature()
+    two.work(two.a, "a-more")
+    trace = tmp_path / "trace"
+    done = two.a.run(f"GIT_TRACE={trace} git push -q origin feature")
+    assert done.returncode == 0, done.stderr
+    network = [p for p in git_processes(trace) if p in ("push", "fetch", "ls-remote")]
+    assert network == ["push", "push"]  # the user's push and the lease's swap
+    assert two.one.events("remote_renewed")
