@@ -4,6 +4,7 @@ each with its own HOME, lock folder and guard's hooks, real agent sessions on ea
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -301,3 +302,25 @@ def test_a_renewal_costs_one_extra_round_trip(two: Two, tmp_path: Path) -> None:
     network = [p for p in git_processes(trace) if p in ("push", "fetch", "ls-remote")]
     assert network == ["push", "push"]  # the user's push and the lease's swap
     assert two.one.events("remote_renewed")
+
+
+def test_a_copilot_session_leases_and_gives_up_through_the_shared_release(
+    tmp_path: Path, agent_shell: Any,
+) -> None:
+    """Copilot CLI's shell runs git's hooks: its push takes the lease under its own session
+    label, and its sessionEnd (the shared release path of the other agents) gives it up.
+    Catches: the release call missing from agents/common.py's Guard.release."""
+    bare = make_remote(tmp_path)
+    one = make_machine(tmp_path, "one", f"file://{bare}")
+    remote = Remote(bare, f"file://{bare}")
+    pilot: AgentShell = agent_shell(one.env, one.clone, "cccccccc-copilot", agent="copilot")
+    done = pilot.run("git checkout -q -b feature && echo c > c.txt && git add c.txt && "
+                     "git commit -q -m c && git push -q origin feature")
+    assert done.returncode == 0, done.stderr
+    assert "session: cccccccc-copilot" in remote.lease_text("feature")
+    assert "agent: copilot" in remote.lease_text("feature")
+    end = json.dumps({"sessionId": "cccccccc-copilot", "timestamp": 2, "cwd": str(one.clone),
+                      "reason": "complete"})
+    ended = pilot.run('"$GUARD_BIN" hook --agent copilot sessionEnd', stdin=end)
+    assert ended.returncode == 0, ended.stderr
+    assert remote.sha(LEASES + "feature") == ""
