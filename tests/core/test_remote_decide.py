@@ -6,6 +6,7 @@ import pytest
 
 from worktree_guard.core.remote_decide import (
     DEFAULT_TTL_S,
+    MAX_TTL_S,
     PUSH_OK,
     PUSH_STALE,
     PUSH_UNAVAILABLE,
@@ -70,9 +71,11 @@ def test_a_commit_that_is_no_lease_is_held_by_nobody_for_a_default_ttl(message: 
     assert state_of(odd, "", "", NOW + DEFAULT_TTL_S) is RemoteState.EXPIRED
 
 
-def test_a_zero_or_negative_ttl_is_the_default() -> None:
+def test_a_zero_or_negative_ttl_is_the_default_and_a_huge_one_capped() -> None:
+    """Catches: a lease that says `ttl: 99999999` holding a branch for years."""
     assert lease(ttl_s=0).ttl_s == DEFAULT_TTL_S
     assert lease(ttl_s=-5).ttl_s == DEFAULT_TTL_S
+    assert lease(ttl_s=10**9).ttl_s == MAX_TTL_S
 
 
 def test_the_server_lets_only_the_announced_commit_onto_a_live_lease() -> None:

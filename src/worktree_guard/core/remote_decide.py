@@ -26,6 +26,7 @@ TITLE = "worktree-guard branch lease"
 # Renewal happens on the holder's pushes only (git has no post-fetch hook), so a session
 # that works longer than this without pushing finds the lease free or taken at its next push.
 DEFAULT_TTL_S = 60 * 60  # git config guard.remoteLeaseTtl (seconds) changes it
+MAX_TTL_S = 24 * 60 * 60  # whatever a lease says: a machine gone frees its branches in a day
 _MAX_FIELD = 512
 
 
@@ -92,7 +93,8 @@ def parse_lease(sha: str, stamp_s: int, message: str) -> RemoteLease:
     ttl = _int(fields.get("ttl"), DEFAULT_TTL_S)
     return RemoteLease(sha, fields.get("branch", ""), fields.get("session", ""),
                        fields.get("host", ""), fields.get("agent", ""), stamp_s,
-                       _int(fields.get("since"), stamp_s), ttl if ttl > 0 else DEFAULT_TTL_S,
+                       _int(fields.get("since"), stamp_s),
+                       min(ttl, MAX_TTL_S) if ttl > 0 else DEFAULT_TTL_S,
                        fields.get("tip", ""))
 
 

@@ -109,7 +109,7 @@ def fetch(git: Git, remote: str, key: str) -> str | None:
     done, else why not."""
     code, _, err = git.run(
         ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance",
-         "--no-recurse-submodules", "--prune", remote, f"+{LEASES}*:{SEEN}{key}/*"],
+         "--no-recurse-submodules", "--prune", "--", remote, f"+{LEASES}*:{SEEN}{key}/*"],
         timeout_s=git.network_timeout_s)
     if code == 0:
         return None
@@ -132,7 +132,7 @@ def cas_push(git: Git, remote: str, moves: list[tuple[str, str | None, str | Non
         args.append("--atomic")
     for ref, _, expected in moves:
         args.append(f"--force-with-lease={ref}:{expected or ''}")
-    args.append(remote)
+    args += ["--", remote]  # a remote argument is never read as an option
     args += [f"{new}:{ref}" if new else f":{ref}" for ref, new, _ in moves]
     code, out, err = git.run(args, timeout_s=git.network_timeout_s)
     return push_answer(code, out, err)
