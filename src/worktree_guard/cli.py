@@ -221,8 +221,9 @@ def status(
     repo, settings = locate_repo(os.getcwd()), _settings()
     if json_out:
         data = status_data(repo, settings)
-        data["remote_lease"] = branch_lease(repo.toplevel, data.get("branch"), remote,
-                                            session_from_env())
+        if remote:  # scripts reading the plain `--json` see what they always saw
+            data["remote_lease"] = branch_lease(repo.toplevel, data.get("branch"), True,
+                                                session_from_env())
         _print_json(data)
         return
     viewer = viewer_for(settings)

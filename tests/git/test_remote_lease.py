@@ -324,3 +324,16 @@ def test_a_copilot_session_leases_and_gives_up_through_the_shared_release(
     ended = pilot.run('"$GUARD_BIN" hook --agent copilot sessionEnd', stdin=end)
     assert ended.returncode == 0, ended.stderr
     assert remote.sha(LEASES + "feature") == ""
+
+
+def test_status_json_shows_the_remote_lease_when_asked(two: Two) -> None:
+    """Catches: `--json --remote` without the lease, or plain `--json` changed."""
+    two.a_leases_feature()
+    two.b_on_feature()
+    plain = subprocess.run([GUARD, "status", "--json"], cwd=two.two.clone, env=two.two.env,
+                           text=True, capture_output=True, timeout=120)
+    assert "remote_lease" not in json.loads(plain.stdout)
+    asked = subprocess.run([GUARD, "status", "--json", "--remote"], cwd=two.two.clone,
+                           env=two.two.env, text=True, capture_output=True, timeout=120)
+    lease = json.loads(asked.stdout)["remote_lease"]
+    assert (lease["state"], lease["session"], lease["branch"]) == ("held", A, "feature")
