@@ -388,7 +388,8 @@ class GitHook:
                      ) -> int:  # fmt: skip
         """A session's push of branches takes or renews their lease on the remote (see
         git/remote_push.py); a person's push and a push from a bare repository take none."""
-        if self.session is None or ws is None or not args or not self.config().remote_lease:
+        if (self.session is None or ws is None or not args or args[0] == "."
+                or not self.config().remote_lease):  # `push .`: a local branch move
             return 0
         from worktree_guard.core.remote_decide import DEFAULT_TTL_S
         from worktree_guard.git.remote_push import RemoteLeasePush, pushed_branches
