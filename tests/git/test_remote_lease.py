@@ -337,3 +337,11 @@ def test_status_json_shows_the_remote_lease_when_asked(two: Two) -> None:
                            env=two.two.env, text=True, capture_output=True, timeout=120)
     lease = json.loads(asked.stdout)["remote_lease"]
     assert (lease["state"], lease["session"], lease["branch"]) == ("held", A, "feature")
+
+
+def test_list_of_a_remote_that_cannot_be_asked_says_why(two: Two) -> None:
+    """Catches: a failed fetch listed as a remote without leases."""
+    done = subprocess.run([GUARD, "list", "--remote", "nowhere"], cwd=two.one.clone,
+                          env=two.one.env, text=True, capture_output=True, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "the remote nowhere could not be asked" in done.stderr
