@@ -170,8 +170,9 @@ def test_after_the_lease_expires_b_push_passes(two: Two, age_s: int, passes: boo
 
 
 def test_over_a_loopback_git_daemon(daemon_two: Two) -> None:
-    """The same lease over git:// on 127.0.0.1. Catches: the lease pushed and fetched by
-    path instead of through the remote git names (pre-push's remote argument)."""
+    """The same lease over git:// on 127.0.0.1, a network transport: its receive-pack does
+    the swap. Catches what the file:// refusal test catches (seen red with a held lease read
+    as expired)."""
     two = daemon_two
     a_sha = two.a_leases_feature()
     two.b_on_feature()
