@@ -346,3 +346,17 @@ def test_list_of_a_remote_that_cannot_be_asked_says_why(two: Two) -> None:
                           env=two.one.env, text=True, capture_output=True, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
     assert "the remote nowhere could not be asked" in done.stderr
+
+
+def test_a_push_of_two_branches_leases_both_or_neither(two: Two) -> None:
+    """Catches: a push of several branches leasing the free ones while refusing the push
+    (a partial grab), or leasing only the first."""
+    two.a_leases_feature()
+    two.b_on_feature()
+    done = two.b.run("git push origin feature HEAD:refs/heads/b-free")
+    assert_refused_naming_a(done)
+    assert two.remote.sha(LEASES + "b-free") == "" and two.remote.sha("refs/heads/b-free") == ""
+    both = two.b.run("git push -q origin HEAD:refs/heads/b-one HEAD:refs/heads/b-two")
+    assert both.returncode == 0, both.stderr
+    for branch in ("b-one", "b-two"):
+        assert f"session: {B}" in two.remote.lease_text(branch)
