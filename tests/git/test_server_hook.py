@@ -19,6 +19,7 @@ from tests.git.remote_world import (
     make_machine,
     make_remote,
     out,
+    start_daemon,
 )
 
 A = "aaaaaaaa-with-guard"
@@ -143,3 +144,30 @@ def test_another_tools_update_hook_is_left_alone(tmp_path: Path) -> None:
     refused = subprocess.run([GUARD, "server-hook", str(clone)], capture_output=True,
                              text=True, env=base_env(tmp_path, tmp_path / "l"), timeout=120)
     assert refused.returncode == 1 and "not a bare repository" in refused.stderr
+
+
+def test_the_server_hook_holds_a_push_over_git_daemon(tmp_path: Path) -> None:
+    """Served by `git daemon` on 127.0.0.1 (the hook runs under the daemon's receive-pack):
+    a non-fast-forward of main from a clone without guard is refused. Catches: the
+    non-fast-forward check off (seen red), over a network transport as over file://."""
+    served = tmp_path / "served"
+    served.mkdir()
+    bare = make_remote(served)
+    env = base_env(tmp_path, tmp_path / "l")
+    assert subprocess.run([GUARD, "server-hook", str(bare)], env=env, capture_output=True,
+                          timeout=120).returncode == 0
+    proc, base = start_daemon(served)
+    try:
+        m = make_machine(tmp_path, "plain", f"{base}/remote.git")
+        for hook in (m.clone / ".git" / "hooks").iterdir():
+            hook.unlink()
+        m.commit("one")
+        assert m.git("push", "-q", "origin", "main").returncode == 0
+        pushed = out(bare, "rev-parse", "main")
+        assert m.git("commit", "-q", "--amend", "-m", "one, rewritten").returncode == 0
+        done = m.git("push", "--force", "origin", "main")
+        assert done.returncode != 0 and "not a fast-forward" in done.stderr, done.stderr
+        assert out(bare, "rev-parse", "main") == pushed
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
