@@ -164,6 +164,8 @@ def test_a_fast_forward_push_imports_no_costly_module(installed: World,
     loaded = imported_modules(["git-hook", "pre-push", "origin", str(world.remote)],
                               line.encode(), env, world.repo)
     assert "worktree_guard.git.facts" in loaded
+    # the holder's push also takes the branch lease on the remote, on the same budget
+    assert ("worktree_guard.core.remote_lease" in loaded) is (session is not None)
     assert not loaded & (SLOW_STDLIB | {"fnmatch"}), loaded & (SLOW_STDLIB | {"fnmatch"})
 
 
