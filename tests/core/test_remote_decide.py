@@ -17,6 +17,7 @@ from worktree_guard.core.remote_decide import (
     push_answer,
     server_allows_branch,
     server_allows_lease,
+    shown_remote,
     state_of,
 )
 
@@ -114,3 +115,16 @@ def test_push_answers(code: int, stdout: str, answer: str) -> None:
     """Catches: a lost swap read as a win or as an unreachable remote (which lets the push
     go on), and a refusal by the host read as a lost swap (which refuses the push)."""
     assert push_answer(code, stdout, "fatal: x")[0] == answer
+
+
+@pytest.mark.parametrize(("remote", "shown"), [
+    ("origin", "origin"),
+    ("https://me:s3cret@example.com/org/repo.git", "https://example.com/org/repo.git"),
+    ("https://token@example.com/r", "https://example.com/r"),
+    ("ssh://git@example.com:22/r.git", "ssh://example.com:22/r.git"),
+    ("file:///srv/r.git", "file:///srv/r.git"),
+    ("git@example.com:org/r.git", "git@example.com:org/r.git"),  # scp form: a user, no secret
+])  # fmt: skip
+def test_a_remote_is_shown_without_its_credentials(remote: str, shown: str) -> None:
+    """Catches: a push to a URL printing and logging the token in it."""
+    assert shown_remote(remote) == shown

@@ -128,6 +128,16 @@ def server_allows_lease(old: RemoteLease | None, new: RemoteLease, now_s: int) -
     return not live(old, now_s) or (old is not None and new.owned_by(old.session, old.host))
 
 
+def shown_remote(remote: str) -> str:
+    """A remote as guard prints and logs it: a URL's user and password left out (a push to a
+    URL names it in full, tokens included)."""
+    scheme, sep, rest = remote.partition("://")
+    if not sep:
+        return remote
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
 def holder_text(lease: RemoteLease, now_s: int) -> str:
     who = f"session {printable(lease.session[:8]) or '(unreadable lease)'}"
     if lease.agent:

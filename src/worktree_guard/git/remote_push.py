@@ -20,6 +20,7 @@ from worktree_guard.core.remote_decide import (
     lease_message,
     lease_ref,
     refused_text,
+    shown_remote,
     state_of,
     unavailable_text,
 )
@@ -61,6 +62,7 @@ class RemoteLeasePush:
     def __init__(self, remote: str, session: str, agent: str, ttl_s: int,
                  say: Callable[[str], None], log: Callable[..., None]) -> None:  # fmt: skip
         self.remote, self.session, self.agent, self.ttl_s = remote, session, agent, ttl_s
+        self.shown = shown_remote(remote)  # what is printed and logged
         self.say, self.log = say, log
         self.key = remote_key(remote)
         self.host = host_name()
@@ -105,7 +107,7 @@ class RemoteLeasePush:
                     old = seen.get(branch)
                     renewed = states[branch] is RemoteState.MINE
                     self.log("remote_renewed" if renewed else "remote_acquired",
-                             remote=self.remote, branch=branch, ref=HEADS + branch,
+                             remote=self.shown, branch=branch, ref=HEADS + branch,
                              previous_session=None if renewed or old is None else old.session,
                              previous_state=None if renewed else states[branch].value)
                 return 0
@@ -117,7 +119,7 @@ class RemoteLeasePush:
             return 0
         self.say("worktree-guard: push refused: the branch lease on the remote kept changing "
                  "while guard took it (other machines are pushing this branch); push again.")
-        self.log("remote_denied", remote=self.remote, branches=sorted(tips), why="race")
+        self.log("remote_denied", remote=self.shown, branches=sorted(tips), why="race")
         return REFUSE
 
     def fetched(self) -> dict[str, RemoteLease] | None:
@@ -128,14 +130,14 @@ class RemoteLeasePush:
         return read_seen(self.git, self.key).get(self.key, {})
 
     def refuse(self, held: list[RemoteLease], now: int) -> int:
-        self.say(refused_text(self.remote, held, now))
+        self.say(refused_text(self.shown, held, now))
         for lease in held:
-            self.log("remote_denied", remote=self.remote, branch=lease.branch,
+            self.log("remote_denied", remote=self.shown, branch=lease.branch,
                      ref=HEADS + lease.branch, holder=lease.session, holder_host=lease.host)
         return REFUSE
 
     def unavailable(self, why: str) -> int:
         """The push goes on without a lease: one warning, one event (`guard doctor` reads it)."""
-        self.say(unavailable_text(self.remote, why))
-        self.log("remote_lease_unavailable", remote=self.remote, why=why)
+        self.say(unavailable_text(self.shown, shown_remote(why)))
+        self.log("remote_lease_unavailable", remote=self.shown, why=why)
         return 0
