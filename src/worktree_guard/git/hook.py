@@ -383,7 +383,6 @@ class GitHook:
         self.log("denied", action="push", refs=refs, reasons=[p.why for p in problems])
         return REFUSE
 
-
     def remote_lease(self, args: list[str], updates: list[PushUpdate], ws: Workspace | None
                      ) -> int:  # fmt: skip
         """A session's push of branches takes or renews their lease on the remote (see
@@ -400,6 +399,7 @@ class GitHook:
         agent = "guard-run" if self.wrapped else (
             self.agent.kind.name if self.agent else "claude-code")
         ttl = self.config().remote_lease_ttl_s or DEFAULT_TTL_S
+
         def log(event: str, **fields: Any) -> None:
             self.log(event, workspace=ws.toplevel, **fields)
 
