@@ -20,7 +20,7 @@ from tests.agents.test_codex import denied_reason as codex_denied
 from tests.agents.test_codex import pre_tool as codex_pre_tool
 from tests.agents.test_gemini import before_tool, gemini_hook
 from tests.agents.test_gemini import denied_reason as gemini_denied
-from tests.conftest import git
+from tests.conftest import git, make_bare
 from worktree_guard.shell.pushes import history_rewriting_push
 
 REWRITING = [
@@ -34,6 +34,15 @@ REWRITING = [
     "git push origin :side",
     "git push --delete origin side",
     "bash -lc 'git push -f origin main'",
+    # Behind wrappers, read by their one option table (shell/runners.py). Catches: a reader
+    # that skips a wrapper's options by a rule of its own (`-u FOO` taken for the command).
+    "env -u FOO git push --force origin main",
+    "env --uns=FOO git push --force origin main",  # a unique prefix of --unset
+    "timeout -s KILL 5 git push -f origin main",
+    "command -p git push -f origin main",
+    "ionice -c 2 -n 7 git push -f origin main",
+    "setsid -w git push -f origin main",
+    "flock lockfile -c 'git push -f origin main'",
 ]
 
 
@@ -41,7 +50,7 @@ def _world(tmp_path: Path) -> tuple[Path, Path]:
     """A repository whose main was rewritten after it was pushed, and its bare origin (with
     a second branch `side`): a forced push or a delete changes the remote; a plain one not."""
     remote, repo = tmp_path / "origin.git", tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    make_bare(remote)
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
     git(repo, "config", "user.email", "dev@example.invalid")
     git(repo, "config", "user.name", "Dev")
