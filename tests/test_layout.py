@@ -15,14 +15,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "worktree_guard"
 HEAVY = ("typer", "click", "git", "rich", "pydantic")
-HOOK_PATH_ROOMS = ("core", "agents", "git", "shell", "lite")
+HOOK_PATH_ROOMS = ("core", "agents", "git", "shell", "lite", "sandbox")
 
 # What each room may import from the package (besides itself).
 ALLOWED = {
     "core": {"core", "lite"},
     "shell": {"shell", "lite"},
     "lite": {"lite"},
-    "agents": {"core", "shell", "lite"},
+    "agents": {"core", "shell", "lite", "sandbox"},
+    "sandbox": {"sandbox", "core", "lite"},
     "git": {"git", "core", "shell", "lite"},
 }
 # The shared basics of the agent adapters: the one agents module others may import.
