@@ -24,8 +24,7 @@ def build(env: Mapping[str, str], cwd: str) -> Plan:
     paths = facts.protected + [t.toplevel for t in facts.held]
     for tree in facts.held:
         paths.extend(p for p in (tree.git_dir, tree.common_dir) if p)
-        if tree.git_dir:
-            paths.extend((system.join(tree.git_dir, "index"), system.join(tree.git_dir, "HEAD")))
+        paths.extend(tree.state_files())
     return plan(facts.held, facts.protected, existing(paths))
 
 
@@ -34,6 +33,9 @@ def apply(chosen: Plan) -> None:
     kernel.unshare_mounts()
     for mount in chosen.mounts:
         kernel.bind(mount.path, mount.read_only)
+    # The working folder was entered before the mounts: through it, relative paths would
+    # still reach the tree below them. Enter it again, through the mounts.
+    posix.chdir(system.getcwd())
     kernel.seal(abi)
 
 

@@ -13,7 +13,7 @@ from worktree_guard.core.decide import LeaseState, describe_holder, holder_facts
 from worktree_guard.core.identity import holder_in_ancestry, session_from_env
 from worktree_guard.core.lease import LeaseStore, now_ms
 from worktree_guard.core.record import LeaseRecord
-from worktree_guard.core.workspace import Workspace, common_dir, find_workspace
+from worktree_guard.core.workspace import Workspace, common_dir, find_workspace, head_ref
 from worktree_guard.lite import system
 from worktree_guard.sandbox.policy import HeldTree
 
@@ -56,8 +56,12 @@ def read_facts(settings: Settings, env: Mapping[str, str], cwd: str) -> Facts:
         holder = view.holder_process()
         if holder is not None and holder_in_ancestry(holder) is True:
             continue  # the caller's own session
-        held.append(HeldTree(ws.toplevel, ws.git_dir, common_dir(ws),
-                             describe_holder(holder_facts(view, now))))
+        ref = head_ref(ws)
+        common = common_dir(ws)
+        held.append(HeldTree(ws.toplevel, ws.git_dir, common,
+                             describe_holder(holder_facts(view, now)),
+                             system.join(common, ref) if ref and ref.startswith("refs/") and
+                             ".." not in ref else None))
     here = find_workspace(cwd, {})
     if here is not None:
         trees.append(here)

@@ -16,12 +16,22 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class HeldTree:
     """A tree another live session holds: its toplevel, its per-worktree git folder, its
-    common git folder, and who holds it (for the message)."""
+    common git folder, who holds it (for the message), and the loose ref file of its branch
+    (a commit there rewrites it)."""
 
     toplevel: str
     git_dir: str | None
     common_dir: str | None
     holder: str
+    branch_ref: str | None = None
+
+    def state_files(self) -> list[str]:
+        """What a commit in the tree writes besides objects: its index, HEAD and HEAD's
+        reflog, and its branch's ref file (when loose: a packed ref has no file of its own
+        to make read-only, and stays for git's own hooks to judge)."""
+        files = [f"{self.git_dir}/{n}" for n in ("index", "HEAD", "logs/HEAD")] if (
+            self.git_dir) else []
+        return files + ([self.branch_ref] if self.branch_ref else [])
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,8 @@ def plan(held: list[HeldTree], protected: list[str], exists: set[str]) -> Plan:
             if folder is not None and _inside(folder, tree.toplevel):
                 add(folder, False)
     for tree in trees:
-        if tree.git_dir is not None:
-            for name in ("index", "HEAD"):
-                add(f"{tree.git_dir}/{name}", True)
+        for path in tree.state_files():
+            add(path, True)
     for path in sorted(protected):
         add(path, True)
     return Plan(tuple(mounts), tuple(trees))
