@@ -193,7 +193,14 @@ def status_data(repo: RepoPaths, settings: Settings, with_lease: bool = True) ->
         "lock_dir": lock_dir,
         "lease": lease,
         "installed": installed_info(repo),
+        "sandbox": _sandbox(repo.toplevel),
     }
+
+
+def _sandbox(toplevel: str) -> str:
+    from worktree_guard.commands.sandbox_mode import sandbox_line
+
+    return sandbox_line(toplevel)
 
 
 def _ms_left(ms: int | None) -> str:
@@ -314,6 +321,7 @@ def render_status(data: dict[str, Any], viewer: Viewer) -> str:
         *describe_lease(data["lease"], viewer),
         _line("for you", for_you(data["lease"], viewer)),
         _line("installed", installed_summary(data["installed"])),
+        *([_line("sandbox", data["sandbox"])] if data.get("sandbox") else []),
     ]
     return "\n".join(lines)
 

@@ -45,12 +45,15 @@ def sandboxed(argv: list[str], env: Mapping[str, str]) -> int:
         apply(chosen)
     except (OSError, LockDirError, ValueError) as exc:
         return _failed(argv, env, exc)
+    from worktree_guard.sandbox.prefix import INSIDE_VARIABLE, mount_namespace
+
+    inner = {**env, INSIDE_VARIABLE: mount_namespace()}
     if not chosen.held:
-        return _exec(argv)
+        return _exec(argv, inner)
     # A tree of another session is read-only: wait for the command, to say why it failed.
     pid = posix.fork()
     if pid == 0:
-        _exec(argv)
+        _exec(argv, inner)
         posix._exit(127)
     return _relay(pid, chosen)
 
@@ -95,7 +98,7 @@ def _failed(argv: list[str], env: Mapping[str, str], exc: BaseException) -> int:
     return _exec(argv)
 
 
-def _exec(argv: list[str]) -> int:
+def _exec(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     from worktree_guard.sandbox.prefix import _exec as run
 
-    return run(argv)
+    return run(argv, env)

@@ -36,6 +36,10 @@ _LAUNCH_MARK = "from worktree_guard.entry import "
 _GUARD_COMMANDS = ("hook", "git-hook")
 _SHELLS = ("bash", "zsh")
 REFUSED = 126  # the shell's "cannot execute"
+# Set for a sandboxed command: the mount namespace it runs in. A prefix started inside (a
+# nested agent, a script) finds itself in that namespace and changes nothing: the mounts
+# and the seal are inherited. Only a process in that very namespace matches it.
+INSIDE_VARIABLE = "WORKTREE_GUARD_SANDBOX_NS"
 
 
 def is_guard_hook(words: list[str]) -> bool:
@@ -75,23 +79,41 @@ def main(args: list[str]) -> int:
         if is_guard_hook(words):
             argv = words
             return _exec(argv)
-    if sandbox_off(env):
+    if sandbox_off(env) or inside(env):
         return _exec(argv)
     from worktree_guard.sandbox.enter import sandboxed
 
     return sandboxed(argv, env)
 
 
-def _exec(argv: list[str]) -> int:
+def mount_namespace() -> str:
     try:
-        posix.execv(argv[0], argv) if argv[0].startswith("/") else _execvp(argv)
+        return posix.readlink("/proc/self/ns/mnt")
+    except OSError:
+        return ""
+
+
+def inside(env: Mapping[str, str]) -> bool:
+    marker = env.get(INSIDE_VARIABLE, "")
+    return bool(marker) and marker == mount_namespace()
+
+
+def _exec(argv: list[str], env: Mapping[str, str] | None = None) -> int:
+    try:
+        if env is None:
+            posix.execv(argv[0], argv) if argv[0].startswith("/") else _execvp(argv, None)
+        else:
+            posix.execve(argv[0], argv, env) if argv[0].startswith("/") else _execvp(argv, env)
     except OSError as exc:
         sys.stderr.write(f"worktree-guard: cannot run {argv[0]}: {exc.strerror or exc}\n")
         return 127
     return 127  # not reached
 
 
-def _execvp(argv: list[str]) -> None:
+def _execvp(argv: list[str], env: Mapping[str, str] | None) -> None:
     import os  # only for a program named without a path (the PATH search)
 
-    os.execvp(argv[0], argv)
+    if env is None:
+        os.execvp(argv[0], argv)
+    else:
+        os.execvpe(argv[0], argv, env)
