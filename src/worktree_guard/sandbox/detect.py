@@ -105,3 +105,10 @@ def probe(env: Mapping[str, str] | None = None) -> Mechanism:
 def prefix_in_force(env: Mapping[str, str]) -> bool:
     """Whether the agent runs its shell commands through guard's prefix (Claude Code)."""
     return "shell-prefix" in env.get(PREFIX_VARIABLE, "")
+
+
+def shell_sandboxed(env: Mapping[str, str]) -> bool:
+    """Whether this agent's shell commands run in the sandbox: its environment starts them
+    through guard's prefix (only the client sets that environment) and the kernel gives the
+    namespaces here. Asked only for a command whose targets the parser could not work out."""
+    return prefix_in_force(env) and probe(env).on
