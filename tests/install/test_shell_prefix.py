@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.conftest import installed_launcher
 from tests.install.test_install import guard
+from worktree_guard.install.shell_prefix import prefix_command
 
 PREFIX = "CLAUDE_CODE_SHELL_PREFIX"
 
@@ -27,7 +28,7 @@ def test_install_writes_the_prefix_and_uninstall_restores_the_bytes(
     path.write_bytes(original)
     guard(repo, guard_env, "install")
     env = json.loads(path.read_text())["env"]
-    assert env == {"A": "1", PREFIX: installed_launcher().command("shell-prefix")}
+    assert env == {"A": "1", PREFIX: prefix_command(installed_launcher())}
     guard(repo, guard_env, "install")  # a second run changes nothing
     assert json.loads(path.read_text())["env"] == env
     guard(repo, guard_env, "uninstall")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GUARD, git, installed_launcher, make_repo
+from worktree_guard.install.shell_prefix import prefix_command
 from worktree_guard.sandbox import kernel
 
 SAFETY_NET_S = 60.0  # never the thing asserted
@@ -23,7 +25,7 @@ ORIGINAL = "from A\n"
 
 def prefix_words() -> list[str]:
     """The prefix as `guard install` writes it (the hooks' launcher, `shell-prefix`)."""
-    return installed_launcher().words("shell-prefix")
+    return shlex.split(prefix_command(installed_launcher()))
 
 
 def wait_for(path: Path, proc: subprocess.Popen[bytes] | None = None) -> None:

@@ -4,6 +4,8 @@ starts its shell commands through guard's prefix; a command seen writing A is st
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from tests.conftest import pre_tool, run_hook
@@ -18,7 +20,7 @@ UNSURE = [
 
 
 def with_prefix(scene: Scene, **extra: str) -> dict[str, str]:
-    return {**scene.env, "CLAUDE_CODE_SHELL_PREFIX": " ".join(prefix_words()), **extra}
+    return {**scene.env, "CLAUDE_CODE_SHELL_PREFIX": shlex.join(prefix_words()), **extra}
 
 
 @pytest.mark.parametrize("command", UNSURE)
