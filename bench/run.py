@@ -1430,7 +1430,17 @@ GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "imports": imports_group,
     "classifier": classifier_group,
     "classifier-calls": classifier_calls_group,
+    "sandbox": lambda ctx, plan: _sandbox_group(ctx, plan),
 }
+
+
+def _sandbox_group(ctx: Context, plan: Plan) -> GroupResult:
+    """The shell prefix (bench/sandbox_bench.py), given this module's helpers."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sandbox_bench import sandbox_group
+
+    result: GroupResult = sandbox_group(sys.modules[__name__], ctx, plan)
+    return result
 
 
 def run_group(key: str, ctx: Context, plan: Plan) -> GroupResult:

@@ -144,7 +144,8 @@ def test_as_index_and_head_stay_as_they_are(scene: Scene) -> None:
 def test_the_holders_own_commands_are_not_restricted(scene: Scene) -> None:
     """A command of the session holding A (the holder is its ancestor, as the claude process
     is of its Bash calls; no session variable) writes A.
-    Catches: the caller's own session judged a stranger (facts.read_facts's ancestry check)."""
+    Catches: the caller's own session judged a stranger (facts.py's first-pass pid check and
+    the store pass's ancestry check, both: either alone suffices)."""
     from tests.conftest import GUARD
 
     from .conftest import prefix_words

@@ -59,7 +59,7 @@ def sandboxed(argv: list[str], env: Mapping[str, str]) -> int:
 
 
 def _relay(pid: int, chosen: Plan) -> int:
-    import signal
+    import _signal as signal  # not `signal`: its enums cost the prefix `enum`
 
     def forward(signum: int, _frame: object) -> None:
         try:

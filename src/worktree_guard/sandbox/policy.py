@@ -10,20 +10,23 @@ tree, the temp folder, HOME, git's objects and refs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+# Plain classes, not dataclasses: `dataclasses` costs the prefix `inspect` and `ast`.
 
 
-@dataclass(frozen=True)
 class HeldTree:
     """A tree another live session holds: its toplevel, its per-worktree git folder, its
     common git folder, who holds it (for the message), and the loose ref file of its branch
     (a commit there rewrites it)."""
 
-    toplevel: str
-    git_dir: str | None
-    common_dir: str | None
-    holder: str
-    branch_ref: str | None = None
+    __slots__ = ("branch_ref", "common_dir", "git_dir", "holder", "toplevel")
+
+    def __init__(self, toplevel: str, git_dir: str | None, common_dir: str | None,
+                 holder: str, branch_ref: str | None = None) -> None:
+        self.toplevel = toplevel
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.holder = holder
+        self.branch_ref = branch_ref
 
     def state_files(self) -> list[str]:
         """What a commit in the tree writes besides objects: its index, HEAD and HEAD's
@@ -34,16 +37,30 @@ class HeldTree:
         return files + ([self.branch_ref] if self.branch_ref else [])
 
 
-@dataclass(frozen=True)
 class Mount:
-    path: str
-    read_only: bool
+    __slots__ = ("path", "read_only")
+
+    def __init__(self, path: str, read_only: bool) -> None:
+        self.path = path
+        self.read_only = read_only
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mount) and (self.path, self.read_only) == (
+            other.path, other.read_only)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.read_only))
+
+    def __repr__(self) -> str:
+        return f"Mount({self.path!r}, read_only={self.read_only})"
 
 
-@dataclass(frozen=True)
 class Plan:
-    mounts: tuple[Mount, ...] = ()
-    held: tuple[HeldTree, ...] = field(default=())
+    __slots__ = ("held", "mounts")
+
+    def __init__(self, mounts: tuple[Mount, ...] = (), held: tuple[HeldTree, ...] = ()) -> None:
+        self.mounts = mounts
+        self.held = held
 
     @property
     def empty(self) -> bool:

@@ -50,6 +50,43 @@ def is_guard_hook(words: list[str]) -> bool:
         words[1] in _GUARD_COMMANDS)
 
 
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+
+
+def simple_words(text: str) -> list[str] | None:
+    """The words of a command made only of plain words and single-quoted parts (what
+    shlex.join writes, `'"'"'` included); None for anything else: a variable, a backslash,
+    an operator, a double-quoted string of more than one character... (shlex costs `re`)."""
+    words: list[str] = []
+    word: list[str] = []
+    started = False
+    at, end = 0, len(text)
+    while at < end:
+        char = text[at]
+        if char == " ":
+            if started:
+                words.append("".join(word))
+                word, started = [], False
+            at += 1
+        elif char == "'":
+            close = text.find("'", at + 1)
+            if close < 0:
+                return None
+            word.append(text[at + 1:close])
+            started, at = True, close + 1
+        elif char == '"' and text[at + 2:at + 3] == '"' and text[at + 1] not in '"\\$`':
+            word.append(text[at + 1])
+            started, at = True, at + 3
+        elif char in _PLAIN:
+            word.append(char)
+            started, at = True, at + 1
+        else:
+            return None
+    if started:
+        words.append("".join(word))
+    return words
+
+
 def shell_for(env: Mapping[str, str]) -> str:
     """The user's shell when it reads the client's bash-style strings, else bash, else sh."""
     shell = env.get("SHELL", "")
@@ -70,15 +107,9 @@ def main(args: list[str]) -> int:
         return 2
     argv = [shell_for(env), "-c", args[0]] if len(args) == 1 else list(args)
     if len(args) == 1:
-        import shlex  # the hook-command check only; a Bash call's string seldom splits cheap
-
-        try:
-            words = shlex.split(args[0])
-        except ValueError:
-            words = []
-        if is_guard_hook(words):
-            argv = words
-            return _exec(argv)
+        words = simple_words(args[0])
+        if words is not None and is_guard_hook(words):
+            return _exec(words)
     if sandbox_off(env) or inside(env):
         return _exec(argv)
     from worktree_guard.sandbox.enter import sandboxed
