@@ -59,7 +59,7 @@ def sandboxed(argv: list[str], env: Mapping[str, str]) -> int:
 
 
 def _relay(pid: int, chosen: Plan) -> int:
-    import _signal as signal  # not `signal`: its enums cost the prefix `enum`
+    import _signal as signal  # type: ignore[import-not-found,unused-ignore]  # no enum cost
 
     def forward(signum: int, _frame: object) -> None:
         try:
