@@ -24,7 +24,7 @@ ALLOWED = {
     "lite": {"lite"},
     "agents": {"core", "shell", "lite", "sandbox"},
     "sandbox": {"sandbox", "core", "lite"},
-    "git": {"git", "core", "shell", "lite"},
+    "git": {"git", "core", "shell", "lite", "sandbox"},
 }
 # The shared basics of the agent adapters: the one agents module others may import.
 AGENT_SHARED = {"worktree_guard.agents.common", "worktree_guard.agents.registry"}

@@ -6,13 +6,16 @@ those mounts for anything the command starts (a mount copied into a less privile
 namespace cannot be unmounted or made writable there). Landlock, when the kernel has it,
 adds what namespaces alone leave open: a process in a Landlock domain may not ptrace or open
 `/proc/<pid>/root` of a process outside it (the way back into the unrestricted view of the
-files), and may not mount or unmount. Only ctypes: no new dependency.
+files), and may not mount or unmount. No new dependency: `_ctypes`, the C module under
+ctypes, with the two C types the calls need (`import ctypes` costs the prefix a fifth of an
+interpreter start: `os`, `struct` and every C type class).
 """
 
 from __future__ import annotations
 
-import ctypes
+import _ctypes
 import posix
+import sys
 
 from worktree_guard.lite.kinds import Kind
 
@@ -49,42 +52,68 @@ class SandboxError(OSError):
     """A system call the sandbox needs failed; the message says which."""
 
 
-_libc: ctypes.CDLL | None = None
+if TYPE_CHECKING:
+    _SimpleInt = _ctypes._SimpleCData[int]
+else:
+    _SimpleInt = _ctypes._SimpleCData
 
 
-def _lib() -> ctypes.CDLL:
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc
+class _Long(_SimpleInt):
+    _type_ = "l"
+
+
+class _Int(_SimpleInt):
+    _type_ = "i"
+
+
+class _Function(_ctypes.CFuncPtr):
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Long
+
+
+class _Libc:
+    _handle = 0
+
+
+_functions: dict[str, _Function] = {}
+
+
+def _call(name: str, *args: object) -> int:
+    """The libc function `name` with `args` (bytes as char *, None as NULL, _Long/_Int as
+    they say); its result, -1 with errno set on failure."""
+    function = _functions.get(name)
+    if function is None:
+        if not _Libc._handle:
+            _Libc._handle = _ctypes.dlopen(None, 0)  # type: ignore[arg-type]
+        function = _functions[name] = _Function((name, _Libc))  # type: ignore[arg-type]
+    result: int = function(*args)
+    return result
 
 
 def _check(result: int, what: str) -> int:
     if result < 0:
-        err = ctypes.get_errno()
+        err = _ctypes.get_errno()
         raise SandboxError(err, f"{what}: {posix.strerror(err)}")
     return result
 
 
 def landlock_abi() -> int:
     """The Landlock ABI version the kernel offers, 0 when none (or the call is blocked)."""
-    lib = _lib()
-    lib.syscall.restype = ctypes.c_long
-    abi = lib.syscall(ctypes.c_long(_SYS_LANDLOCK_CREATE_RULESET), None, ctypes.c_size_t(0),
-                      ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
-    return int(abi) if abi > 0 else 0
+    abi = _call("syscall", _Long(_SYS_LANDLOCK_CREATE_RULESET), None, _Long(0),
+                _Int(_LANDLOCK_CREATE_RULESET_VERSION))
+    return abi if abi > 0 else 0
 
 
 def unshare_mounts() -> None:
     """A mount namespace of this process's own. As root, only that (the capability to
     change it is dropped before the command runs); otherwise a user namespace too, mapping
     the caller's own uid and gid to themselves, so files keep their owner."""
-    lib = _lib()
     uid, gid = posix.getuid(), posix.getgid()
     if uid == 0:
-        _check(lib.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+        _check(_call("unshare", _Int(CLONE_NEWNS)), "unshare(CLONE_NEWNS)")
     else:
-        _check(lib.unshare(CLONE_NEWNS | CLONE_NEWUSER), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
+        _check(_call("unshare", _Int(CLONE_NEWNS | CLONE_NEWUSER)),
+               "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                            ("gid_map", f"{gid} {gid} 1")):
             fd = posix.open(f"/proc/self/{name}", posix.O_WRONLY)
@@ -93,7 +122,8 @@ def unshare_mounts() -> None:
             finally:
                 posix.close(fd)
     # Nothing done here may reach the namespace it came from.
-    _check(lib.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount(/, MS_PRIVATE)")
+    _check(_call("mount", b"none", b"/", None, _Long(MS_REC | MS_PRIVATE), None),
+           "mount(/, MS_PRIVATE)")
 
 
 # statvfs f_flag bits -> mount flags a remount must repeat (in a user namespace they are
@@ -104,15 +134,14 @@ _KEPT_FLAGS = ((2, 2), (4, 4), (8, 8), (1024, 1024), (2048, 2048), (4096, 1 << 2
 def bind(path: str, read_only: bool) -> None:
     """Bind `path` onto itself, then set it read-only or writable (a bind inside a
     read-only one starts read-only: a writable one gives a subfolder back)."""
-    lib = _lib()
     raw = path.encode()
-    _check(lib.mount(raw, raw, None, MS_BIND | MS_REC, None), f"bind {path}")
+    _check(_call("mount", raw, raw, None, _Long(MS_BIND | MS_REC), None), f"bind {path}")
     current = posix.statvfs(path).f_flag
     flags = MS_REMOUNT | MS_BIND | (MS_RDONLY if read_only else 0)
     for bit, flag in _KEPT_FLAGS:
         if current & bit:
             flags |= flag
-    _check(lib.mount(b"none", raw, None, flags, None),
+    _check(_call("mount", b"none", raw, None, _Long(flags), None),
            f"{'read-only' if read_only else 'writable'} {path}")
 
 
@@ -120,17 +149,19 @@ def seal(abi: int) -> None:
     """After the mounts: no way to change them back. Root loses CAP_SYS_ADMIN for good (the
     bounding set is inherited across exec); with Landlock, a domain that forbids mounting and
     tracing (or reading /proc/<pid>/root of) any process outside it."""
-    lib = _lib()
     if posix.getuid() == 0:
-        _check(lib.prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0), "drop CAP_SYS_ADMIN")
+        _check(_call("prctl", _Int(PR_CAPBSET_DROP), _Long(CAP_SYS_ADMIN), _Long(0), _Long(0),
+                     _Long(0)), "drop CAP_SYS_ADMIN")
     if abi < 1:
         return
-    handled = ctypes.c_uint64(_LANDLOCK_ACCESS_FS_MAKE_BLOCK)
-    lib.syscall.restype = ctypes.c_long
-    fd = _check(lib.syscall(ctypes.c_long(_SYS_LANDLOCK_CREATE_RULESET), ctypes.byref(handled),
-                            ctypes.c_size_t(8), ctypes.c_uint32(0)), "landlock_create_ruleset")
+    # struct landlock_ruleset_attr { __u64 handled_access_fs; }, as 8 little-endian bytes
+    # (every Landlock architecture here is little-endian; a bytes object is passed as a
+    # pointer to its buffer).
+    attr = _LANDLOCK_ACCESS_FS_MAKE_BLOCK.to_bytes(8, sys.byteorder)
+    fd = _check(_call("syscall", _Long(_SYS_LANDLOCK_CREATE_RULESET), attr, _Long(8), _Int(0)),
+                "landlock_create_ruleset")
     try:
-        _check(lib.syscall(ctypes.c_long(_SYS_LANDLOCK_RESTRICT_SELF), ctypes.c_int(fd),
-                           ctypes.c_uint32(0)), "landlock_restrict_self")
+        _check(_call("syscall", _Long(_SYS_LANDLOCK_RESTRICT_SELF), _Int(fd), _Int(0)),
+               "landlock_restrict_self")
     finally:
         posix.close(fd)

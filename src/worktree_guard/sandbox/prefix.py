@@ -112,9 +112,16 @@ def main(args: list[str]) -> int:
             return _exec(words)
     if sandbox_off(env) or inside(env):
         return _exec(argv)
-    from worktree_guard.sandbox.enter import sandboxed
+    try:
+        from worktree_guard.sandbox.enter import sandboxed
 
-    return sandboxed(argv, env)
+        return sandboxed(argv, env)
+    except Exception as exc:  # never a traceback instead of the command (failure policy)
+        closed = env.get("GUARD_FAIL_CLOSED", "").strip().lower() in ("1", "true", "yes")
+        verdict = "not running it (fail-closed)" if closed else "running it without the sandbox"
+        sys.stderr.write(f"worktree-guard: internal error in the shell prefix, {verdict}: "
+                         f"{type(exc).__name__}: {exc}\n")
+        return REFUSED if closed else _exec(argv)
 
 
 def mount_namespace() -> str:
