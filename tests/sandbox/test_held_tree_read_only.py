@@ -90,7 +90,7 @@ def test_a_hard_link_of_a_file_then_a_write_through_it(scene: Scene) -> None:
 
 
 def test_a_script_deleting_the_lock_folder(scene: Scene) -> None:
-    """Catches: the lock folder left out of the protected paths (facts.read_facts)."""
+    """Catches: the lock folder left out of the protected paths (sandbox/facts.py read_facts)."""
     (scene.b / "s.sh").write_text(f"rm -rf {scene.lock_dir}\n")
     leases = sorted(p.name for p in scene.lock_dir.iterdir())
     done = scene.guarded("sh s.sh")
@@ -144,7 +144,7 @@ def test_as_index_and_head_stay_as_they_are(scene: Scene) -> None:
 def test_the_holders_own_commands_are_not_restricted(scene: Scene) -> None:
     """A command of the session holding A (the holder is its ancestor, as the claude process
     is of its Bash calls; no session variable) writes A.
-    Catches: the caller's own session judged a stranger (facts.py's first-pass pid check and
+    Catches: the caller's own session judged a stranger (sandbox/facts.py's first-pass pid check and
     the store pass's ancestry check, both: either alone suffices)."""
     from tests.conftest import GUARD
 

@@ -21,7 +21,7 @@ import shlex
 from functools import cache
 from typing import Any
 
-from worktree_guard.git.shims import EARLIER_LAUNCH_CODES, LAUNCH_CODE
+from worktree_guard.git.shims import LAUNCH_CODE
 from worktree_guard.install.launcher import Launcher, as_launcher, parse_command
 
 PREFIX_VARIABLE = "CLAUDE_CODE_SHELL_PREFIX"
@@ -59,7 +59,7 @@ def is_guard_prefix(value: Any) -> bool:
     except ValueError:
         return False
     if len(words) == 5 and words[1] == _FLAGS and words[4] == SUBCOMMAND:
-        return words[2] == LAUNCH_CODE or words[2] in EARLIER_LAUNCH_CODES
+        return words[2] == LAUNCH_CODE
     if len(words) == 2 and words[1] == f"--{SUBCOMMAND}":
         return words[0].rsplit("/", 1)[-1] == "guard"
     found = parse_command(value)

@@ -31,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-# The launcher's code (git/shims.py LAUNCH_CODE and the earlier one), by what it always holds.
+# The launcher's code (git/shims.py LAUNCH_CODE), by what it always holds.
 _LAUNCH_MARK = "from worktree_guard.entry import "
 _GUARD_COMMANDS = ("hook", "git-hook")
 _SHELLS = ("bash", "zsh")
