@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+from worktree_guard.core.printable import printable
 from worktree_guard.install.shell_prefix import PREFIX_VARIABLE, is_guard_prefix
 from worktree_guard.sandbox.detect import Mechanism, probe
 
@@ -33,7 +34,7 @@ def sandbox_line(toplevel: str | None, mechanism: Mechanism | None = None) -> st
     if not mech.on:
         return mech.describe()
     where = prefix_files(toplevel)
-    wired = (f"Claude Code's shell commands through it ({where[0]})" if where else
+    wired = (f"Claude Code's shell commands through it ({printable(where[0])})" if where else
              "not wired for Claude Code here (no CLAUDE_CODE_SHELL_PREFIX from guard install: "
              "run guard install)")
     return f"{mech.describe()}; {wired}"

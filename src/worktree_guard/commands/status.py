@@ -193,7 +193,6 @@ def status_data(repo: RepoPaths, settings: Settings, with_lease: bool = True) ->
         "lock_dir": lock_dir,
         "lease": lease,
         "installed": installed_info(repo),
-        "sandbox": _sandbox(repo.toplevel),
     }
 
 
@@ -321,7 +320,7 @@ def render_status(data: dict[str, Any], viewer: Viewer) -> str:
         *describe_lease(data["lease"], viewer),
         _line("for you", for_you(data["lease"], viewer)),
         _line("installed", installed_summary(data["installed"])),
-        *([_line("sandbox", data["sandbox"])] if data.get("sandbox") else []),
+        _line("sandbox", _sandbox(data["workspace"])),  # text only: --json stays as it is
     ]
     return "\n".join(lines)
 
