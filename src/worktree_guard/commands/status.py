@@ -19,6 +19,7 @@ from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
 from worktree_guard.core.workspace import current_branch, find_workspace
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, STRICT_ONLY, is_guard_shim
+from worktree_guard.install.managers import read_hook_files, where_guard_runs
 from worktree_guard.install.settings import SettingsError, find_guard, parse_settings
 from worktree_guard.install.targets import RepoPaths, Scope, settings_path
 
@@ -112,7 +113,8 @@ def settings_info(path: str) -> dict[str, Any]:
 
 
 def hook_state(folder: str, name: str) -> str:
-    """guard | guard+chained | foreign | missing (the state of one git hook file)."""
+    """guard | guard+chained | guard via <name>.legacy | foreign | missing (the state of one
+    git hook file; "guard via" when a manager's hook in front runs guard's shim first)."""
     path = os.path.join(folder, name)
     if not os.path.lexists(path):
         return "missing"
@@ -122,7 +124,8 @@ def hook_state(folder: str, name: str) -> str:
     except OSError:
         return "foreign"
     if not is_guard_shim(text):
-        return "foreign"
+        alias = where_guard_runs(read_hook_files(folder, name))
+        return f"guard via {name}{alias}" if alias else "foreign"
     return "guard+chained" if os.path.lexists(path + CHAINED_SUFFIX) else "guard"
 
 

@@ -31,6 +31,7 @@ from worktree_guard.install.agent_hooks import (
     trust_gemini_folder,
 )
 from worktree_guard.install.launcher import Launcher, as_launcher
+from worktree_guard.install.managers import Settled, settle_managers
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
 from worktree_guard.install.settings import (
     SettingsError,
@@ -468,6 +469,41 @@ class Installer:
         chained = path + CHAINED_SUFFIX
         shim = shim_text(name, self.launcher.executable, self.launcher.package_dir).encode(
             "utf-8")
+        settled = settle_managers(folder, name)
+        for gone in settled.removed:
+            self.manifest = self.manifest.without(gone)
+        mf.save(self.repo.common_dir, self.manifest)
+        if settled.behind is not None:
+            return self._install_behind(path, settled, shim)
+        line = self._install_front(path, chained, shim)
+        if not settled.notes:
+            return line
+        head = f"git hook {name}: "
+        return head + "; ".join(settled.notes) + "; so: " + line.removeprefix(head)
+
+    def _install_behind(self, path: str, settled: Settled, shim: bytes) -> str:
+        """The manager's hook in front runs the file guard's shim sits in (pre-commit's
+        `.legacy`): the shim is kept up to date there, and guard runs once."""
+        assert settled.behind is not None
+        name = os.path.basename(path)
+        alias = path + settled.behind
+        chained = path + CHAINED_SUFFIX
+        current = read_bytes(alias) if os.path.isfile(alias) else None
+        self.manifest = self.manifest.without(path)  # guard's part of this hook is `alias` now
+        has_chained = os.path.lexists(chained)
+        self._record(FileEntry(alias, "hook", has_chained, moved_to=chained if has_chained
+                               else None, after_sha256=sha256(shim)))  # fmt: skip
+        if current == shim and os.access(alias, os.X_OK):
+            verb = "already installed"
+        else:
+            write_hook(alias, shim)
+            verb = "installed" if current is None else "updated"
+        notes = "".join(f"; {note}" for note in settled.notes)
+        return (f"git hook {name}: {verb} as {name}{settled.behind}, which "
+                f"{settled.manager}'s hook in front runs first{notes}")
+
+    def _install_front(self, path: str, chained: str, shim: bytes) -> str:
+        name = os.path.basename(path)
         has_chained = os.path.lexists(chained)
         if os.path.isdir(path):
             self.report.warn(f"git hook {name}: {path} is a folder; skipped", incomplete=True)
