@@ -158,14 +158,17 @@ def test_pre_commit_install_after_guard_keeps_guard_once(world: Repo) -> None:
 
 
 def test_pre_commit_reinstall_over_a_chained_pre_commit_runs_each_once(world: Repo) -> None:
-    """pre-commit first, guard chains it, then pre-commit again: pre-commit moves guard's shim
-    to `.legacy` and a copy of its own hook stays chained behind the shim. That copy would
-    start pre-commit, which starts the shim, without end.
-    Catches: the shim's skip of a chained copy of the hook in front (the commit never ends:
-    the 120 s safety timeout fires); install keeping the copy (pre-commit's hooks run twice)."""
+    """pre-commit's hook chained behind guard's shim (as earlier installs chained it), then
+    `pre-commit install` again: pre-commit moves guard's shim to `.legacy` and a copy of its
+    own hook stays chained behind the shim. Running that copy would start pre-commit inside
+    pre-commit (it refuses: "installed in migration mode") and fail every commit.
+    Catches: the shim's skip of a chained copy of the hook in front (the commit fails); install
+    keeping the copy."""
     _pre_commit_config(world)
     assert world.run(PRE_COMMIT, "install").returncode == 0
+    (world.hooks / "pre-commit").rename(world.hooks / "pre-commit.pre-guard")
     world.install()
+    assert MARKER in (world.hooks / "pre-commit").read_text()
     world.hold_as_agent()
     assert world.run(PRE_COMMIT, "install").returncode == 0
     committed, starts, ran = world.commit()
@@ -182,7 +185,7 @@ def test_lefthook_reinstall_turns_guard_off_and_guard_install_puts_it_back(world
     so and its fix line works; `guard install` exits 0 with guard in front once and
     lefthook's hook once behind it; uninstall leaves no shim and lefthook running.
     Catches: doctor calling the hook "another tool's hook" with a fix that refused; install
-    refusing over the byte-identical `.pre-guard` copy (or keeping it: lefthook runs twice);
+    refusing over the byte-identical `.pre-guard` copy (or keeping a copy of it);
     uninstall leaving `pre-commit.old`."""
     _lefthook_config(world)
     assert world.run(LEFTHOOK, "install").returncode == 0
@@ -200,6 +203,7 @@ def test_lefthook_reinstall_turns_guard_off_and_guard_install_puts_it_back(world
     assert fix == ["guard", "install"]
     again = world.install()
     assert "lefthook" in again.stdout and "pre-commit.old" in again.stdout
+    assert not (world.hooks / "pre-commit.old").exists()  # no copy of lefthook's hook kept
 
     committed, starts, ran = world.commit()
     assert committed.returncode == 0, committed.stderr
@@ -226,3 +230,53 @@ def test_uninstall_after_lefthook_took_the_front_removes_the_old_shim(world: Rep
     assert not (world.hooks / "pre-commit.pre-guard").exists()
     committed, _, ran = world.commit()
     assert (committed.returncode, ran) == (0, ["lefthook"])
+
+
+def _husky(world: Repo) -> Path:
+    """husky 9's layout, as `husky` (npm) writes it: core.hooksPath = .husky/_, where each
+    hook is a stub that runs `.husky/<hook>` (the tracked script people edit) with `sh -e`."""
+    stubs = world.path / ".husky" / "_"
+    stubs.mkdir(parents=True)
+    (stubs / "h").write_text(
+        '#!/bin/sh\nn=$(basename "$0")\ns=$(dirname "$(dirname "$0")")/$n\n'
+        '[ -f "$s" ] || exit 0\nsh -e "$s" "$@"\nc=$?\n'
+        '[ $c = 0 ] || echo "husky - $n script failed (code $c)"\nexit $c\n')
+    for name in ("pre-commit", "pre-push", "post-checkout"):
+        stub = stubs / name
+        stub.write_text('#!/bin/sh\n. "$(dirname "$0")/h"\n')
+        stub.chmod(0o755)
+    git(world.path, "config", "core.hooksPath", ".husky/_")
+    script = world.path / ".husky" / "pre-commit"
+    script.write_text(f'echo husky >>"{world.ran}"\n')
+    return script
+
+
+def test_the_husky_line_runs_guard_where_it_is_and_lets_commits_through_where_not(
+        world: Repo) -> None:
+    """The line guard prints for husky goes into `.husky/pre-commit`, a tracked file: it
+    names no path of this machine, runs the guard that PATH (or GUARD_BIN) finds on the
+    machine where the commit runs, and where there is none lets the commit through with one
+    notice. Catches: the line starting this machine's venv interpreter (on a teammate's
+    machine every commit is refused; here it runs guard with guard off PATH, no notice)."""
+    script = _husky(world)
+    out = world.guard("install", "--no-claude", "--agents", "claude")
+    assert out.returncode == 1 and "husky" in out.stderr
+    lines = [ln.strip() for ln in out.stderr.splitlines() if ln.strip().startswith("g=")]
+    line = lines[0]
+    assert sys.prefix not in line and str(BIN) not in line
+    script.write_text(line + "\n" + script.read_text())
+    world.hold_as_agent()
+
+    committed, starts, ran = world.commit()  # guard from GUARD_BIN: checked once
+    assert (committed.returncode, len(starts), ran) == (0, 1, ["husky"]), committed.stderr
+    assert world.commit(session="agent-b")[0].returncode != 0
+
+    del world.env["GUARD_BIN"]
+    world.env["PATH"] = "/usr/bin:/bin"  # a teammate's machine without guard
+    committed, starts, ran = world.commit(session="agent-b")
+    assert committed.returncode == 0, committed.stderr
+    assert (starts, ran) == ([], ["husky"])
+    notices = [ln for ln in committed.stderr.splitlines() if "worktree-guard:" in ln]
+    assert notices == ["worktree-guard: guard not found; pre-commit check skipped"]
+    doctor = _doctor_hook_lines(world)
+    assert any(".husky/pre-commit calls guard git-hook" in ln for ln in doctor), doctor

@@ -244,9 +244,32 @@ def _manager_name(repo: RepoPaths) -> str:
     return "another hook manager"
 
 
-def manager_line(guard: Launcher | str) -> str:
-    """The one line a person adds to another manager's hook scripts to run guard first."""
-    return f'{as_launcher(guard).command("git-hook")} "$(basename "$0")" "$@" || exit $?'
+# The one line a person adds to another manager's hook scripts (husky's `.husky/pre-commit`,
+# a tracked file) to run guard first. It names no path of this machine: it runs the guard
+# that GUARD_BIN names or that PATH finds where the hook runs, and where there is none it
+# lets the git command through with one notice, as guard's own shims do.
+MANAGER_LINE = (
+    'g=${GUARD_BIN:-guard}; if command -v "$g" >/dev/null 2>&1; then '
+    '"$g" git-hook "${0##*/}" "$@" || exit $?; '
+    'else echo "worktree-guard: $g not found; ${0##*/} check skipped" >&2; fi'
+)
+
+
+def manager_line(guard: Launcher | str | None = None) -> str:
+    """MANAGER_LINE (`guard` is accepted for callers that pass the installed launcher: the
+    line never holds it)."""
+    return MANAGER_LINE
+
+
+def _path_note() -> str:
+    """Said with the line when `guard` is not on PATH here: the line would skip the check."""
+    import shutil
+
+    if os.environ.get("GUARD_BIN", "").strip() or shutil.which("guard"):
+        return ""
+    return ("(`guard` is not on PATH in this shell: put it there, or set GUARD_BIN to the "
+            "guard command, where the hooks run; without either the line lets git through "
+            "with a notice)\n")
 
 
 def _all_shims(folder: str) -> bool:
@@ -274,6 +297,7 @@ def plan_hooks_target(repo: RepoPaths, guard: Launcher | str, force: bool) -> Ho
             "reference-transaction, which git runs per rebased commit: see "
             "docs/git-hooks.md):\n"
             f"    {manager_line(guard)}\n"
+            f"{_path_note()}"
             f"Or run `guard install --force` to put guard's shims into {where}, with the hooks "
             "already there renamed to <name>.pre-guard and chained after them (the manager may "
             "regenerate that folder; a hook that finds its work by its own file name, as "
