@@ -130,13 +130,23 @@ def hook_state(folder: str, name: str) -> str:
 
 
 def installed_info(repo: RepoPaths) -> dict[str, Any]:
+    """What is installed, judged as doctor judges it (one verdict per git hook, from
+    doctor's own check), so status and doctor never disagree."""
+    from worktree_guard.commands.doctor import check_hook
+    from worktree_guard.commands.doctor_agents import plugin_enabled
+
+    hooks = git_hook_states(repo.hooks_dir)
     return {
         "claude_settings": {
             scope.value: settings_info(settings_path(scope, repo.toplevel)) for scope in Scope
         },
+        "claude_plugin": plugin_enabled(repo.toplevel),
         "hooks_dir": repo.hooks_dir,
         "core_hooks_path": repo.hooks_path_config,
-        "git_hooks": git_hook_states(repo.hooks_dir),
+        "git_hooks": hooks,
+        # True when guard's check runs for the hook: its shim that starts guard, pre-commit's
+        # hook running the shim, a manager's script (husky's) with guard's line.
+        "git_hooks_working": {name: check_hook(repo, name).level != "fail" for name in hooks},
     }
 
 
@@ -154,10 +164,17 @@ def installed_summary(installed: dict[str, Any]) -> str:
         if info.get("guard_events") and not info.get("missing_events")
     ]
     hooks = installed["git_hooks"]
-    guarded = [name for name, state in hooks.items() if state.startswith("guard")]
+    working = installed.get("git_hooks_working") or {
+        name: state.startswith("guard") for name, state in hooks.items()}
+    guarded = [name for name in hooks if working.get(name)]
+    broken = [name for name, state in hooks.items()
+              if state.startswith("guard") and not working.get(name)]
     claude = (
         f"Claude Code hooks in {', '.join(scopes)} settings" if scopes else "no Claude Code hooks"
     )
+    if installed.get("claude_plugin"):
+        claude = ("Claude Code hooks from the plugin" if not scopes
+                  else f"{claude} and from the plugin")
     if len(guarded) == len(hooks):
         extra = sorted(STRICT_ONLY & set(guarded))
         if len(extra) == len(STRICT_ONLY):
@@ -170,6 +187,8 @@ def installed_summary(installed: dict[str, Any]) -> str:
         git = f"git hooks {', '.join(guarded)} only"
     else:
         git = "no git hooks"
+    if broken:
+        git += f" (guard's shims for {', '.join(broken)} start nothing: guard doctor)"
     return f"{claude}; {git}"
 
 
