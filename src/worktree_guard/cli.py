@@ -117,14 +117,16 @@ def _root(
 
 @app.command(epilog=_examples(
     "guard install                    # .claude/settings.local.json + git hooks",
-    "guard install --scope project    # .claude/settings.json, to commit for the team",
+    "guard install --scope project    # .claude/settings.json: this machine's guard path, so",
+    "                                 # commit it only if every machine has guard there",
     "guard install --no-claude        # git hooks only (other agents, plain shells)",
     "guard install --statusline       # also show the lease in Claude Code's status line",
     "guard install --strict           # also check every ref write (slower fetch and rebase)",
 ))  # fmt: skip
 def install(
     scope: Annotated[Scope, typer.Option(help="Which Claude Code settings file: local (this "
-                                         "tree, not committed), project (committed) or user.")
+                                         "tree, not committed), project (.claude/settings.json, "
+                                         "which holds this machine's path to guard) or user.")
                      ] = Scope.LOCAL,
     no_claude: Annotated[bool, typer.Option("--no-claude",
                                             help="Leave Claude Code settings alone.")] = False,
