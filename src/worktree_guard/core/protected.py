@@ -4,7 +4,7 @@ Pure functions on resolved paths. The git hooks folder (`.git/hooks`, and a link
 worktree's shared one), git's own configuration (`.git/config`, `config.worktree`: it
 could set `core.hooksPath` or `guard.*`), guard's lock folder (the leases, the event log,
 the pass markers), and Claude Code's settings files (they hold guard's hook entries).
-The shell classifier has its own, textual, form of the same list (shell/hookpaths.py).
+The shell classifier has its own, textual, form of the same list (shell/switches.py).
 """
 
 from __future__ import annotations
