@@ -280,3 +280,22 @@ def test_the_husky_line_runs_guard_where_it_is_and_lets_commits_through_where_no
     assert notices == ["worktree-guard: guard not found; pre-commit check skipped"]
     doctor = _doctor_hook_lines(world)
     assert any(".husky/pre-commit calls guard git-hook" in ln for ln in doctor), doctor
+
+
+def test_lefthook_over_a_hook_guard_had_chained_keeps_each_hook_somewhere(world: Repo) -> None:
+    """The person's own hook, then guard (chaining it), then lefthook: two foreign hooks for
+    the one place behind guard's shim. lefthook replaced the person's hook, as it would have
+    without guard, so it goes where lefthook keeps replaced hooks (`.old`); lefthook's runs
+    behind guard, once each, and nothing is deleted.
+    Catches: install refusing ("both pre-commit and pre-commit.pre-guard exist"), or chaining
+    lefthook's hook over the person's (lost)."""
+    _own_hook(world)
+    _lefthook_config(world)
+    world.install()
+    world.hold_as_agent()
+    assert world.run(LEFTHOOK, "install").returncode == 0
+    again = world.install()
+    assert "pre-commit.old" in again.stdout
+    assert "echo own" in (world.hooks / "pre-commit.old").read_text()
+    committed, starts, ran = world.commit()
+    assert (committed.returncode, len(starts), ran) == (0, 1, ["lefthook"]), committed.stderr
