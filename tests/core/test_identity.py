@@ -435,3 +435,21 @@ def test_an_agent_that_is_pid_2_of_its_namespace_is_found() -> None:
     if done.returncode != 0 and "unshare" in done.stderr:
         pytest.skip(f"no pid namespace here: {done.stderr.strip()}")
     assert done.stdout.split() == ["3", "2"], done.stdout + done.stderr
+
+
+def test_without_proc_another_users_live_process_is_alive(
+    sleeper: subprocess.Popen[bytes]
+) -> None:
+    """kill(pid, 0) refused (EPERM) means the pid is taken, by another user's process:
+    ALIVE. Asked here by an unprivileged user about root's process. Catches: the check
+    made with a signal number the kernel refuses before it looks at permissions."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to ask as another user")
+    # The boot id is read as root first: as nobody, the codec could not even be loaded.
+    code = ("import os, sys; sys.path[:0] = sys.argv[2:]; from worktree_guard.core import identity;"
+            "identity.boot_id(); os.setgroups([]); os.setgid(65534); os.setuid(65534);"
+            "identity._PROC = '/nonexistent-proc';"
+            "print(identity.liveness(identity.ProcessId(int(sys.argv[1]), 7, None)))")
+    done = subprocess.run([sys.executable, "-c", code, str(sleeper.pid), *sys.path],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip() == "alive", done.stdout + done.stderr
