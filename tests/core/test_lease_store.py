@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
 from worktree_guard.core.lease import Caller, LeaseStore, Result
-from worktree_guard.core.record import LeaseRecord
+from worktree_guard.core.record import LeaseRecord, UnreadableLease
 
 KEY = "0123456789ab"
 
@@ -29,3 +32,22 @@ def test_force_release_frees_only_the_holder_the_person_was_asked_about(tmp_path
     store.refresh(KEY, "newcomer", "main")
     assert store.force_release(KEY, expected=shown).result is Result.RELEASED
     assert store.read(KEY) is None
+
+
+@pytest.mark.parametrize("shape", ["garbage", "symlink"])
+def test_an_unreadable_lease_is_dated_in_whole_milliseconds(tmp_path: Path, shape: str) -> None:
+    """An unreadable lease is held until its file's mtime + ttl, and `guard status --json`
+    shows that age: whole milliseconds, as every other stamp, never a fraction.
+    Catches: the nanosecond mtime divided instead of floor-divided (lstat's for a file that
+    is not a regular one, fstat's for one that holds no record)."""
+    store = LeaseStore(str(tmp_path), 60_000, 2_000)
+    path = Path(store.lease_path(KEY))
+    if shape == "garbage":
+        path.write_text("not a record")
+    else:
+        path.symlink_to(tmp_path / "elsewhere")
+    stamp_ns = 1_700_000_000_123_456_789
+    os.utime(path, ns=(stamp_ns, stamp_ns), follow_symlinks=False)
+    view = store.read(KEY)
+    assert isinstance(view, UnreadableLease)
+    assert type(view.mtime_ms) is int and view.mtime_ms == 1_700_000_000_123
