@@ -51,3 +51,18 @@ def test_an_unreadable_lease_is_dated_in_whole_milliseconds(tmp_path: Path, shap
     view = store.read(KEY)
     assert isinstance(view, UnreadableLease)
     assert type(view.mtime_ms) is int and view.mtime_ms == 1_700_000_000_123
+
+
+def test_every_acquisition_gets_a_token_of_eight_random_bytes(tmp_path: Path) -> None:
+    """The token tells one acquisition from the next of the same session (what
+    `guard release --force` checks it asked about): 8 random bytes, 16 hex digits.
+    Catches: a shorter token."""
+    store = LeaseStore(str(tmp_path), 1_000, 2_000)
+    tokens = []
+    for _ in range(3):
+        outcome = store.acquire(KEY, Caller("same-session", None, "claude-code"), "/repo", "main")
+        assert isinstance(outcome.record, LeaseRecord)
+        tokens.append(outcome.record.token)
+        store.release(KEY, "same-session")
+    assert all(len(t) == 16 and int(t, 16) >= 0 for t in tokens)
+    assert len(set(tokens)) == 3
