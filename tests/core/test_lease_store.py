@@ -66,3 +66,13 @@ def test_every_acquisition_gets_a_token_of_eight_random_bytes(tmp_path: Path) ->
         store.release(KEY, "same-session")
     assert all(len(t) == 16 and int(t, 16) >= 0 for t in tokens)
     assert len(set(tokens)) == 3
+
+
+def test_keys_of_a_lock_folder_not_made_yet_are_none(tmp_path: Path) -> None:
+    """`guard list` before any lease was taken: the lock folder does not exist yet, and
+    there is nothing to list (no error). Catches: the failed listing let through."""
+    assert LeaseStore(str(tmp_path / "not-yet"), 1_000, 2_000).keys() == []
+    store = LeaseStore(str(tmp_path / "locks"), 1_000, 2_000)
+    store.acquire(KEY, Caller("s", None, "claude-code"), "/repo", "main")
+    (tmp_path / "locks" / "session-lock-x.txt").write_text("")
+    assert store.keys() == [KEY]
