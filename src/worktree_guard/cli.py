@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import traceback
+from enum import Enum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -65,12 +66,24 @@ def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+PREFIX = "guard: "  # every message of guard's own on stderr starts so
+_JSON_ERRORS = False  # set for a `--json` command: its errors are a JSON object on stdout
+
+
 def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
+def _error(text: str) -> None:
+    """An error message: `guard: ...` on stderr, or {"error": ...} for a --json command."""
+    if _JSON_ERRORS:
+        typer.echo(json.dumps({"ok": False, "error": text}))
+    else:
+        _err(PREFIX + text)
+
+
 def _fail(text: str, code: int = EXIT_ERROR) -> NoReturn:
-    _err(f"guard: {text}")
+    _error(text)
     raise _ExitCode(code)
 
 
@@ -85,7 +98,17 @@ def _ask_yes_no(question: str) -> bool:
         answer = ""
     if not answer.endswith("\n"):
         _err("")  # end of input (or Ctrl-C): end the prompt's line
+        if not _is_terminal(sys.stdin):
+            _err(PREFIX + "no answer: stdin is not a terminal, so nobody was asked; "
+                 "add --yes to answer yes")
     return answer.strip().lower() in ("y", "yes")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):
+        return False
 
 
 def _print_json(data: Any) -> None:
@@ -117,14 +140,16 @@ def _root(
 
 @app.command(epilog=_examples(
     "guard install                    # .claude/settings.local.json + git hooks",
-    "guard install --scope project    # .claude/settings.json, to commit for the team",
+    "guard install --scope project    # .claude/settings.json: this machine's guard path, so",
+    "                                 # commit it only if every machine has guard there",
     "guard install --no-claude        # git hooks only (other agents, plain shells)",
     "guard install --statusline       # also show the lease in Claude Code's status line",
     "guard install --strict           # also check every ref write (slower fetch and rebase)",
 ))  # fmt: skip
 def install(
     scope: Annotated[Scope, typer.Option(help="Which Claude Code settings file: local (this "
-                                         "tree, not committed), project (committed) or user.")
+                                         "tree, not committed), project (.claude/settings.json, "
+                                         "which holds this machine's path to guard) or user.")
                      ] = Scope.LOCAL,
     no_claude: Annotated[bool, typer.Option("--no-claude",
                                             help="Leave Claude Code settings alone.")] = False,
@@ -137,9 +162,13 @@ def install(
                                         "hooks are chained), and guard's entries into a "
                                         ".claude/settings.local.json that git tracks (they "
                                         "get committed).")] = False,
-    agents: Annotated[str, typer.Option("--agents", help="Which agents' hooks to install, "
-                                        "comma-separated, from claude,codex,gemini,copilot "
-                                        "(default: all).")] = "claude,codex,gemini,copilot",
+    agents: Annotated[str | None, typer.Option("--agents", help="Which agents' hooks to "
+                                               "install, comma-separated, from "
+                                               "claude,codex,gemini,copilot (default: Claude "
+                                               "Code, and each other one found on PATH).")
+                      ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and "
+                                        "errors; the exit code says the rest.")] = False,
     trust: Annotated[bool, typer.Option("--trust", help="Also do the one-time trust step "
                                         "where the agent's own files allow it: Gemini CLI's "
                                         "~/.gemini/trustedFolders.json (undone by uninstall). "
@@ -157,30 +186,42 @@ def install(
     Works from any folder of the repository, main or linked worktree. Other settings and
     hooks are kept (a hook already there is chained and still runs). Safe to run again.
     """
-    from worktree_guard.install.agent_hooks import parse_agents
+    from worktree_guard.install.agent_hooks import agents_on_path, parse_agents, skipped_line
     from worktree_guard.install.install import InstallOptions
     from worktree_guard.install.install import install as do_install
     from worktree_guard.install.launcher import current_launcher
     from worktree_guard.install.settings import SettingsError
 
-    try:
-        chosen = parse_agents(agents)
-    except SettingsError as exc:
-        _err(f"error: {exc}")
-        raise _ExitCode(EXIT_ERROR) from None
+    skipped: list[str] = []
+    if agents is None:
+        from worktree_guard.install.targets import locate_repo
+
+        chosen, skipped = agents_on_path(locate_repo(os.getcwd()).toplevel)
+    else:
+        try:
+            chosen = parse_agents(agents)
+        except SettingsError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--agents'") from None
     no_claude = no_claude or "claude" not in chosen
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
                              agents=tuple(name for name in chosen if name != "claude"),
                              trust=trust, strict=strict)
     report = do_install(os.getcwd(), options, current_launcher())
+
+    def say(line: str) -> None:
+        if not quiet:
+            typer.echo(line)
+
     for line in report.done:
-        typer.echo(line)
+        say(line)
     for line in report.warnings:
-        _err(f"warning: {line}")
+        _err(f"{PREFIX}warning: {line}")
     for line in report.steps:
-        typer.echo(f"one-time step: {line}")
+        say(f"one-time step: {line}")
+    if skipped:
+        say(skipped_line(skipped, chosen))
     if not no_claude:
-        typer.echo("Claude Code reads hooks when a session starts: restart running sessions.")
+        say("Claude Code reads hooks when a session starts: restart running sessions.")
     if not report.complete:
         raise _ExitCode(EXIT_ERROR)
 
@@ -198,32 +239,70 @@ def uninstall(
     for line in report.done:
         typer.echo(line)
     for line in report.warnings:
-        _err(f"warning: {line}")
+        _err(f"{PREFIX}warning: {line}")
 
 
 # ---- looking --------------------------------------------------------------------------------
 
 
-@app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state"))
-def status(json_out: JsonFlag = False) -> None:
+@app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state",
+                             "guard status --remote   # also ask the remote for its lease"))
+def status(
+    json_out: JsonFlag = False,
+    remote: Annotated[bool, typer.Option("--remote", help="Ask the git remote for the current "
+                                         "branch's lease (one fetch); without it, what this "
+                                         "clone last saw.")] = False,
+) -> None:  # fmt: skip
     """Who holds this working tree, since when, and what guard has installed here."""
+    from worktree_guard.commands.remote import branch_lease, describe_branch_lease
     from worktree_guard.commands.status import render_status, status_data, viewer_for
+    from worktree_guard.core.identity import session_from_env
     from worktree_guard.install.targets import locate_repo
 
     repo, settings = locate_repo(os.getcwd()), _settings()
     if json_out:
-        _print_json(status_data(repo, settings))
+        data = status_data(repo, settings)
+        if remote:  # scripts reading the plain `--json` see what they always saw
+            data["remote_lease"] = branch_lease(repo.toplevel, data.get("branch"), True,
+                                                session_from_env())
+        _print_json(data)
         return
     viewer = viewer_for(settings)
     usable = viewer.lock_problem is None
-    typer.echo(render_status(status_data(repo, settings, with_lease=usable), viewer))
+    data = status_data(repo, settings, with_lease=usable)
+    text = render_status(data, viewer)
+    line = describe_branch_lease(branch_lease(repo.toplevel, data.get("branch"), remote,
+                                              session_from_env()))
+    typer.echo(text + (f"\n{'remote:':<12}{line}" if line else ""))
     if not usable:
         raise _ExitCode(EXIT_ERROR)
 
 
-@app.command("list", epilog=_examples("guard list", "guard list --json"))
-def list_(json_out: JsonFlag = False) -> None:
-    """Every lease on this machine (in the lock folder)."""
+@app.command("list", epilog=_examples("guard list", "guard list --json",
+                                      "guard list --remote origin   # the branch leases there"))
+def list_(
+    json_out: JsonFlag = False,
+    remote: Annotated[str | None, typer.Option("--remote", help="List the branch leases on "
+                                               "this git remote instead (one fetch).")
+                      ] = None,
+) -> None:  # fmt: skip
+    """Every lease on this machine (in the lock folder), or a remote's branch leases."""
+    if remote is not None:
+        from worktree_guard.commands.remote import RemoteCommandError, remote_leases
+        from worktree_guard.commands.remote import render_list as render_remote
+        from worktree_guard.core.identity import session_from_env
+        from worktree_guard.core.remote_lease import RemoteLeaseError
+
+        ws = _workspace()
+        try:
+            leases = remote_leases(ws.toplevel, remote, True, session_from_env())
+        except (RemoteCommandError, RemoteLeaseError) as exc:
+            _fail(str(exc))
+        if json_out:
+            _print_json({"remote": remote, "leases": leases})
+        else:
+            typer.echo(render_remote(remote, leases))
+        return
     from worktree_guard.commands.status import list_data, render_list
 
     data = list_data(_settings())
@@ -308,6 +387,26 @@ def doctor(
 
 
 # ---- acting ---------------------------------------------------------------------------------
+
+
+@app.command("server-hook", epilog=_examples(
+    "guard server-hook /srv/git/project.git   # the bare repository clients push to",
+))  # fmt: skip
+def server_hook(
+    repository: Annotated[str, typer.Argument(help="A bare repository you serve.")],
+) -> None:
+    """Install the server-side `update` hook: it refuses pushes of a branch another live
+    session leases (clients without guard, `--no-verify` pushes), and any rewrite or deletion
+    of a protected branch (guard.protectedBranches of that repository)."""
+    from worktree_guard.commands.remote import RemoteCommandError, install_server_hook
+    from worktree_guard.install.launcher import current_launcher
+
+    try:
+        result = install_server_hook(repository, current_launcher())
+    except RemoteCommandError as exc:
+        _fail(str(exc))
+    typer.echo(result.done)
+
 
 
 @app.command(epilog=_examples(
@@ -406,6 +505,53 @@ def demo(
         raise _ExitCode(code)
 
 
+# ---- shell completion -----------------------------------------------------------------------
+
+COMPLETE_VAR = "_GUARD_COMPLETE"  # Click's protocol: the shell's script sets it to ask
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _shell_complete(instruction: str) -> int:
+    """Click's completion protocol for guard's commands: `source` prints the shell's script,
+    `complete` answers it. Typer 0.16+ carries its own copy of Click, with the bash, zsh and
+    fish classes in Typer (instructions `source_bash`); plain Click names them `bash_source`."""
+    import importlib
+
+    command = typer.main.get_command(app)
+    action, _, shell = instruction.partition("_")
+    if action not in ("source", "complete"):  # Click's order: `bash_source`
+        shell, action = action, shell
+    try:
+        importlib.import_module("typer._completion_classes").completion_init()
+        shared = importlib.import_module("typer.completion")
+        code: int = shared.shell_complete(command, {}, "guard", COMPLETE_VAR,
+                                          f"{action}_{shell}")
+    except ImportError:
+        click = importlib.import_module("click.shell_completion")
+        code = click.shell_complete(command, {}, "guard", COMPLETE_VAR, f"{shell}_{action}")
+    return code
+
+
+def _complete() -> int:
+    """A completion script asking (it sets COMPLETE_VAR): answer it, and nothing else."""
+    return _shell_complete(os.environ[COMPLETE_VAR])
+
+
+@app.command(epilog=_examples(
+    "guard completion bash >> ~/.bashrc",
+    "guard completion zsh > \"${fpath[1]}/_guard\"",
+    "guard completion fish > ~/.config/fish/completions/guard.fish",
+))  # fmt: skip
+def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
+    """Print the shell completion script for guard's commands and options."""
+    raise _ExitCode(_shell_complete(f"source_{shell.value}"))
+
+
 # ---- the entry ------------------------------------------------------------------------------
 
 
@@ -421,11 +567,11 @@ def _run_app(args: list[str]) -> int:
     except typer.Exit as exc:  # --help, --version, ctx.exit()
         return exc.exit_code
     except typer.TyperException as exc:  # click's usage errors: message on stderr, exit 2
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            _err(f"Error: {exc.format_message()}")
+        usage_of = getattr(exc, "ctx", None)
+        if usage_of is not None and not _JSON_ERRORS:
+            _err(usage_of.get_usage())
+            _err(f"Try '{usage_of.command_path} -h' for help.\n")
+        _error(exc.format_message())
         return exc.exit_code
     except (typer.Abort, EOFError):
         _err("Aborted!")
@@ -446,6 +592,10 @@ def _quiet_stdout() -> None:
 
 def run_cli(args: list[str]) -> int:
     """Run the CLI; every failure is a message and an exit code, never a traceback."""
+    global _JSON_ERRORS
+    _JSON_ERRORS = "--json" in (args[: args.index("--")] if "--" in args else args)
+    if os.environ.get(COMPLETE_VAR):
+        return _complete()
     try:
         return _run_app(args)
     except SystemExit as exc:
@@ -453,7 +603,7 @@ def run_cli(args: list[str]) -> int:
     except _ExitCode as exc:
         return exc.code
     except (GuardError, LeaseStoreError, LockDirError) as exc:
-        _err(f"guard: {exc}")
+        _error(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -461,11 +611,11 @@ def run_cli(args: list[str]) -> int:
         _quiet_stdout()
         return EXIT_OK  # `guard log | head`: the reader has what it wanted
     except OSError as exc:  # a file or folder guard cannot use: the person can fix that
-        _err(f"guard: {exc}")
+        _error(str(exc))
         return EXIT_ERROR
     except Exception as exc:
         if os.environ.get("GUARD_DEBUG"):
             traceback.print_exc()
-        _err(f"guard: internal error: {type(exc).__name__}: {exc} "
-             "(GUARD_DEBUG=1 shows the traceback)")  # fmt: skip
+        _error(f"internal error: {type(exc).__name__}: {exc} "
+               "(GUARD_DEBUG=1 shows the traceback)")  # fmt: skip
         return EXIT_ERROR

@@ -275,8 +275,8 @@ def test_hooks_path_of_another_manager_is_left_alone(
     before = snapshot(husky)
     done = guard(repo, guard_env, "install", check=1)
     assert "husky" in done.stderr
-    assert 'git-hook "$(basename "$0")" "$@"' in done.stderr
-    assert f"{installed_launcher().command('git-hook')} \"$(basename" in done.stderr
+    assert '"$g" git-hook "${0##*/}" "$@" || exit $?' in done.stderr
+    assert installed_launcher().executable not in done.stderr  # the line is portable
     assert snapshot(husky) == before
     assert git(repo, "config", "core.hooksPath") == ".husky/_"
     assert not (repo / ".git" / "hooks" / "pre-commit").exists()

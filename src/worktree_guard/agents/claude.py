@@ -13,6 +13,7 @@ import sys
 from worktree_guard.agents.common import (
     TreeJudge,
     read_payload,
+    release_remote_leases,
     str_field,
     switched_branch,
     tree_of_path,
@@ -233,6 +234,7 @@ class ClaudeHook(TreeJudge):
                 reason = payload.get("reason")
                 self.log("released", session=session, key=ws.key, workspace=ws.toplevel,
                          reason=reason if isinstance(reason, str) else None)
+            release_remote_leases(ws.toplevel, session, self.log)
         return ALLOW
 
     def session_start(self, payload: dict[str, Any]) -> HookAnswer:

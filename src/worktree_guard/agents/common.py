@@ -149,6 +149,8 @@ def switched_branch(command: str | None) -> bool:
             return True
         if sub == "branch" and any(a in ("-m", "-M", "--move") for a in args):
             return True  # renaming the current branch
+        if sub == "symbolic-ref" and len([a for a in args if not a.startswith("-")]) == 2:
+            return True  # `git symbolic-ref HEAD refs/heads/x` is a checkout without files
     return False
 
 
@@ -188,6 +190,13 @@ class TreeJudge:
             if reason is not None:
                 return reason
         reason = self.judge_branches(command, cwd, session, tool)
+        if reason is not None:
+            return reason
+        from worktree_guard.core.shared_state import shared_state_reason
+        from worktree_guard.shell.gitshared import shared_uses
+
+        reason = shared_state_reason(shared_uses(command), cwd, self.store, session,
+                                     lambda event, **f: self.log(event, tool=tool, cwd=cwd, **f))
         if reason is not None:
             return reason
         return self.acquire_all(trees, session, wrapped, tool, cwd, command)
@@ -314,6 +323,17 @@ class TreeJudge:
         return answer
 
 
+def release_remote_leases(toplevel: str, session: str, log: Callable[..., None]) -> None:
+    """SessionEnd: give up the branch leases this session took on the remotes (best effort:
+    a remote out of reach keeps them until their ttl; see core/remote_lease.py)."""
+    from worktree_guard.core.remote_lease import release_session  # git and the network
+
+    try:
+        release_session(toplevel, session, lambda event, **f: log(event, session=session, **f))
+    except Exception as exc:  # a session's end is never held up by the remote
+        log("remote_release_failed", session=session, workspace=toplevel, why=str(exc)[:200])
+
+
 # Agents whose shells run git with its hooks off: git's pre-push never sees their pushes.
 HOOKLESS_SHELLS = frozenset({AGENT_GEMINI, AGENT_CODEX})
 
@@ -404,6 +424,7 @@ class Guard(TreeJudge):
         if self.store.release(ws.key, session).result is Result.RELEASED:
             self.log("released", session=session, key=ws.key, workspace=ws.toplevel,
                      reason=reason)
+        release_remote_leases(ws.toplevel, session, self.log)
 
     def start_context(self, payload_session: str, cwd: str) -> str | None:
         """What a new session should know: another live session holds its tree."""
