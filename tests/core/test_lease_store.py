@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from worktree_guard.core.lease import Caller, LeaseStore, Result
+from worktree_guard.core.lease import Caller, LeaseStore, LeaseStoreError, Result
 from worktree_guard.core.record import LeaseRecord, UnreadableLease
 
 KEY = "0123456789ab"
@@ -76,3 +79,39 @@ def test_keys_of_a_lock_folder_not_made_yet_are_none(tmp_path: Path) -> None:
     store.acquire(KEY, Caller("s", None, "claude-code"), "/repo", "main")
     (tmp_path / "locks" / "session-lock-x.txt").write_text("")
     assert store.keys() == [KEY]
+
+
+def test_a_lock_folder_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
+    """A lock folder path that names a file: reading a lease is the store's own error (the
+    callers say it clearly), never a bare OSError. Catches: the stat error let through."""
+    (tmp_path / "a-file").write_text("")
+    store = LeaseStore(str(tmp_path / "a-file"), 1_000, 2_000)
+    with pytest.raises(LeaseStoreError, match="cannot stat"):
+        store.read(KEY)
+
+
+def test_a_lock_held_past_the_timeout_is_given_up(tmp_path: Path) -> None:
+    """Another process holds the tree's lock and never lets go: the store gives up after
+    its lock timeout with an error, it does not wait for ever. (The minute is a safety net,
+    never the thing asserted.) Catches: the deadline test made an equality."""
+    store = LeaseStore(str(tmp_path), 1_000, 50)
+    store.ensure_dir()
+    with open(tmp_path / f"session-lock-{KEY}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code = ("import sys; from worktree_guard.core.lease import Caller, LeaseStore;"
+                "store = LeaseStore(sys.argv[1], 1_000, 50);"
+                "store.acquire(sys.argv[2], Caller('s', None, 'claude-code'), '/repo', 'main')")
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path), KEY],
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0 and "timed out after 50 ms locking" in done.stderr
+
+
+def test_a_lock_file_that_holds_no_number_starts_the_count_at_one(tmp_path: Path) -> None:
+    """The side file keeps the generation across releases; one that holds something else
+    counts as none. Catches: another starting count."""
+    store = LeaseStore(str(tmp_path), 1_000, 2_000)
+    store.ensure_dir()
+    (tmp_path / f"session-lock-{KEY}.lock").write_text("not a number\n")
+    outcome = store.acquire(KEY, Caller("s", None, "claude-code"), "/repo", "main")
+    assert isinstance(outcome.record, LeaseRecord) and outcome.record.generation == 1
+    assert (tmp_path / f"session-lock-{KEY}.lock").read_text() == "1\n"
