@@ -115,3 +115,17 @@ def test_a_lock_file_that_holds_no_number_starts_the_count_at_one(tmp_path: Path
     outcome = store.acquire(KEY, Caller("s", None, "claude-code"), "/repo", "main")
     assert isinstance(outcome.record, LeaseRecord) and outcome.record.generation == 1
     assert (tmp_path / f"session-lock-{KEY}.lock").read_text() == "1\n"
+
+
+def test_a_lock_given_up_leaves_no_descriptor_open(tmp_path: Path) -> None:
+    """`guard run` waits for a busy tree by asking again and again: a lock given up must
+    not leave its descriptor open each time. Catches: the side file left open on error."""
+    store = LeaseStore(str(tmp_path), 1_000, 20)
+    store.ensure_dir()
+    with open(tmp_path / f"session-lock-{KEY}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(3):
+            with pytest.raises(LeaseStoreError, match="timed out"):
+                store.acquire(KEY, Caller("s", None, "claude-code"), "/repo", "main")
+        assert len(os.listdir("/proc/self/fd")) == before
