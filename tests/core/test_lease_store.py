@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from worktree_guard.core.lease import Caller, LeaseStore, LeaseStoreError, Result
+from worktree_guard.core.decide import LeaseState
+from worktree_guard.core.identity import process_id
+from worktree_guard.core.lease import Caller, LeaseStore, LeaseStoreError, Result, now_ms
 from worktree_guard.core.record import LeaseRecord, UnreadableLease
 
 KEY = "0123456789ab"
@@ -129,3 +131,37 @@ def test_a_lock_given_up_leaves_no_descriptor_open(tmp_path: Path) -> None:
             with pytest.raises(LeaseStoreError, match="timed out"):
                 store.acquire(KEY, Caller("s", None, "claude-code"), "/repo", "main")
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_label_borrowed_from_another_tree_is_judged_as_a_stranger(tmp_path: Path) -> None:
+    """A record names session S and a live holder process that is not the caller nor one of
+    its ancestors: a caller that only says it is S is a stranger to it, and the tree is
+    held by another. Catches: any label taken at its word."""
+    holder = subprocess.Popen(["sleep", "600"])
+    try:
+        store = LeaseStore(str(tmp_path), 3_600_000, 2_000)
+        store.acquire(KEY, Caller("S", process_id(holder.pid), "claude-code"), "/repo", "main")
+        view = store.read(KEY)
+        assert store.state_of(view, "S", now_ms()) is LeaseState.HELD_BY_OTHER
+        assert store.state_of(view, "S", now_ms(), process_id(holder.pid)) \
+            is LeaseState.HELD_BY_CALLER
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_unlocked_fast_path_needs_a_stamp_younger_than_half_the_ttl(tmp_path: Path) -> None:
+    """Without the lock, the holder's record is taken as fresh only while its stamp is
+    younger than the refresh interval AND half the ttl; older, it is stamped again under
+    the lock. Catches: the half-ttl bound widened."""
+    now = [1_700_000_000_000]
+    store = LeaseStore(str(tmp_path), 1_000, 2_000, clock=lambda: now[0])
+    caller = Caller("S", None, "claude-code")
+    store.acquire(KEY, caller, "/repo", "main")
+    now[0] += 700  # past half the ttl (500), within the refresh interval (5 s)
+    outcome = store.acquire(KEY, caller, "/repo", "main", refresh_interval_ms=5_000)
+    assert isinstance(outcome.record, LeaseRecord)
+    assert outcome.record.last_active_at == now[0]  # stamped again, under the lock
+    now[0] += 300  # 300 ms after that stamp: fresh, nothing rewritten
+    fresh = store.acquire(KEY, caller, "/repo", "main", refresh_interval_ms=5_000)
+    assert isinstance(fresh.record, LeaseRecord) and fresh.record.last_active_at == now[0] - 300
