@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from worktree_guard.git.hook import run as run_git_hook
 
         return run_git_hook(args[1:])
+    if args[:1] in (["shell-prefix"], ["--shell-prefix"]):  # before every shell command (sandbox/)
+        from worktree_guard.sandbox.prefix import main as run_prefix
+
+        return run_prefix(args[1:])
     if args == ["statusline"]:  # Claude Code redraws its status line often: skip Typer
         from worktree_guard.commands.statusline import main as run_statusline
 

@@ -109,7 +109,9 @@ def test_install_merges_settings_and_chains_a_foreign_hook(
     assert "pre-commit.pre-guard" in done.stdout
 
     settings = settings_of(repo / ".claude" / "settings.local.json")
-    assert settings["model"] == "opus" and settings["env"] == {"NAME": "caf\u00e9"}
+    assert settings["model"] == "opus"
+    assert settings["env"].pop("CLAUDE_CODE_SHELL_PREFIX").endswith(" shell-prefix")
+    assert settings["env"] == {"NAME": "caf\u00e9"}
     assert settings["permissions"] == {"allow": ["Bash(ls:*)"]}
     assert settings["hooks"]["Notification"] == [
         {"hooks": [{"type": "command", "command": "echo note"}]}]  # fmt: skip

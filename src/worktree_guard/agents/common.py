@@ -112,6 +112,12 @@ def tree_of_path(path: str) -> Workspace | None:
         real = system.realpath(path)
     except (OSError, ValueError):
         return None
+    if not system.isdir(real):  # a hard link of a held tree's file is that tree's
+        from worktree_guard.core.hardlinks import lease_tree_of_link
+
+        linked = lease_tree_of_link(real)
+        if linked is not None:
+            return linked
     folder = real if system.isdir(real) else nearest_existing_dir(real)
     return find_workspace(folder, {})
 
@@ -185,6 +191,10 @@ class TreeJudge:
                     tool: str) -> str | None:
         """None to allow a mutating shell line, or why it is denied."""
         trees, doubts = self.shell_trees(command, cwd)
+        if doubts:  # parse for the message, the sandbox for the guarantee (sandbox/)
+            from worktree_guard.sandbox.detect import shell_sandboxed
+
+            doubts = [] if shell_sandboxed(self.env) else doubts
         for doubt in doubts:
             reason = self.judge_doubt(doubt, session, tool, cwd)
             if reason is not None:

@@ -404,7 +404,23 @@ def run_checks(cwd: str, settings: Settings) -> list[Check]:
     checks.append(check_lock_dir(settings))
     checks.append(check_failed_open(settings))
     checks.append(check_claude())
+    checks.append(check_sandbox(repo.toplevel if repo is not None else None))
     return checks
+
+
+def check_sandbox(toplevel: str | None) -> Check:
+    """Which shell sandbox is in force (sandbox/detect.py): off is a warning, never a
+    failure: the text judgement still stands."""
+    from worktree_guard.commands.sandbox_mode import prefix_files, sandbox_line
+    from worktree_guard.sandbox.detect import probe
+
+    mech = probe()
+    line = sandbox_line(toplevel, mech)
+    if not mech.on:
+        return warn("shell sandbox", line, "see docs/architecture.md (the shell sandbox)")
+    if not prefix_files(toplevel):
+        return warn("shell sandbox", line, "guard install")
+    return ok("shell sandbox", line)
 
 
 def check_remote_lease(toplevel: str, settings: Settings) -> Check:

@@ -218,6 +218,12 @@ def status_data(repo: RepoPaths, settings: Settings, with_lease: bool = True) ->
     }
 
 
+def _sandbox(toplevel: str) -> str:
+    from worktree_guard.commands.sandbox_mode import sandbox_line
+
+    return sandbox_line(toplevel)
+
+
 def _ms_left(ms: int | None) -> str:
     if ms is None:
         return "?"
@@ -336,6 +342,7 @@ def render_status(data: dict[str, Any], viewer: Viewer) -> str:
         *describe_lease(data["lease"], viewer),
         _line("for you", for_you(data["lease"], viewer)),
         _line("installed", installed_summary(data["installed"])),
+        _line("sandbox", _sandbox(data["workspace"])),  # text only: --json stays as it is
     ]
     return "\n".join(lines)
 

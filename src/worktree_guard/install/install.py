@@ -41,6 +41,7 @@ from worktree_guard.install.settings import (
     parse_settings,
     render_settings,
 )
+from worktree_guard.install.shell_prefix import sandbox_available
 from worktree_guard.install.targets import (
     GuardError,
     RepoPaths,
@@ -186,7 +187,8 @@ def plan_settings(path: str, guard: Launcher | str, statusline: bool) -> Setting
     except UnicodeDecodeError:
         raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
     try:
-        merged = merge_guard(parse_settings(text, path), guard, statusline)
+        merged = merge_guard(parse_settings(text, path), guard, statusline,
+                             with_prefix=sandbox_available())  # install/shell_prefix.py
     except SettingsError as exc:
         raise GuardError(f"{exc}; nothing was changed") from None
     after = render_settings(merged.settings, detect_style(text)).encode("utf-8")
