@@ -49,7 +49,7 @@ def test_claude_pid_counts_only_when_it_names_an_ancestor(
 ) -> None:
     parent = find_agent({"CLAUDE_PID": str(os.getppid())})
     assert parent is not None and parent.pid == os.getppid()
-    assert parent.kind.name == "claude-code"
+    assert parent.kind.name == "claude"
     # A pid that is no ancestor (what a naive check of the variable would believe) is ignored.
     claimed = find_agent({"CLAUDE_PID": str(sleeper.pid)})
     assert claimed is None or claimed.pid != sleeper.pid

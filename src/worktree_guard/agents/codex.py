@@ -16,14 +16,20 @@ from worktree_guard.agents.common import (
     OTHER,
     SHELL,
     Answer,
-    Guard,
     ToolCall,
     optional_str,
-    run_adapter,
     str_field,
     switched_branch,
 )
-from worktree_guard.core.identity import AGENT_CODEX
+from worktree_guard.agents.pipeline import (
+    AFTER_TOOL,
+    PRE_TOOL,
+    SESSION_END,
+    Guard,
+    answer_step,
+    run_adapter,
+)
+from worktree_guard.core.agents import CODEX
 from worktree_guard.core.workspace import find_workspace
 from worktree_guard.lite import fastjson, system
 
@@ -46,14 +52,27 @@ def deny(reason: str) -> Answer:
     }}))
 
 
+# What Rust's `str::trim` removes (Unicode White_Space): Codex trims a header line with it.
+# Not Python's `str.strip()`, which also removes \x1c-\x1f.
+_RUST_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def patch_lines(patch: str) -> list[str]:
+    """A patch's lines as Codex's own parser cuts them: at "\n" only (a "\r" before it is
+    dropped), never at U+2028, \v, \x1c-\x1e, \x85 or a lone \r, as `splitlines` would:
+    a header cut where Codex does not cut it would name another file to guard."""
+    return [line[:-1] if line.endswith("\r") else line for line in patch.split("\n")]
+
+
 def patch_paths(patch: str) -> tuple[str, ...]:
     """Every file a Codex patch touches, in order, without duplicates."""
     found: list[str] = []
-    for line in patch.splitlines():
-        stripped = line.strip()
+    for line in patch_lines(patch):
+        stripped = line.strip(_RUST_SPACE)
         for header in _PATCH_HEADERS:
             if stripped.startswith(header):
-                path = stripped[len(header):].strip()
+                path = stripped[len(header):].strip(_RUST_SPACE)
                 if path and path not in found:
                     found.append(path)
     return tuple(found)
@@ -74,7 +93,7 @@ def _command_text(tool_input: Any) -> str | None:
 
 
 def tool_call(payload: dict[str, Any]) -> ToolCall:
-    tool = str_field(payload, "tool_name")
+    tool = optional_str(payload, "tool_name") or ""
     session = str_field(payload, "session_id")
     cwd = str_field(payload, "cwd")
     tool_input = payload.get("tool_input")
@@ -88,19 +107,19 @@ def tool_call(payload: dict[str, Any]) -> ToolCall:
     return ToolCall(tool, OTHER, session, cwd)
 
 
+STEPS = {"PreToolUse": PRE_TOOL, "PostToolUse": AFTER_TOOL, "Stop": AFTER_TOOL,
+         "SessionEnd": SESSION_END}
+
+
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
     event = str_field(payload, "hook_event_name")
-    if event == "PreToolUse":
-        reason = guard.pre_tool(tool_call(payload))
-        return ALLOW if reason is None else deny(reason)
-    if event in ("PostToolUse", "Stop"):
-        command = _command_text(payload.get("tool_input"))
-        guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
-                      switched=payload.get("tool_name") in SHELL_TOOLS and switched_branch(command))
-    elif event == "SessionEnd":
-        guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
-                      optional_str(payload, "reason"))
-    return ALLOW
+    step = STEPS.get(event)
+    if step is None:
+        return ALLOW
+    call = tool_call(payload)
+    return answer_step(guard, step, call, deny, via=event,
+                       switched=call.kind == SHELL and switched_branch(call.command),
+                       reason=optional_str(payload, "reason"))
 
 
 # guard's own Codex hook, as `guard install` writes it into the tree's hook file.
@@ -127,7 +146,7 @@ def _from_plugin(guard: Guard, payload: dict[str, Any]) -> Answer:
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None, plugin: bool = False) -> int:
-    """`event` is unused: the payload names it. `plugin`: started as `guard hook` (the Claude
-    Code plugin's command) by a Codex process."""
-    return run_adapter(AGENT_CODEX, _from_plugin if plugin else handle, deny, env, stdin)
+        stdin: bytes | None = None, claude_file: bool = False) -> int:
+    """`event` is unused: the payload names it. `claude_file`: started as `guard hook` (the
+    Claude Code plugin's command) by a Codex process."""
+    return run_adapter(CODEX, _from_plugin if claude_file else handle, deny, env, stdin)

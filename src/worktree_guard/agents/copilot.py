@@ -17,15 +17,21 @@ from worktree_guard.agents.common import (
     OTHER,
     SHELL,
     Answer,
-    Guard,
     PayloadError,
     ToolCall,
     optional_str,
-    run_adapter,
     str_field,
     switched_branch,
 )
-from worktree_guard.core.identity import AGENT_COPILOT
+from worktree_guard.agents.pipeline import (
+    AFTER_TOOL,
+    PRE_TOOL,
+    SESSION_END,
+    Guard,
+    answer_step,
+    run_adapter,
+)
+from worktree_guard.core.agents import COPILOT
 from worktree_guard.core.workspace import find_workspace
 from worktree_guard.lite import fastjson, system
 
@@ -57,10 +63,6 @@ def _args(raw: Any) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _switched(tool: str, args: dict[str, Any]) -> bool:
-    return tool in SHELL_TOOLS and switched_branch(optional_str(args, "command"))
-
-
 def tool_call(tool: str, session: str, cwd: str, args: dict[str, Any]) -> ToolCall:
     if tool in FILE_TOOLS:
         path = optional_str(args, "path") or optional_str(args, "file_path")
@@ -70,6 +72,15 @@ def tool_call(tool: str, session: str, cwd: str, args: dict[str, Any]) -> ToolCa
     return ToolCall(tool, OTHER, session, cwd)
 
 
+def _answer(guard: Guard, step: str | None, via: str, call: ToolCall,
+            reason: str | None) -> Answer:
+    return answer_step(guard, step, call, deny, via=via, reason=reason,
+                       switched=call.kind == SHELL and switched_branch(call.command))
+
+
+NATIVE_STEPS = {"preToolUse": PRE_TOOL, "postToolUse": AFTER_TOOL, "sessionEnd": SESSION_END}
+
+
 class _Native:
     """`.github/hooks`: camelCase payload; the event comes from the installed command."""
 
@@ -77,19 +88,14 @@ class _Native:
         self.event = event
 
     def __call__(self, guard: Guard, payload: dict[str, Any]) -> Answer:
-        session = str_field(payload, "sessionId")
-        cwd = str_field(payload, "cwd")
-        tool = optional_str(payload, "toolName") or ""
-        args = _args(payload.get("toolArgs"))
-        if self.event == "preToolUse":
-            reason = guard.pre_tool(tool_call(tool, session, cwd, args))
-            return ALLOW if reason is None else deny(reason)
-        if self.event == "postToolUse":
-            guard.refresh(session, cwd, self.event,
-                          switched=_switched(tool, args))
-        elif self.event == "sessionEnd":
-            guard.release(session, cwd, optional_str(payload, "reason"))
-        return ALLOW
+        call = tool_call(optional_str(payload, "toolName") or "", str_field(payload, "sessionId"),
+                         str_field(payload, "cwd"), _args(payload.get("toolArgs")))
+        return _answer(guard, NATIVE_STEPS.get(self.event), self.event, call,
+                       optional_str(payload, "reason"))
+
+
+CLAUDE_STEPS = {"PreToolUse": PRE_TOOL, "PostToolUse": AFTER_TOOL,
+                "PostToolUseFailure": AFTER_TOOL, "Stop": AFTER_TOOL, "SessionEnd": SESSION_END}
 
 
 def _claude_file(guard: Guard, payload: dict[str, Any]) -> Answer:
@@ -99,30 +105,22 @@ def _claude_file(guard: Guard, payload: dict[str, Any]) -> Answer:
     if ws is not None and system.isfile(system.join(ws.toplevel, HOOK_FILE)):
         return ALLOW  # guard's Copilot hook answers this call: one answer, not two
     event = str_field(payload, "hook_event_name")
-    session = str_field(payload, "session_id")
-    tool = optional_str(payload, "tool_name") or ""
     args = payload.get("tool_input")
-    args = args if isinstance(args, dict) else {}
-    if event == "PreToolUse":
-        reason = guard.pre_tool(tool_call(tool, session, cwd, args))
-        return ALLOW if reason is None else deny(reason)
-    if event in ("PostToolUse", "PostToolUseFailure", "Stop"):
-        guard.refresh(session, cwd, event,
-                      switched=_switched(tool, args))
-    elif event == "SessionEnd":
-        guard.release(session, cwd, optional_str(payload, "reason"))
-    return ALLOW
+    call = tool_call(optional_str(payload, "tool_name") or "", str_field(payload, "session_id"),
+                     cwd, args if isinstance(args, dict) else {})
+    return _answer(guard, CLAUDE_STEPS.get(event), event, call, optional_str(payload, "reason"))
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None) -> int:
-    """`event` None: Claude's settings file (the event is in the payload)."""
-    if event is None:
+        stdin: bytes | None = None, claude_file: bool = False) -> int:
+    """`claude_file`: Claude's settings file (the event is in the payload); else the event
+    comes from guard's own Copilot hook file's command."""
+    if claude_file:
         handler: Any = _claude_file
-    elif event in ("preToolUse", "postToolUse", "sessionEnd"):
+    elif event in NATIVE_STEPS:
         handler = _Native(event)
     else:
         def handler(guard: Guard, payload: dict[str, Any]) -> Answer:
             raise PayloadError(f"unknown Copilot hook event {event!r}")
-    run_adapter(AGENT_COPILOT, handler, deny, env, stdin)
+    run_adapter(COPILOT, handler, deny, env, stdin, None if claude_file else event)
     return 0  # whatever happened: a non-zero exit denies under Copilot

@@ -16,14 +16,20 @@ from worktree_guard.agents.common import (
     OTHER,
     SHELL,
     Answer,
-    Guard,
     ToolCall,
     optional_str,
-    run_adapter,
     str_field,
     switched_branch,
 )
-from worktree_guard.core.identity import AGENT_GEMINI
+from worktree_guard.agents.pipeline import (
+    AFTER_TOOL,
+    PRE_TOOL,
+    SESSION_END,
+    Guard,
+    answer_step,
+    run_adapter,
+)
+from worktree_guard.core.agents import GEMINI
 from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
@@ -40,7 +46,7 @@ def deny(reason: str) -> Answer:
 
 
 def tool_call(payload: dict[str, Any]) -> ToolCall:
-    tool = str_field(payload, "tool_name")
+    tool = optional_str(payload, "tool_name") or ""
     session = str_field(payload, "session_id")
     cwd = str_field(payload, "cwd")
     tool_input = payload.get("tool_input")
@@ -56,22 +62,22 @@ def tool_call(payload: dict[str, Any]) -> ToolCall:
     return ToolCall(tool, OTHER, session, cwd)
 
 
+STEPS = {"BeforeTool": PRE_TOOL, "AfterTool": AFTER_TOOL, "AfterAgent": AFTER_TOOL,
+         "SessionEnd": SESSION_END}
+
+
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
     event = str_field(payload, "hook_event_name")
-    if event == "BeforeTool":
-        reason = guard.pre_tool(tool_call(payload))
-        return ALLOW if reason is None else deny(reason)
-    if event in ("AfterTool", "AfterAgent"):
-        command = optional_str(payload.get("tool_input"), "command")
-        guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
-                      switched=payload.get("tool_name") == SHELL_TOOL and switched_branch(command))
-    elif event == "SessionEnd":
-        guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
-                      optional_str(payload, "reason"))
-    return ALLOW
+    step = STEPS.get(event)
+    if step is None:
+        return ALLOW
+    call = tool_call(payload)
+    return answer_step(guard, step, call, deny, via=event,
+                       switched=call.kind == SHELL and switched_branch(call.command),
+                       reason=optional_str(payload, "reason"))
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None) -> int:
-    """`event` is unused: the payload names it."""
-    return run_adapter(AGENT_GEMINI, handle, deny, env, stdin)
+        stdin: bytes | None = None, claude_file: bool = False) -> int:
+    """`event` is unused: the payload names it. Gemini CLI never runs Claude's files."""
+    return run_adapter(GEMINI, handle, deny, env, stdin)
