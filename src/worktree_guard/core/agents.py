@@ -79,9 +79,8 @@ AGENTS: tuple[Agent, ...] = (
           hook_files=(".github/hooks/worktree-guard.json",)),
 )
 BY_NAME = {agent.name: agent for agent in AGENTS}
-# (folder, file name) of every agent's hook files.
-HOOK_FILES = frozenset(tuple(path.rsplit("/", 1)) for agent in AGENTS
-                       for path in agent.hook_files)
+# Every agent's hook files, as path parts (matched at the end of a resolved path).
+HOOK_FILES = frozenset(tuple(path.split("/")) for agent in AGENTS for path in agent.hook_files)
 NAMES = tuple(agent.name for agent in AGENTS)
 # `guard run`'s variable: the session it wraps, whatever agent runs inside it.
 RUN_SESSION_VARIABLE = "GUARD_SESSION_ID"

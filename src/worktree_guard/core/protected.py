@@ -31,6 +31,7 @@ def protected_reason(path: str, lock_dir: str) -> str | None:
                 len(following) == 1 or following[0] == "worktrees"
             ):
                 return f"{path} is git's configuration (it can set core.hooksPath)"
-        if len(following) == 1 and (part, following[0]) in HOOK_FILES:
+    for hook_file in HOOK_FILES:
+        if tuple(parts[-len(hook_file):]) == hook_file:
             return f"{path} holds an agent's hook settings"
     return None
