@@ -18,6 +18,7 @@ from worktree_guard.agents.common import (
     Answer,
     ToolCall,
     optional_str,
+    own_hook_answers,
     str_field,
     switched_branch,
 )
@@ -124,21 +125,16 @@ def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
 
 # guard's own Codex hook, as `guard install` writes it into the tree's hook file.
 HOOK_FILE = system.join(".codex", "hooks.json")
-_OWN_HOOK_MARK = b"hook --agent codex"
 
 
 def _answered_by_own_hook(payload: dict[str, Any]) -> bool:
     """A `guard hook` Codex runs from the Claude Code plugin, in a tree where guard's Codex
-    hook is installed too: that one answers (one answer per call, not two)."""
+    hook is installed too: that one answers (one answer per call, not two), when guard can
+    verify it is there: the file's text alone proves nothing."""
     cwd = optional_str(payload, "cwd")
     ws = find_workspace(cwd) if cwd else None
-    if ws is None:
-        return False
-    try:
-        with open(system.join(ws.toplevel, HOOK_FILE), "rb") as fh:
-            return _OWN_HOOK_MARK in fh.read(1 << 20)
-    except OSError:
-        return False
+    return ws is not None and own_hook_answers(
+        ws.toplevel, HOOK_FILE, CODEX, "PreToolUse", optional_str(payload, "tool_name") or "")
 
 
 def _from_plugin(guard: Guard, payload: dict[str, Any]) -> Answer:

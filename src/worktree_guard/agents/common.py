@@ -7,6 +7,8 @@ Standard library only: this runs on every tool call of every agent.
 
 from __future__ import annotations
 
+import posix
+
 from worktree_guard.core.workspace import (
     Workspace,
     find_workspace,
@@ -146,3 +148,77 @@ class Answer:
 ALLOW = Answer()
 
 
+
+
+# ---- "guard's own hook answers this call": decided from what guard installed --------------
+
+def _package_folder() -> str:
+    """The folder holding this guard's `worktree_guard` package (what the launcher names)."""
+    return system.dirname(system.dirname(system.dirname(system.realpath(__file__))))
+
+
+def _runs_this_guard(words: list[str]) -> bool:
+    """The launcher of this guard (`<python> -I -S -c CODE <package folder>`) or a `guard`
+    console script that is a file naming the package: not any text that says `hook`."""
+    if len(words) == 6 and words[1:4] == ["-I", "-S", "-c"]:
+        return (system.isfile(words[0]) and posix.access(words[0], posix.X_OK)
+                and system.realpath(words[5]) == _package_folder())
+    program = words[0] if words else ""
+    if system.basename(program) != "guard" or not system.isfile(program):
+        return False
+    try:
+        with open(program, "rb") as fh:
+            return b"worktree_guard" in fh.read(4096)
+    except OSError:
+        return False
+
+
+def _covers(matcher: Any, tool: str) -> bool:
+    """Claude-shaped matchers: absent, empty or `*` is every tool, else a regex of names."""
+    if matcher is None or matcher in ("", "*"):
+        return True
+    if not isinstance(matcher, str):
+        return False
+    import re  # only for a hook file whose guard entry has a matcher
+
+    try:
+        return re.fullmatch(matcher, tool) is not None
+    except re.error:
+        return False
+
+
+def own_hook_answers(toplevel: str, hook_file: str, agent: str, event: str, tool: str,
+                     command_key: str = "command") -> bool:
+    """Whether guard's own hook for `agent` in `toplevel`/`hook_file` will answer a `tool`
+    call at `event`: the file parses, and an entry for the event (whose matcher covers the
+    tool) runs exactly `hook --agent AGENT [EVENT]` through a launcher that is this guard.
+    An empty file, or one merely holding the words, answers nothing."""
+    try:
+        with open(system.join(toplevel, hook_file), "rb") as fh:
+            data = fastjson.loads(fh.read(1 << 20))
+    except (OSError, ValueError, RecursionError):
+        return False
+    hooks = data.get("hooks") if isinstance(data, dict) else None
+    entries = hooks.get(event) if isinstance(hooks, dict) else None
+    import shlex  # only here: a tree with both guard hooks installed
+
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        nested = entry.get("hooks")
+        handlers = nested if isinstance(nested, list) else [entry]
+        if isinstance(nested, list) and not _covers(entry.get("matcher"), tool):
+            continue
+        for handler in handlers:
+            command = handler.get(command_key) if isinstance(handler, dict) else None
+            if not isinstance(command, str):
+                continue
+            try:
+                words = shlex.split(command.removesuffix(" || true"))
+            except ValueError:
+                continue
+            at = next((i for i, w in enumerate(words) if w == "hook"), -1)
+            if (at > 0 and words[at:at + 3] == ["hook", "--agent", agent]
+                    and len(words) - at in (3, 4) and _runs_this_guard(words[:at])):
+                return True
+    return False

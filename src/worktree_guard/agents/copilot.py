@@ -20,6 +20,7 @@ from worktree_guard.agents.common import (
     PayloadError,
     ToolCall,
     optional_str,
+    own_hook_answers,
     str_field,
     switched_branch,
 )
@@ -43,8 +44,8 @@ if TYPE_CHECKING:
 # Native names, and the Claude names Copilot uses when it runs Claude's settings files.
 FILE_TOOLS = frozenset({"create", "edit", "Write", "Edit", "MultiEdit"})
 SHELL_TOOLS = frozenset({"bash", "Bash"})
-# guard's own hook file for Copilot; while it is in a tree, the Claude-file hook stays quiet
-# there (Copilot runs both files: one answer per call).
+# guard's own hook file for Copilot; while guard's entry there is verifiably installed, the
+# Claude-file hook stays quiet (Copilot runs both files: one answer per call).
 HOOK_FILE = system.join(".github", "hooks", "worktree-guard.json")
 
 
@@ -102,12 +103,14 @@ def _claude_file(guard: Guard, payload: dict[str, Any]) -> Answer:
     """Claude's settings file run by Copilot: Claude's payload, Copilot's tools and answer."""
     cwd = str_field(payload, "cwd")
     ws = find_workspace(cwd)
-    if ws is not None and system.isfile(system.join(ws.toplevel, HOOK_FILE)):
-        return ALLOW  # guard's Copilot hook answers this call: one answer, not two
+    tool = optional_str(payload, "tool_name") or ""
+    if ws is not None and own_hook_answers(ws.toplevel, HOOK_FILE, COPILOT, "preToolUse",
+                                           tool, command_key="bash"):
+        return ALLOW  # guard's Copilot hook answers this call (verified): one answer, not two
     event = str_field(payload, "hook_event_name")
     args = payload.get("tool_input")
-    call = tool_call(optional_str(payload, "tool_name") or "", str_field(payload, "session_id"),
-                     cwd, args if isinstance(args, dict) else {})
+    call = tool_call(tool, str_field(payload, "session_id"), cwd,
+                     args if isinstance(args, dict) else {})
     return _answer(guard, CLAUDE_STEPS.get(event), event, call, optional_str(payload, "reason"))
 
 
