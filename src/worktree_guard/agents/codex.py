@@ -19,6 +19,7 @@ from worktree_guard.agents.common import (
     ToolCall,
     optional_str,
     own_hook_answers,
+    patch_paths,
     str_field,
     switched_branch,
 )
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
 
 PATCH_TOOL = "apply_patch"
 SHELL_TOOLS = frozenset({"Bash", "shell", "exec_command", "local_shell"})
-# The patch lines that name a file the patch writes, deletes or moves to.
-_PATCH_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
-
-
 def deny(reason: str) -> Answer:
     return Answer(fastjson.dumps({"hookSpecificOutput": {
         "hookEventName": "PreToolUse",
@@ -53,34 +50,10 @@ def deny(reason: str) -> Answer:
     }}))
 
 
-# What Rust's `str::trim` removes (Unicode White_Space): Codex trims a header line with it.
-# Not Python's `str.strip()`, which also removes \x1c-\x1f.
-_RUST_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-
-
-def patch_lines(patch: str) -> list[str]:
-    """A patch's lines as Codex's own parser cuts them: at "\n" only (a "\r" before it is
-    dropped), never at U+2028, \v, \x1c-\x1e, \x85 or a lone \r, as `splitlines` would:
-    a header cut where Codex does not cut it would name another file to guard."""
-    return [line[:-1] if line.endswith("\r") else line for line in patch.split("\n")]
-
-
-def patch_paths(patch: str) -> tuple[str, ...]:
-    """Every file a Codex patch touches, in order, without duplicates."""
-    found: list[str] = []
-    for line in patch_lines(patch):
-        stripped = line.strip(_RUST_SPACE)
-        for header in _PATCH_HEADERS:
-            if stripped.startswith(header):
-                path = stripped[len(header):].strip(_RUST_SPACE)
-                if path and path not in found:
-                    found.append(path)
-    return tuple(found)
-
-
 def _command_text(tool_input: Any) -> str | None:
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    # `exec_command` names its line `cmd`.
+    command = (tool_input.get("command", tool_input.get("cmd"))
+               if isinstance(tool_input, dict) else None)
     if isinstance(command, list) and all(isinstance(w, str) for w in command):
         import shlex  # only here: it loads `re`, which the patch path does not need
 

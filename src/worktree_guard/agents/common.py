@@ -150,6 +150,110 @@ ALLOW = Answer()
 
 
 
+# ---- Codex's patches, read as Codex's own parser reads them -------------------------------
+
+# The patch lines that name a file the patch writes, deletes or moves to.
+PATCH_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+# What Rust's `str::trim` removes (Unicode White_Space): Codex trims a header line with it.
+# Not Python's `str.strip()`, which also removes \x1c-\x1f.
+_RUST_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def patch_lines(patch: str) -> list[str]:
+    """A patch's lines as Codex's own parser cuts them: at "\\n" only (a "\\r" before it is
+    dropped), never at U+2028, \\v, \\x1c-\\x1e, \\x85 or a lone \\r, as `splitlines` would:
+    a header cut where Codex does not cut it would name another file to guard."""
+    return [line[:-1] if line.endswith("\r") else line for line in patch.split("\n")]
+
+
+def patch_paths(patch: str) -> tuple[str, ...]:
+    """Every file a Codex patch touches, in order, without duplicates."""
+    found: list[str] = []
+    for line in patch_lines(patch):
+        stripped = line.strip(_RUST_SPACE)
+        for header in PATCH_HEADERS:
+            if stripped.startswith(header):
+                path = stripped[len(header):].strip(_RUST_SPACE)
+                if path and path not in found:
+                    found.append(path)
+    return tuple(found)
+
+
+_PATCH_PROGRAMS = ("apply_patch", "applypatch")
+
+
+def shell_patch_targets(command: str, cwd: str) -> list[str]:
+    """The files a patch given to `apply_patch` (or `applypatch`) in a shell line may write,
+    absolute: Codex applies `apply_patch <<'PATCH' ... PATCH` (after an optional `cd DIR &&`)
+    itself, and such a program on PATH does the same; the shell reader never sees into it.
+    Relative paths are taken from the cwd and from every folder a `cd` in the line names."""
+    if "*** " not in command or not any(p in command for p in _PATCH_PROGRAMS):
+        return []
+    paths = patch_paths(command)
+    if not paths:
+        return []
+    import shlex  # only for a line that holds a patch
+
+    bases = [cwd]
+    try:
+        words = shlex.split(command.split("\n", 1)[0], comments=False)
+    except ValueError:
+        words = []
+    for at, word in enumerate(words[:-1]):
+        if word in ("cd", "pushd") and not words[at + 1].startswith("-"):
+            bases.append(system.join(cwd, words[at + 1]))
+    home = system.environ().get("HOME", "")
+    found: list[str] = []
+    for path in paths:
+        if path.startswith("~/") and home:
+            path = system.join(home, path[2:])
+        for base in bases:
+            target = system.join(base, path)
+            if target not in found:
+                found.append(target)
+    return found
+
+
+# Programs that, given no script, read commands from their terminal or stdin.
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash",
+                     "yash", "busybox"})
+_PREFIXES = frozenset({"exec", "env", "command", "nohup", "setsid", "sudo", "doas", "builtin"})
+
+
+def interactive_shell(command: str) -> bool:
+    """A line that starts a shell reading its commands from the terminal (`bash`, `sh -i`,
+    `exec zsh -l`, Codex's `exec_command {cmd: "bash", tty: true}`): what is typed into it
+    later (Codex's `write_stdin`) runs no hook, so it may write anywhere."""
+    text = command.strip()
+    if not text or len(text) > 512 or any(c in text for c in ";&|<>`$()\n"):
+        return False
+    words = text.split()
+    at = 0
+    while at < len(words) and (words[at] in _PREFIXES or "=" in words[at]
+                               or (at > 0 and words[at - 1] == "env"
+                                   and words[at].startswith("-"))):
+        at += 1
+    if at >= len(words) or system.basename(words[at]) not in _SHELLS:
+        return False
+    rest = words[at + 1:]
+    if system.basename(words[at]) == "busybox":
+        if not rest or rest[0] not in _SHELLS:
+            return False
+        rest = rest[1:]
+    for at, word in enumerate(rest):
+        if word == "-":
+            return True  # `sh -`: commands from stdin, the rest are its arguments
+        if word == "--":
+            return at == len(rest) - 1  # else a script follows
+        if not word.startswith("-"):
+            return False  # a script: the classifier judges the line
+        if word in ("--command", "--rcfile", "--init-file") or (
+                not word.startswith("--") and "c" in word[1:]):
+            return False  # a command string (`-c`, `-lc`): the classifier reads it
+    return True
+
+
 # ---- "guard's own hook answers this call": decided from what guard installed --------------
 
 def _package_folder() -> str:

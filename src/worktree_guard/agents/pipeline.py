@@ -29,8 +29,10 @@ from worktree_guard.agents.common import (
     Answer,
     PayloadError,
     ToolCall,
+    interactive_shell,
     moves_a_branch,
     read_payload,
+    shell_patch_targets,
     tree_of_path,
     workspaces_of,
 )
@@ -136,13 +138,25 @@ class Guard:
                   wrapped: bool) -> str | None:
         # Loaded only for shell calls: the classifier needs `re`, the file tools do not.
         from worktree_guard.shell.classify import classify_command
+        from worktree_guard.shell.targets import Unsure as Doubt
 
         verdict = classify_command(command, (self.settings.lock_dir,))
         if verdict.disables_git_hooks:
             return self.refuse(call, session, f"no git hooks: {verdict.reason}",
                                bypass_reason(verdict.reason))
-        if verdict.read_only:
+        patched = shell_patch_targets(command, call.cwd)
+        protected = self.protected_target(ToolCall(call.tool, FILES, session, "/", tuple(patched)))
+        if protected is not None:
+            return self.refuse(call, session, f"no git hooks: {protected}",
+                               bypass_reason(protected))
+        if verdict.read_only and not patched:
             return None
+        if interactive_shell(command):
+            # What is typed into it later runs no hook: judged as a line that may write
+            # anywhere, not by the folder it starts in.
+            doubt = Doubt(None, "an interactive shell may change any tree")
+            return self.judge_doubt(doubt, session, call.tool, call.cwd) or self.judge_shell(
+                command, call.cwd, session, wrapped, call.tool)
         if not self.shell_runs_git_hooks:
             from worktree_guard.shell.pushes import history_rewriting_push
 
@@ -150,7 +164,8 @@ class Guard:
             if push is not None:
                 return self.refuse(call, session, f"push in a shell without git hooks: {push}",
                                    forced_push_reason(push))
-        return self.judge_shell(command, call.cwd, session, wrapped, call.tool)
+        return self.judge_shell(command, call.cwd, session, wrapped, call.tool,
+                                [t for t in map(tree_of_path, patched) if t is not None])
 
     def refuse(self, call: ToolCall, session: str, why: str, reason: str) -> str:
         self.log("denied", session=session, tool=call.tool, cwd=call.cwd, why=why)
@@ -167,9 +182,11 @@ class Guard:
         return None
 
     def judge_shell(self, command: str, cwd: str, session: str, wrapped: bool,
-                    tool: str) -> str | None:
-        """None to allow a mutating shell line, or why it is denied."""
+                    tool: str, also: list[Workspace] | None = None) -> str | None:
+        """None to allow a mutating shell line, or why it is denied. `also`: trees the line
+        changes that the shell reader cannot see (a patch given to `apply_patch`)."""
         trees, doubts = self.shell_trees(command, cwd)
+        trees += [ws for ws in also or [] if ws not in trees]
         for doubt in doubts:
             reason = self.judge_doubt(doubt, session, tool, cwd)
             if reason is not None:

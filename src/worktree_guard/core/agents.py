@@ -54,11 +54,19 @@ CODEX = "codex"
 GEMINI = "gemini"
 COPILOT = "copilot"
 
+# In this order where no process tells (a session variable with no agent process found).
 AGENTS: tuple[Agent, ...] = (
     Agent(CLAUDE, "Claude Code", process_names=frozenset({"claude"}),
           script_names=frozenset({"claude"}), pid_variable="CLAUDE_PID",
           session_variable="CLAUDE_CODE_SESSION_ID", shell_runs_git_hooks=True,
           hook_files=(".claude/settings.json", ".claude/settings.local.json")),
+    # The native binary names its main thread `MainThread`; its argv[0] still says copilot.
+    # Its `node npm-loader.js` parent is only a launcher.
+    Agent(COPILOT, "Copilot CLI", process_names=frozenset(),
+          script_names=frozenset({"copilot"}), launchers=frozenset({"MainThread", "copilot"}),
+          session_variable="COPILOT_AGENT_SESSION_ID", shell_runs_git_hooks=True,
+          runs_claude_hooks=True,
+          hook_files=(".github/hooks/worktree-guard.json",)),
     # The native binary; the `node codex.js` above it is only its launcher. Its shell is
     # sandboxed: another pid namespace, `.git` read-only, so git's hooks do not guard it.
     Agent(CODEX, "Codex CLI", process_names=frozenset({"codex"}), script_names=frozenset(),
@@ -70,13 +78,6 @@ AGENTS: tuple[Agent, ...] = (
           script_names=frozenset({"gemini", "gemini.js"}), launchers=frozenset({"node"}),
           session_variable=None, shell_runs_git_hooks=False,
           hook_files=(".gemini/settings.json",)),
-    # The native binary names its main thread `MainThread`; its argv[0] still says copilot.
-    # Its `node npm-loader.js` parent is only a launcher.
-    Agent(COPILOT, "Copilot CLI", process_names=frozenset(),
-          script_names=frozenset({"copilot"}), launchers=frozenset({"MainThread", "copilot"}),
-          session_variable="COPILOT_AGENT_SESSION_ID", shell_runs_git_hooks=True,
-          runs_claude_hooks=True,
-          hook_files=(".github/hooks/worktree-guard.json",)),
 )
 BY_NAME = {agent.name: agent for agent in AGENTS}
 # Every agent's hook files, as path parts (matched at the end of a resolved path).
