@@ -17,18 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.agents.test_contract import DRIVERS, IDS, Driver
+from tests.agents.conftest import Driver
 from tests.conftest import git, make_repo, pre_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Characters `str.splitlines()` cuts a line at and Codex's parser does not.
 SEPARATORS = ["\u2028", "\u2029", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\r"]
-
-
-@pytest.fixture(params=DRIVERS, ids=IDS)
-def agent(request: pytest.FixtureRequest) -> Driver:
-    driver: Driver = request.param
-    return driver
 
 
 @pytest.fixture
@@ -164,19 +158,15 @@ def test_codex_exec_command_with_a_terminal_is_an_interactive_shell(
 # ---- two agents in one process tree -----------------------------------------------------------
 
 def test_an_agent_started_in_another_agents_shell_is_its_own_session_at_git(
-        agent_shell: Any, guard_env: dict[str, str], tmp_path: Path) -> None:
+        agent_shell: Any, guard_env: dict[str, str], tmp_path: Path,
+        trees: tuple[Path, Path]) -> None:
     """Copilot started inside a Claude Code Bash call inherits CLAUDE_CODE_SESSION_ID; its
     commit in its own tree is its own session's (the nearest agent's variable).
     Catches: the git hook reading Claude's variable before the nearest agent's (the commit is
     refused as another session's), or CLAUDE_PID making Claude the nearer agent."""
     from tests.git.conftest import install_shims
 
-    repo = make_repo(tmp_path / "repo")
-    (repo / "f").write_text("0\n")
-    git(repo, "add", "f")
-    git(repo, "commit", "-qm", "f")
-    own = tmp_path / "own"
-    git(repo, "worktree", "add", "-q", str(own), "-b", "cop")
+    repo, own = trees  # repo on main, Copilot's own tree on feature
     install_shims(repo)
     env = {**guard_env, "GUARD_REFRESH_INTERVAL_MS": "0"}
     claude = agent_shell(env, repo, "claude-s")
@@ -187,7 +177,7 @@ def test_an_agent_started_in_another_agents_shell_is_its_own_session_at_git(
                "toolArgs": {"path": str(own / "x"), "file_text": "x"}}
     inner = (f"cd {own} && \"$GUARD_BIN\" hook --agent copilot preToolUse <<'EOF'\n"
              f"{json.dumps(payload)}\nEOF\n"
-             "echo 1 >> f && git add f && git commit -qm by-copilot; echo \"rc=$?\"")
+             "echo 1 >> README && git commit -qam by-copilot; echo \"rc=$?\"")
     # Claude Code exports its own pid as CLAUDE_PID: the nearer Copilot must still win.
     done = claude.run(f"CLAUDE_PID=$PPID COPILOT_AGENT_SESSION_ID=cop-s {copilot_bin} "
                       "--norc --noprofile "

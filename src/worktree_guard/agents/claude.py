@@ -9,25 +9,8 @@ any other exit would fail open without a word.
 
 from __future__ import annotations
 
-from worktree_guard.agents.common import (
-    ALLOW,
-    FILES,
-    OTHER,
-    SHELL,
-    Answer,
-    ToolCall,
-    optional_str,
-    str_field,
-    switched_branch,
-)
-from worktree_guard.agents.pipeline import (
-    AFTER_TOOL,
-    PRE_TOOL,
-    SESSION_END,
-    Guard,
-    answer_step,
-    run_adapter,
-)
+from worktree_guard.agents.common import Answer, ToolCall, optional_str, str_field
+from worktree_guard.agents.pipeline import Guard, handle_payload, run_adapter, steps
 from worktree_guard.core.agents import CLAUDE
 from worktree_guard.lite import fastjson
 
@@ -44,8 +27,7 @@ SHELL_TOOL = "Bash"
 # - ExitWorktree {action: "remove"} deletes the tree the session is in: that tree's lease;
 # - CronCreate {durable: true} writes <tree>/.claude/scheduled_tasks.json: the cwd's lease.
 CLIENT_TOOLS = frozenset({"EnterWorktree", "ExitWorktree", "Agent", "CronCreate"})
-STEPS = {"PreToolUse": PRE_TOOL, "PostToolUse": AFTER_TOOL, "PostToolUseFailure": AFTER_TOOL,
-         "Stop": AFTER_TOOL, "SessionEnd": SESSION_END}
+STEPS = steps("PreToolUse", ("PostToolUse", "PostToolUseFailure", "Stop"), "SessionEnd")
 
 
 def deny(reason: str, event: str = "PreToolUse") -> Answer:
@@ -70,29 +52,25 @@ def tool_call(payload: dict[str, Any], session: str, cwd: str) -> ToolCall:
     if tool in FILE_TOOLS:
         path = (optional_str(args, "file_path") or optional_str(args, "notebook_path")
                 or optional_str(args, "path"))
-        return ToolCall(tool, FILES, session, cwd, (path,) if path else ())
+        return ToolCall.files(tool, session, cwd, path)
     if tool == SHELL_TOOL:
-        return ToolCall(tool, SHELL, session, cwd, (), optional_str(args, "command"))
+        return ToolCall.shell(tool, session, cwd, optional_str(args, "command"))
     if tool in CLIENT_TOOLS and _changes_cwd_tree(tool, args):
-        return ToolCall(tool, FILES, session, cwd)  # no path: the cwd's tree
-    return ToolCall(tool, OTHER, session, cwd)
+        return ToolCall.files(tool, session, cwd)  # no path: the cwd's tree
+    return ToolCall.other(tool, session, cwd)
 
 
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
-    event = str_field(payload, "hook_event_name")
     session = str_field(payload, "session_id")
     cwd = str_field(payload, "cwd")
-    if event == "SessionStart":
+    if payload.get("hook_event_name") == "SessionStart":
         context = guard.session_start(session, cwd)
         if context is None:
-            return ALLOW
+            return Answer()
         return Answer(fastjson.dumps({"hookSpecificOutput": {
             "hookEventName": "SessionStart", "additionalContext": context}}))
-    call = tool_call(payload, session, cwd)
-    return answer_step(guard, STEPS.get(event), call, deny, via=event,
-                       switched=call.kind == SHELL and switched_branch(call.command),
-                       reason=optional_str(payload, "reason"),
-                       project=guard.env.get("CLAUDE_PROJECT_DIR") or None)
+    return handle_payload(guard, payload, STEPS, lambda p: tool_call(p, session, cwd), deny,
+                          project=guard.env.get("CLAUDE_PROJECT_DIR") or None)
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,

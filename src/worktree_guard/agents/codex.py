@@ -11,26 +11,14 @@ SessionEnd when it is killed: the holder process dying is the release then.
 from __future__ import annotations
 
 from worktree_guard.agents.common import (
-    ALLOW,
-    FILES,
-    OTHER,
-    SHELL,
     Answer,
     ToolCall,
     optional_str,
     own_hook_answers,
     patch_paths,
     str_field,
-    switched_branch,
 )
-from worktree_guard.agents.pipeline import (
-    AFTER_TOOL,
-    PRE_TOOL,
-    SESSION_END,
-    Guard,
-    answer_step,
-    run_adapter,
-)
+from worktree_guard.agents.pipeline import Guard, handle_payload, run_adapter, steps
 from worktree_guard.core.agents import CODEX
 from worktree_guard.core.workspace import find_workspace
 from worktree_guard.lite import fastjson, system
@@ -74,26 +62,18 @@ def tool_call(payload: dict[str, Any]) -> ToolCall:
     if tool == PATCH_TOOL:
         patch = _command_text(tool_input) or optional_str(tool_input, "input") or ""
         # A patch that names no file still writes somewhere: the cwd's tree is asked for.
-        return ToolCall(tool, FILES, session, cwd, patch_paths(patch))
+        return ToolCall.files(tool, session, cwd, *patch_paths(patch))
     if tool in SHELL_TOOLS:
         workdir = optional_str(tool_input, "workdir")
-        return ToolCall(tool, SHELL, session, workdir or cwd, (), _command_text(tool_input))
-    return ToolCall(tool, OTHER, session, cwd)
+        return ToolCall.shell(tool, session, workdir or cwd, _command_text(tool_input))
+    return ToolCall.other(tool, session, cwd)
 
 
-STEPS = {"PreToolUse": PRE_TOOL, "PostToolUse": AFTER_TOOL, "Stop": AFTER_TOOL,
-         "SessionEnd": SESSION_END}
+STEPS = steps("PreToolUse", ("PostToolUse", "Stop"), "SessionEnd")
 
 
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
-    event = str_field(payload, "hook_event_name")
-    step = STEPS.get(event)
-    if step is None:
-        return ALLOW
-    call = tool_call(payload)
-    return answer_step(guard, step, call, deny, via=event,
-                       switched=call.kind == SHELL and switched_branch(call.command),
-                       reason=optional_str(payload, "reason"))
+    return handle_payload(guard, payload, STEPS, tool_call, deny)
 
 
 # guard's own Codex hook, as `guard install` writes it into the tree's hook file.
@@ -111,7 +91,7 @@ def _answered_by_own_hook(payload: dict[str, Any]) -> bool:
 
 
 def _from_plugin(guard: Guard, payload: dict[str, Any]) -> Answer:
-    return ALLOW if _answered_by_own_hook(payload) else handle(guard, payload)
+    return Answer() if _answered_by_own_hook(payload) else handle(guard, payload)
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,

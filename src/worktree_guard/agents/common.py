@@ -45,6 +45,20 @@ class ToolCall:
         self.paths = paths  # as the agent gave them: absolute, or relative to cwd
         self.command = command
 
+    @staticmethod
+    def files(tool: str, session: str, cwd: str, *paths: str | None) -> ToolCall:
+        """A call writing `paths` (the empty ones dropped); none named: the cwd's tree."""
+        return ToolCall(tool, FILES, session, cwd, tuple(p for p in paths if p))
+
+    @staticmethod
+    def shell(tool: str, session: str, cwd: str, command: str | None) -> ToolCall:
+        """A call running `command` in `cwd` (None: a line that could not be read)."""
+        return ToolCall(tool, SHELL, session, cwd, (), command)
+
+    @staticmethod
+    def other(tool: str, session: str, cwd: str) -> ToolCall:
+        return ToolCall(tool, OTHER, session, cwd)
+
 
 def read_payload(raw: bytes) -> dict[str, Any]:
     try:

@@ -12,25 +12,19 @@ exits 0; a deny is `{"permissionDecision": "deny", "permissionDecisionReason": R
 from __future__ import annotations
 
 from worktree_guard.agents.common import (
-    ALLOW,
-    FILES,
-    OTHER,
-    SHELL,
     Answer,
     PayloadError,
     ToolCall,
     optional_str,
     own_hook_answers,
     str_field,
-    switched_branch,
 )
 from worktree_guard.agents.pipeline import (
-    AFTER_TOOL,
-    PRE_TOOL,
-    SESSION_END,
     Guard,
     answer_step,
+    handle_payload,
     run_adapter,
+    steps,
 )
 from worktree_guard.core.agents import COPILOT
 from worktree_guard.core.workspace import find_workspace
@@ -66,20 +60,15 @@ def _args(raw: Any) -> dict[str, Any]:
 
 def tool_call(tool: str, session: str, cwd: str, args: dict[str, Any]) -> ToolCall:
     if tool in FILE_TOOLS:
-        path = optional_str(args, "path") or optional_str(args, "file_path")
-        return ToolCall(tool, FILES, session, cwd, (path,) if path else ())
+        return ToolCall.files(tool, session, cwd, optional_str(args, "path")
+                              or optional_str(args, "file_path"))
     if tool in SHELL_TOOLS:
-        return ToolCall(tool, SHELL, session, cwd, (), optional_str(args, "command"))
-    return ToolCall(tool, OTHER, session, cwd)
+        return ToolCall.shell(tool, session, cwd, optional_str(args, "command"))
+    return ToolCall.other(tool, session, cwd)
 
 
-def _answer(guard: Guard, step: str | None, via: str, call: ToolCall,
-            reason: str | None) -> Answer:
-    return answer_step(guard, step, call, deny, via=via, reason=reason,
-                       switched=call.kind == SHELL and switched_branch(call.command))
-
-
-NATIVE_STEPS = {"preToolUse": PRE_TOOL, "postToolUse": AFTER_TOOL, "sessionEnd": SESSION_END}
+NATIVE_STEPS = steps("preToolUse", ("postToolUse",), "sessionEnd")
+CLAUDE_STEPS = steps("PreToolUse", ("PostToolUse", "PostToolUseFailure", "Stop"), "SessionEnd")
 
 
 class _Native:
@@ -91,27 +80,24 @@ class _Native:
     def __call__(self, guard: Guard, payload: dict[str, Any]) -> Answer:
         call = tool_call(optional_str(payload, "toolName") or "", str_field(payload, "sessionId"),
                          str_field(payload, "cwd"), _args(payload.get("toolArgs")))
-        return _answer(guard, NATIVE_STEPS.get(self.event), self.event, call,
-                       optional_str(payload, "reason"))
+        return answer_step(guard, NATIVE_STEPS.get(self.event), call, deny, via=self.event,
+                           reason=optional_str(payload, "reason"))
 
 
-CLAUDE_STEPS = {"PreToolUse": PRE_TOOL, "PostToolUse": AFTER_TOOL,
-                "PostToolUseFailure": AFTER_TOOL, "Stop": AFTER_TOOL, "SessionEnd": SESSION_END}
+def _claude_shaped(payload: dict[str, Any]) -> ToolCall:
+    args = payload.get("tool_input")
+    return tool_call(optional_str(payload, "tool_name") or "", str_field(payload, "session_id"),
+                     str_field(payload, "cwd"), args if isinstance(args, dict) else {})
 
 
 def _claude_file(guard: Guard, payload: dict[str, Any]) -> Answer:
     """Claude's settings file run by Copilot: Claude's payload, Copilot's tools and answer."""
-    cwd = str_field(payload, "cwd")
-    ws = find_workspace(cwd)
+    ws = find_workspace(str_field(payload, "cwd"))
     tool = optional_str(payload, "tool_name") or ""
     if ws is not None and own_hook_answers(ws.toplevel, HOOK_FILE, COPILOT, "preToolUse",
                                            tool, command_key="bash"):
-        return ALLOW  # guard's Copilot hook answers this call (verified): one answer, not two
-    event = str_field(payload, "hook_event_name")
-    args = payload.get("tool_input")
-    call = tool_call(tool, str_field(payload, "session_id"), cwd,
-                     args if isinstance(args, dict) else {})
-    return _answer(guard, CLAUDE_STEPS.get(event), event, call, optional_str(payload, "reason"))
+        return Answer()  # guard's Copilot hook answers this call (verified): one answer
+    return handle_payload(guard, payload, CLAUDE_STEPS, _claude_shaped, deny)
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,

@@ -10,25 +10,8 @@ exit 2 without output as allow.
 
 from __future__ import annotations
 
-from worktree_guard.agents.common import (
-    ALLOW,
-    FILES,
-    OTHER,
-    SHELL,
-    Answer,
-    ToolCall,
-    optional_str,
-    str_field,
-    switched_branch,
-)
-from worktree_guard.agents.pipeline import (
-    AFTER_TOOL,
-    PRE_TOOL,
-    SESSION_END,
-    Guard,
-    answer_step,
-    run_adapter,
-)
+from worktree_guard.agents.common import Answer, ToolCall, optional_str, str_field
+from worktree_guard.agents.pipeline import Guard, handle_payload, run_adapter, steps
 from worktree_guard.core.agents import GEMINI
 from worktree_guard.lite import fastjson, system
 
@@ -52,29 +35,20 @@ def tool_call(payload: dict[str, Any]) -> ToolCall:
     tool_input = payload.get("tool_input")
     if tool in FILE_TOOLS:
         path = optional_str(tool_input, "file_path")
-        return ToolCall(tool, FILES, session, cwd, (path,) if path else ())
+        return ToolCall.files(tool, session, cwd, path)
     if tool == SHELL_TOOL:
         # The command runs in `dir_path` (relative to the project) when the model names one.
         where = optional_str(tool_input, "dir_path")
         shell_cwd = system.join(cwd, where) if where else cwd
-        return ToolCall(tool, SHELL, session, shell_cwd, (),
-                        optional_str(tool_input, "command"))
-    return ToolCall(tool, OTHER, session, cwd)
+        return ToolCall.shell(tool, session, shell_cwd, optional_str(tool_input, "command"))
+    return ToolCall.other(tool, session, cwd)
 
 
-STEPS = {"BeforeTool": PRE_TOOL, "AfterTool": AFTER_TOOL, "AfterAgent": AFTER_TOOL,
-         "SessionEnd": SESSION_END}
+STEPS = steps("BeforeTool", ("AfterTool", "AfterAgent"), "SessionEnd")
 
 
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
-    event = str_field(payload, "hook_event_name")
-    step = STEPS.get(event)
-    if step is None:
-        return ALLOW
-    call = tool_call(payload)
-    return answer_step(guard, step, call, deny, via=event,
-                       switched=call.kind == SHELL and switched_branch(call.command),
-                       reason=optional_str(payload, "reason"))
+    return handle_payload(guard, payload, STEPS, tool_call, deny)
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,

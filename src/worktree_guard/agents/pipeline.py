@@ -31,8 +31,11 @@ from worktree_guard.agents.common import (
     ToolCall,
     interactive_shell,
     moves_a_branch,
+    optional_str,
     read_payload,
     shell_patch_targets,
+    str_field,
+    switched_branch,
     tree_of_path,
     workspaces_of,
 )
@@ -460,18 +463,36 @@ AFTER_TOOL = "after-tool"  # and the end of a turn: the lease is stamped
 SESSION_END = "session-end"
 
 
+def steps(pre: str, after: tuple[str, ...], end: str) -> dict[str, str]:
+    """An agent's event names -> the pipeline's steps."""
+    return {pre: PRE_TOOL, end: SESSION_END, **dict.fromkeys(after, AFTER_TOOL)}
+
+
 def answer_step(guard: Guard, step: str | None, call: ToolCall, deny: Callable[[str], Answer],
-                *, via: str, switched: bool = False, reason: str | None = None,
-                project: str | None = None) -> Answer:
+                *, via: str, reason: str | None = None, project: str | None = None) -> Answer:
     """The pipeline's step for one event (`via`, its name, for the log); the answer in the
-    agent's own form. `switched`: a shell line of the holder's own that switched branch."""
+    agent's own form."""
     if step == PRE_TOOL:
         if not call.tool:
             raise PayloadError("the pre-tool payload names no tool")
         refused = guard.pre_tool(call)
         return ALLOW if refused is None else deny(refused)
     if step == AFTER_TOOL:
+        # A shell line of the holder's own that switched branch: the branch is its own now.
+        switched = call.kind == SHELL and switched_branch(call.command)
         guard.refresh(call, via, switched, project)
     elif step == SESSION_END:
         guard.release(call, reason, project)
     return ALLOW
+
+
+def handle_payload(guard: Guard, payload: dict[str, Any], agent_steps: dict[str, str],
+                   make_call: Callable[[dict[str, Any]], ToolCall],
+                   deny: Callable[[str], Answer], project: str | None = None) -> Answer:
+    """A payload that names its event (`hook_event_name`): its step, or nothing to do."""
+    event = str_field(payload, "hook_event_name")
+    step = agent_steps.get(event)
+    if step is None:
+        return ALLOW
+    return answer_step(guard, step, make_call(payload), deny, via=event,
+                       reason=optional_str(payload, "reason"), project=project)
