@@ -185,3 +185,43 @@ def test_an_agent_started_in_another_agents_shell_is_its_own_session_at_git(
     assert "rc=0" in done.stdout, (done.stdout, done.stderr)
     assert "deny" not in done.stdout
     assert git(own, "log", "-1", "--format=%s").strip() == "by-copilot"
+
+
+# ---- MCP tools -----------------------------------------------------------------------------
+
+MCP_AGENTS = [Driver("claude"), Driver("codex")]  # they name MCP tools mcp__<server>__<tool>
+
+
+@pytest.mark.parametrize("mcp", MCP_AGENTS, ids=[d.name for d in MCP_AGENTS])
+def test_an_mcp_tool_is_judged_by_the_paths_its_arguments_name(
+        mcp: Driver, held: tuple[Path, Path], guard_env: dict[str, str]) -> None:
+    """A filesystem server's `write_file {path}`, an IDE server's `{project_path,
+    relative_path}` and `{paths: [...]}` into A are denied to b; into b's own tree, b's.
+    Catches: MCP tools passed as calls that change nothing."""
+    a, b = held
+    for args in ({"path": str(a / "x"), "content": "p"},
+                 {"project_path": str(a), "relative_path": "src/x.py", "text": "p"},
+                 {"paths": [str(b / "ok"), str(a / "x")]}):
+        reason = mcp.ask(mcp.pre("b", b, "mcp__fs__write_file", args), guard_env)
+        assert reason is not None and str(a) in reason, args
+    assert mcp.ask(mcp.pre("b", b, "mcp__fs__write_file", {"path": "own.txt"}),
+                   guard_env) is None
+    hooks = {"path": str(a / ".git" / "hooks" / "pre-commit")}
+    reason = mcp.ask(mcp.pre("a", a, "mcp__fs__write_file", hooks), guard_env)
+    assert reason is not None and "switch" in reason
+
+
+@pytest.mark.parametrize("mcp", MCP_AGENTS, ids=[d.name for d in MCP_AGENTS])
+def test_mcp_tools_listed_in_git_config_are_judged_by_the_sessions_tree(
+        mcp: Driver, held: tuple[Path, Path], guard_env: dict[str, str]) -> None:
+    """A tool that writes without naming a path (a symbol edit) passes, unless git config
+    `guard.mcpWriteTools` lists it (patterns): then b working in A is denied.
+    Catches: the config unread, or the patterns not matched."""
+    a, _ = held
+    call = mcp.pre("b", a, "mcp__ide__rename_symbol", {"symbol": "f", "new_name": "g"})
+    assert mcp.ask(call, guard_env) is None
+    git(a, "config", "--add", "guard.mcpWriteTools", "mcp__other__x, mcp__ide__*")
+    reason = mcp.ask(call, guard_env)
+    assert reason is not None and str(a) in reason
+    assert mcp.ask(mcp.pre("b", a, "mcp__web__fetch", {"url": "http://127.0.0.1/"}),
+                   guard_env) is None

@@ -9,7 +9,7 @@ any other exit would fail open without a word.
 
 from __future__ import annotations
 
-from worktree_guard.agents.common import Answer, ToolCall, optional_str, str_field
+from worktree_guard.agents.common import MCP_PREFIX, Answer, ToolCall, optional_str, str_field
 from worktree_guard.agents.pipeline import Guard, handle_payload, run_adapter, steps
 from worktree_guard.core.agents import CLAUDE
 from worktree_guard.lite import fastjson
@@ -55,6 +55,8 @@ def tool_call(payload: dict[str, Any], session: str, cwd: str) -> ToolCall:
         return ToolCall.files(tool, session, cwd, path)
     if tool == SHELL_TOOL:
         return ToolCall.shell(tool, session, cwd, optional_str(args, "command"))
+    if tool.startswith(MCP_PREFIX):
+        return ToolCall.mcp(tool, session, cwd, args)
     if tool in CLIENT_TOOLS and _changes_cwd_tree(tool, args):
         return ToolCall.files(tool, session, cwd)  # no path: the cwd's tree
     return ToolCall.other(tool, session, cwd)

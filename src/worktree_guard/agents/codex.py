@@ -11,6 +11,7 @@ SessionEnd when it is killed: the holder process dying is the release then.
 from __future__ import annotations
 
 from worktree_guard.agents.common import (
+    MCP_PREFIX,
     Answer,
     ToolCall,
     optional_str,
@@ -66,6 +67,8 @@ def tool_call(payload: dict[str, Any]) -> ToolCall:
     if tool in SHELL_TOOLS:
         workdir = optional_str(tool_input, "workdir")
         return ToolCall.shell(tool, session, workdir or cwd, _command_text(tool_input))
+    if tool.startswith(MCP_PREFIX):
+        return ToolCall.mcp(tool, session, cwd, tool_input)
     return ToolCall.other(tool, session, cwd)
 
 

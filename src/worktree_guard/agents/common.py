@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 FILES = "files"  # writes the files named in `paths`
 SHELL = "shell"  # runs `command`
 OTHER = "other"  # reads or talks: never guarded
+MCP = "mcp"  # an MCP server's tool: judged by the paths its `args` name (see the pipeline)
 
 
 class PayloadError(Exception):
@@ -34,16 +35,18 @@ class PayloadError(Exception):
 class ToolCall:
     """One pre-tool call of any agent, in the core's terms."""
 
-    __slots__ = ("command", "cwd", "kind", "paths", "session", "tool")
+    __slots__ = ("args", "command", "cwd", "kind", "paths", "session", "tool")
 
     def __init__(self, tool: str, kind: str, session: str, cwd: str,
-                 paths: tuple[str, ...] = (), command: str | None = None) -> None:
+                 paths: tuple[str, ...] = (), command: str | None = None,
+                 args: dict[str, Any] | None = None) -> None:
         self.tool = tool
         self.kind = kind
         self.session = session
         self.cwd = cwd
         self.paths = paths  # as the agent gave them: absolute, or relative to cwd
         self.command = command
+        self.args = args
 
     @staticmethod
     def files(tool: str, session: str, cwd: str, *paths: str | None) -> ToolCall:
@@ -58,6 +61,39 @@ class ToolCall:
     @staticmethod
     def other(tool: str, session: str, cwd: str) -> ToolCall:
         return ToolCall(tool, OTHER, session, cwd)
+
+    @staticmethod
+    def mcp(tool: str, session: str, cwd: str, args: Any) -> ToolCall:
+        return ToolCall(tool, MCP, session, cwd, (), None, args if isinstance(args, dict) else {})
+
+
+# MCP tools, as Claude Code and Codex name them in a hook payload: `mcp__<server>__<tool>`.
+MCP_PREFIX = "mcp__"
+# Argument names that hold a path a tool acts on, and those that hold the folder relative
+# paths are taken from (a filesystem server's `path`, an IDE server's `file_path` or
+# `relative_path` under `project_path`/`root`...).
+_PATH_ARGS = ("path", "file_path", "filePath", "filepath", "file", "filename", "paths",
+              "relative_path", "relativePath", "source", "destination", "target", "dest",
+              "notebook_path", "directory", "dir", "folder")
+_ROOT_ARGS = ("root", "root_path", "rootPath", "project_path", "projectPath", "project_dir",
+              "projectDir", "workspace", "cwd", "base_dir", "baseDir")
+
+
+def mcp_paths(args: dict[str, Any], cwd: str) -> tuple[str, ...]:
+    """The absolute paths an MCP call's arguments name: each path argument (a string or a
+    list of strings), relative ones taken from a root argument, else from the cwd."""
+    roots = [v for k in _ROOT_ARGS if isinstance(v := args.get(k), str) and v]
+    base = system.join(cwd, roots[0]) if roots else cwd
+    found: list[str] = [system.join(cwd, r) for r in roots]
+    for key in _PATH_ARGS:
+        value = args.get(key)
+        values = value if isinstance(value, list) else [value]
+        for one in values:
+            if isinstance(one, str) and one:
+                path = system.join(base, one)
+                if path not in found:
+                    found.append(path)
+    return tuple(found)
 
 
 def read_payload(raw: bytes) -> dict[str, Any]:

@@ -24,12 +24,14 @@ import sys
 from worktree_guard.agents.common import (
     ALLOW,
     FILES,
+    MCP,
     OTHER,
     SHELL,
     Answer,
     PayloadError,
     ToolCall,
     interactive_shell,
+    mcp_paths,
     moves_a_branch,
     optional_str,
     read_payload,
@@ -130,12 +132,27 @@ class Guard:
         session, wrapped = self.session(call.session)
         if call.kind == SHELL and call.command is not None:
             return self.pre_shell(call, call.command, session, wrapped)
+        if call.kind == MCP:
+            judged = self.mcp_call(call)
+            if judged is None:
+                return None
+            call = judged
         # A shell call whose line cannot be read may do anything in its folder: its tree.
         protected = self.protected_target(call)
         if protected is not None:
             return self.refuse(call, session, f"no git hooks: {protected}",
                                bypass_reason(protected))
         return self.acquire_all(workspaces_of(call), session, wrapped, call.tool, call.cwd)
+
+    def mcp_call(self, call: ToolCall) -> ToolCall | None:
+        """An MCP tool as a file call: the paths its arguments name; else, when git config
+        `guard.mcpWriteTools` lists it (patterns), the session's tree; else nothing (None)."""
+        paths = mcp_paths(call.args or {}, call.cwd)
+        if paths:
+            return ToolCall.files(call.tool, call.session, call.cwd, *paths)
+        if any(fnmatchcase(call.tool, p) for p in mcp_write_tools(call.cwd)):
+            return ToolCall.files(call.tool, call.session, call.cwd)
+        return None
 
     def pre_shell(self, call: ToolCall, command: str, session: str,
                   wrapped: bool) -> str | None:
@@ -378,6 +395,27 @@ class Guard:
         if state is not LeaseState.HELD_BY_OTHER:
             return None
         return session_start_context(ws.toplevel, holder_facts(view, now))
+
+
+def fnmatchcase(name: str, pattern: str) -> bool:
+    from fnmatch import fnmatchcase as match  # only for MCP tools named in git config
+
+    return match(name, pattern)
+
+
+def mcp_write_tools(cwd: str) -> list[str]:
+    """git config `guard.mcpWriteTools` (every value; each a space- or comma-separated list of
+    patterns) where the call runs; none when git cannot say."""
+    from worktree_guard.lite import spawn
+
+    try:
+        code, out, _ = spawn.run(["git", "-C", cwd, "config", "--get-all",
+                                  "guard.mcpWriteTools"], timeout_s=2.0)
+    except (OSError, spawn.SpawnError):
+        return []
+    if code != 0:
+        return []
+    return out.decode("utf-8", "replace").replace(",", " ").split()
 
 
 # ---- the failure policy -------------------------------------------------------------------
