@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from worktree_guard import __version__
+from worktree_guard.core.agents import CLAUDE, NAMES
 from worktree_guard.core.config import LockDirError, Settings, load_settings
 from worktree_guard.core.lease import LeaseStoreError
 from worktree_guard.core.workspace import Workspace, find_workspace
@@ -23,6 +24,8 @@ from worktree_guard.install.targets import GuardError, Scope
 EXIT_OK = 0
 EXIT_ERROR = 1
 # 2 is Typer's own code for a bad flag or argument.
+
+_AGENTS = ",".join(NAMES)  # the agent table's, in its order
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -138,8 +141,8 @@ def install(
                                         ".claude/settings.local.json that git tracks (they "
                                         "get committed).")] = False,
     agents: Annotated[str, typer.Option("--agents", help="Which agents' hooks to install, "
-                                        "comma-separated, from claude,codex,gemini,copilot "
-                                        "(default: all).")] = "claude,codex,gemini,copilot",
+                                        f"comma-separated, from {_AGENTS} "
+                                        "(default: all).")] = _AGENTS,
     trust: Annotated[bool, typer.Option("--trust", help="Also do the one-time trust step "
                                         "where the agent's own files allow it: Gemini CLI's "
                                         "~/.gemini/trustedFolders.json (undone by uninstall). "
@@ -168,9 +171,9 @@ def install(
     except SettingsError as exc:
         _err(f"error: {exc}")
         raise _ExitCode(EXIT_ERROR) from None
-    no_claude = no_claude or "claude" not in chosen
+    no_claude = no_claude or CLAUDE not in chosen
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
-                             agents=tuple(name for name in chosen if name != "claude"),
+                             agents=tuple(name for name in chosen if name != CLAUDE),
                              trust=trust, strict=strict)
     report = do_install(os.getcwd(), options, current_launcher())
     for line in report.done:
