@@ -23,7 +23,7 @@ from worktree_guard.core import events
 from worktree_guard.core.agents import CLAUDE
 from worktree_guard.core.config import Settings
 from worktree_guard.core.decide import describe_holder, holder_facts
-from worktree_guard.core.identity import ProcessId, find_claude_ancestor, process_id
+from worktree_guard.core.identity import ProcessId, find_agent, process_id
 from worktree_guard.core.lease import Caller, LeaseStore, LeaseStoreError, Outcome, Result, now_ms
 from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord
@@ -88,7 +88,7 @@ class Runner:
     def _holder(self) -> ProcessId | None:
         """Who keeps the lease alive: this guard process, or the enclosing session's."""
         if self.session.nested == "CLAUDE_CODE_SESSION_ID":
-            return find_claude_ancestor()
+            return find_agent()
         if self.session.nested == "GUARD_SESSION_ID":
             view = self.store.read(self.ws.key)
             if isinstance(view, LeaseRecord) and view.session_id == self.session.session_id:

@@ -246,11 +246,6 @@ def find_agent_ancestor(
     return None
 
 
-def find_claude_ancestor(start_pid: int | None = None) -> ProcessId | None:
-    """The nearest agent ancestor (kept for callers that predate the agent table)."""
-    return find_agent(start_pid=start_pid)
-
-
 def holder_in_ancestry(holder: ProcessId, start_pid: int | None = None) -> bool | None:
     """Whether `holder` is this process or one of its ancestors: True, False, or None when
     that cannot be told here (no /proc, no start time, another boot or pid namespace)."""
