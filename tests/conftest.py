@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 
+from tests.repos import git, make_bare, make_repo
 from worktree_guard.install.launcher import Launcher, package_folder
+
+__all__ = ["git", "make_bare", "make_repo"]  # the shared repository helpers, for the tests
 
 GUARD = str(Path(sys.executable).parent / "guard")
 
@@ -30,22 +33,6 @@ def installed_launcher() -> Launcher:
 PAYLOADS = Path(__file__).resolve().parent / "data" / "hook-payloads.jsonl"
 
 
-def git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=True
-    )
-    return done.stdout.strip()
-
-
-def make_repo(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "dev@example.invalid")
-    git(path, "config", "user.name", "Dev")
-    (path / "README").write_text("hello\n")
-    git(path, "add", "README")
-    git(path, "commit", "-q", "-m", "first")
-    return path
 
 
 @pytest.fixture

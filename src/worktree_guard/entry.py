@@ -69,7 +69,7 @@ def _claude_file_hook() -> int:
 
 def _agent_hook(name: str, event: str | None, claude_file: bool = False) -> int:
     """`guard hook --agent NAME [EVENT]` (the agent named by the installed command): the
-    table's agent, its adapter module `agents/NAME.py`. Whatever goes wrong, the call is
+    table's agent, its adapter module `agents/<name>.py`. Whatever goes wrong, the call is
     allowed: under Copilot CLI a crash or a non-zero exit would deny every call, and under
     Gemini CLI a missing answer blocks it."""
     try:

@@ -20,7 +20,7 @@ from tests.agents.test_codex import denied_reason as codex_denied
 from tests.agents.test_codex import pre_tool as codex_pre_tool
 from tests.agents.test_gemini import before_tool, gemini_hook
 from tests.agents.test_gemini import denied_reason as gemini_denied
-from tests.conftest import git
+from tests.conftest import git, make_bare
 from worktree_guard.shell.pushes import history_rewriting_push
 
 REWRITING = [
@@ -41,7 +41,7 @@ def _world(tmp_path: Path) -> tuple[Path, Path]:
     """A repository whose main was rewritten after it was pushed, and its bare origin (with
     a second branch `side`): a forced push or a delete changes the remote; a plain one not."""
     remote, repo = tmp_path / "origin.git", tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    make_bare(remote)
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
     git(repo, "config", "user.email", "dev@example.invalid")
     git(repo, "config", "user.name", "Dev")

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests import repos
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 120.0  # safety net per run, never a timed assertion
 # A stable piece of guard's deny reason (every agent gets the same words).
@@ -122,12 +124,8 @@ def new_home(run_dir: Path) -> Path:
 
 
 def make_repo(path: Path) -> Path:
-    path.mkdir()
-    git(path, "init", "-q")
-    (path / "README.md").write_text("e2e\n")
-    git(path, "add", "README.md")
-    git(path, "commit", "-q", "-m", "init")
-    return path
+    env = {**base_env(path.parent), "GIT_CONFIG_NOSYSTEM": "1"}
+    return repos.make_repo(path, env=env, readme="README.md", text="e2e\n", message="init")
 
 
 def pinned_client(folder: str, executable: str, override_var: str, product: str,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GUARD, git, installed_launcher, make_repo
+from tests.conftest import GUARD, git, installed_launcher, make_bare, make_repo
 from worktree_guard.git.shims import DEFAULT_HOOK_NAMES, shim_text, write_shims
 
 OTHER_SETTINGS = """{
@@ -156,7 +156,7 @@ def test_install_merges_settings_and_chains_a_foreign_hook(
 
     # pre-push: the foreign hook gets git's arguments and the ref lines on stdin.
     remote = repo.parent / "remote.git"
-    git(repo.parent, "init", "-q", "--bare", str(remote))
+    make_bare(remote)
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "checkout", "-q", "-b", "feature")
     pushed = subprocess.run(["git", "push", "-q", "origin", "feature"], cwd=repo, env=guard_env,

@@ -1,17 +1,16 @@
 """The launcher `guard install` writes: the installed guard's interpreter, isolated, with
-the package folder it was installed into; older installs' entries are recognised."""
+the package folder it was installed into; a guard command's entries (GUARD_BIN) are parsed too."""
 
 from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 from pathlib import Path
 
 from tests.conftest import GUARD, installed_launcher, pre_tool
 from tests.install.test_install import guard
-from worktree_guard.git.shims import EARLIER_LAUNCH_CODES, HOOK_NAMES, KEY_CACHE_NAME, shim_text
+from worktree_guard.git.shims import HOOK_NAMES, KEY_CACHE_NAME, shim_text
 from worktree_guard.install.launcher import Launcher, launcher_problem, parse_command
 from worktree_guard.install.settings import GUARD_EVENT_NAMES, merge_guard
 
@@ -60,10 +59,10 @@ def test_the_launcher_runs_the_installed_guard_whatever_python_is_told(
     assert "decoy" not in second.stdout + second.stderr
 
 
-def test_an_older_installs_entries_are_replaced_not_doubled(
+def test_a_guard_command_install_is_replaced_not_doubled(
     repo: Path, guard_env: dict[str, str]
 ) -> None:
-    """An install by an older version wrote `<path>/guard hook`: a new install replaces it."""
+    """An install under GUARD_BIN wrote `<path>/guard hook`: a plain install replaces it."""
     (repo / ".claude").mkdir()
     old = merge_guard({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [
         {"type": "command", "command": "echo mine"}]}]}}, GUARD, True).settings
@@ -79,39 +78,12 @@ def test_an_older_installs_entries_are_replaced_not_doubled(
     assert new["statusLine"] == {"type": "command", "command": launcher.command("statusline")}
 
 
-def test_the_old_command_form_still_works(repo: Path, guard_env: dict[str, str]) -> None:
-    """Repositories installed by older versions keep calling `<path>/guard hook`."""
+def test_the_guard_command_form_works(repo: Path, guard_env: dict[str, str]) -> None:
+    """What an install under GUARD_BIN writes, `<path>/guard hook`, holds the tree too."""
     first = run_command(f"'{GUARD}' hook", pre_tool("aaaaaaaa-one", repo), guard_env, repo)
     assert first.returncode == 0 and first.stderr == ""
     second = run_command(f"'{GUARD}' hook", pre_tool("bbbbbbbb-two", repo), guard_env, repo)
     assert json.loads(second.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
-
-
-def earlier_launcher_command(*args: str) -> str:
-    """The launcher command as earlier installs wrote it (their launch code)."""
-    launcher = installed_launcher()
-    assert launcher.package_dir is not None
-    return shlex.join([launcher.executable, "-I", "-S", "-c", EARLIER_LAUNCH_CODES[0],
-                       launcher.package_dir, *args])
-
-
-def test_the_earlier_launch_code_still_works_and_a_reinstall_replaces_it(
-    repo: Path, guard_env: dict[str, str]
-) -> None:
-    earlier = earlier_launcher_command("hook")
-    assert parse_command(earlier) == (installed_launcher(), "hook")
-    first = run_command(earlier, pre_tool("aaaaaaaa-one", repo), guard_env, repo)
-    assert first.returncode == 0 and first.stderr == ""
-    second = run_command(earlier, pre_tool("bbbbbbbb-two", repo), guard_env, repo)
-    assert json.loads(second.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
-    (repo / ".claude").mkdir()
-    old = {"hooks": {event: [{"hooks": [{"type": "command", "command": earlier}]}]
-                     for event in GUARD_EVENT_NAMES}}
-    (repo / ".claude" / "settings.local.json").write_text(json.dumps(old, indent=2))
-    guard(repo, guard_env, "install")
-    new = settings_of(repo)
-    for event in GUARD_EVENT_NAMES:
-        assert handlers(new, event) == [installed_launcher().command("hook")], event
 
 
 def launch_with(main_code: str, stdout: int) -> subprocess.CompletedProcess[bytes]:
@@ -183,11 +155,11 @@ def test_launcher_commands_parse_back_and_say_when_they_point_at_nothing(
     assert "holds no worktree_guard package" in str(launcher_problem(moved))
 
 
-def test_status_names_the_install_default_strict_or_earlier(
+def test_status_names_the_install_default_strict_or_half_undone(
     repo: Path, guard_env: dict[str, str]
 ) -> None:
-    """An install of an earlier version had prepare-commit-msg in its default set: status
-    says so instead of calling it strict, and a re-install takes it out."""
+    """A strict install with one strict-only hook removed by hand: status says which are left
+    instead of calling it strict, and a default re-install takes them out."""
     def installed_line() -> str:
         text = guard(repo, guard_env, "status").stdout
         return next(line for line in text.splitlines() if line.startswith("installed:"))
@@ -196,7 +168,7 @@ def test_status_names_the_install_default_strict_or_earlier(
     assert installed_line().endswith("; all git hooks")
     guard(repo, guard_env, "install", "--no-claude", "--strict")
     assert installed_line().endswith("; all git hooks (strict)")
-    (repo / ".git" / "hooks" / "reference-transaction").unlink()  # as an earlier default had it
+    (repo / ".git" / "hooks" / "reference-transaction").unlink()
     assert installed_line().endswith("; all git hooks, and prepare-commit-msg of the strict "
                                      "install")
     done = guard(repo, guard_env, "install", "--no-claude")

@@ -159,7 +159,7 @@ def installed_summary(installed: dict[str, Any]) -> str:
         extra = sorted(STRICT_ONLY & set(guarded))
         if len(extra) == len(STRICT_ONLY):
             git = "all git hooks (strict)"
-        elif extra:  # an install of an earlier version, or a strict one half undone
+        elif extra:  # a strict install half undone (a strict-only hook removed by hand)
             git = f"all git hooks, and {', '.join(extra)} of the strict install"
         else:
             git = "all git hooks"

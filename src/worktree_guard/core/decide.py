@@ -37,8 +37,6 @@ LeaseState.DEAD = LeaseState("dead")
 LeaseState.HELD_BY_CALLER = LeaseState("held_by_caller")
 LeaseState.HELD_BY_OTHER = LeaseState("held_by_other")
 
-TAKEABLE = frozenset({LeaseState.FREE, LeaseState.EXPIRED, LeaseState.DEAD})
-
 
 def is_expired(view: LeaseRecord | UnreadableLease, now_ms: int, default_ttl_ms: int) -> bool:
     if isinstance(view, UnreadableLease):

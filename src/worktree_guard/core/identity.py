@@ -44,7 +44,7 @@ class AgentKind:
                  launchers: frozenset[str] = _INTERPRETERS) -> None:  # fmt: skip
         self.name = name  # as recorded in a lease's `agent` field
         self.process_names = process_names  # /proc/<pid>/stat name (comm, 15 bytes at most)
-        self.script_names = script_names  # basename of argv[0..2] of a launcher process
+        self.script_names = script_names  # basename of argv[0..3] of a launcher process
         self.pid_variable = pid_variable  # the client's own pid, exported to its children
         # Process names whose argv is read for script_names: interpreters, or a native
         # client whose main thread renames the process.

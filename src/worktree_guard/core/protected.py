@@ -5,7 +5,7 @@ worktree's shared one), git's own configuration (`.git/config`, `config.worktree
 could set `core.hooksPath` or `guard.*`), guard's lock folder (the leases, the event log,
 the pass markers), and every agent's hook files (they hold guard's hook entries; the agent
 table, core/agents.py, lists them).
-The shell classifier has its own, textual, form of the same list (shell/hookpaths.py).
+The shell classifier has its own, textual, form of the same list (shell/switches.py).
 """
 
 from __future__ import annotations

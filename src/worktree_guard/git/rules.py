@@ -1,6 +1,6 @@
 """Pure rules for the git hooks: parsed hook input and found facts in, verdicts and text out.
 
-No I/O here: `git_hook.py` reads stdin, the lease and git; `git_facts.py` asks git about
+No I/O here: `git/hook.py` reads stdin, the lease and git; `git/facts.py` asks git about
 objects and config. Whether an agent may act at all is the lease's question, answered by
 `LeaseStore.acquire` exactly as for the Claude hook (free: take it; own: refresh; other: busy).
 On the commit-time path like the rest of the hooks: no `enum`, `dataclasses` or `re`.

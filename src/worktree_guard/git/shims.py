@@ -55,8 +55,6 @@ HOOK_NAMES = (
 # denied those commands before git runs), so only `guard install --strict` installs them.
 STRICT_ONLY = frozenset({"prepare-commit-msg", "reference-transaction"})
 DEFAULT_HOOK_NAMES = tuple(name for name in HOOK_NAMES if name not in STRICT_ONLY)
-# Hooks that get data on stdin: the shim keeps a copy for guard and a chained foreign hook.
-STDIN_HOOKS = frozenset({"pre-push", "reference-transaction"})
 CHAINED_SUFFIX = ".pre-guard"
 KEY_CACHE_NAME = "worktree-guard-key"  # in a working tree's git dir: "<key> <toplevel>"
 MARKER = "worktree-guard shim"
@@ -66,12 +64,6 @@ MARKER = "worktree-guard shim"
 LAUNCH_CODE = (
     "import sys;sys.path.append(sys.argv.pop(1));"
     "from worktree_guard.entry import launch;launch()"
-)
-# What earlier installs wrote (it exits through the interpreter's finalisation); still
-# recognised as guard's own, so a re-install replaces it and uninstall removes it.
-EARLIER_LAUNCH_CODES = (
-    "import sys;sys.path.append(sys.argv.pop(1));"
-    "from worktree_guard.entry import main;sys.exit(main())",
 )
 
 _HEADER = """#!/bin/sh

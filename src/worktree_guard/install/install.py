@@ -2,7 +2,8 @@
 
 Every input is read and checked before anything is written, so a settings file that is not
 JSON stops the install with nothing changed. Each change is recorded in the install
-manifest (see install_manifest.py) before it is made, so uninstall.py can undo exactly it.
+manifest (see install/manifest.py) before it is made, so install/uninstall.py can undo it
+exactly.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ interpreter directly:
   keeps it; a moved or deleted venv leaves a launcher pointing at nothing, which
   `guard doctor` reports (and the git shims say, once per git command).
 Measured against the alternatives in docs/benchmarks.md (a launcher file run as a script,
-`python -I -c`, the console script). `GUARD_BIN` (a guard command) keeps the plain
-`<guard> hook` form, as installs of older versions wrote it; those keep working.
+`python -I -c`, the console script). With `GUARD_BIN` (a guard command) install writes the
+plain `<guard> hook` form instead.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from worktree_guard.git.shims import EARLIER_LAUNCH_CODES, LAUNCH_CODE
+from worktree_guard.git.shims import LAUNCH_CODE
 from worktree_guard.install.targets import guard_executable
 
 _LAUNCH_FLAGS = ["-I", "-S", "-c", LAUNCH_CODE]
@@ -84,8 +84,8 @@ def as_launcher(guard: Launcher | str) -> Launcher:
 
 
 def parse_command(command: object) -> tuple[Launcher, str] | None:
-    """(launcher, subcommand) when `command` runs guard, in any form install ever wrote:
-    the launcher, `<path>/guard hook`, `python -m worktree_guard hook`; else None."""
+    """(launcher, subcommand) when `command` runs guard: the launcher, `<path>/guard hook`
+    (what install writes under GUARD_BIN), `python -m worktree_guard hook`; else None."""
     found = parse_words(command)
     if found is None or len(found[1]) != 1:
         return None
@@ -105,8 +105,7 @@ def parse_words(command: object) -> tuple[Launcher, list[str]] | None:
     # `python -m worktree_guard hook`, as a development checkout might register it.
     if len(words) >= 4 and words[1:3] == ["-m", "worktree_guard"]:
         return Launcher(words[0]), words[3:]
-    if len(words) >= 7 and words[1:4] == _LAUNCH_FLAGS[:3] and (
-            words[4] == LAUNCH_CODE or words[4] in EARLIER_LAUNCH_CODES):  # fmt: skip
+    if len(words) >= 7 and words[1:5] == _LAUNCH_FLAGS:
         return Launcher(words[0], words[5]), words[6:]
     return None
 

@@ -2,8 +2,8 @@
 
 A file guard wrote and nobody changed since gets its exact bytes and mode back; one that
 changed since keeps those changes and loses only guard's entries. What the manifest does
-not know (an older install, a deleted manifest) is swept: guard's shims and guard's entries
-in this tree's settings.
+not know (a deleted manifest, a hook entry copied by hand) is swept: guard's shims and
+guard's entries in this tree's settings.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ class Uninstaller:
                                 "since install, so the rest is kept as it is now)")
 
     def _sweep(self, handled: set[str], sweep_user: bool) -> None:
-        """Guard's things the manifest does not know (an older install, a lost manifest)."""
+        """Guard's things the manifest does not know (a lost manifest, an entry copied in)."""
         for name in HOOK_NAMES:
             path = os.path.join(self.repo.hooks_dir, name)
             if path not in handled and os.path.isfile(path):
