@@ -148,6 +148,8 @@ def _git_group(ctx: Context, plan: Plan) -> GroupResult:
     push_plain, push_person = push_repo(ctx, "push-plain", False), push_repo(ctx, "push-person",
                                                                            True)
     push_agent = push_repo(ctx, "push-agent", True)
+    # The branch lease on the remote is the `remote` group's row; this one stays the local checks.
+    run_git(ctx, push_agent, "config", "guard.remoteLease", "false")
     no_hooks = ctx.folder("no-hooks")
 
     def commit(label: str, repo: Path, env: dict[str, str], base: Case | None) -> Case:

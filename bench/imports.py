@@ -120,6 +120,17 @@ CLASSIFIER_CASES = (
      "echo " + "word " * 200_000 + "; rm -rf build"),
     ("PreToolUse Bash, 32 KiB of $(ls) then `rm` (just under the size cap)",
      "echo " + "$(ls) " * 5_400 + "; rm -rf build"),
+    # Adversarial shapes: each is decided (a deny naming the holder), none by the deadline.
+    ("PreToolUse Bash, 20 `cd dN 2>/dev/null;` then `rm` (the folder set's bound)",
+     "".join(f"cd d{i} 2>/dev/null; " for i in range(20)) + "rm -rf build"),
+    ("PreToolUse Bash, 1,000 `pushd dN;` then `rm`",
+     "".join(f"pushd d{i}; " for i in range(1_000)) + "rm -rf build"),
+    ("PreToolUse Bash, $( ) nested 30 deep then `rm`",
+     "echo " + "$(" * 30 + "true" + ")" * 30 + "; rm -rf build"),
+    ("PreToolUse Bash, a 2,000-command pipeline then `rm`",
+     " | ".join(["cat"] * 2_000) + "; rm -rf build"),
+    ("PreToolUse Bash, 500 `for` loops over globs (bounded variables)",
+     "".join(f"for f{i} in *; do rm $f{i}; done; " for i in range(500))),
 )
 # classify_command alone, in the venv's interpreter: (label, expression for the command).
 CLASSIFIER_SHAPES = (

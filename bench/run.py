@@ -5,7 +5,8 @@ start them, timed round-robin against a baseline measured in the same run.
     .venv/bin/python bench/run.py [--quick] [--json OUT] [--markdown] [--groups claude,git]
 
 Groups: claude (the `guard hook` events, through the exact command `guard install` writes),
-git (commit, push, update-ref with guard's git hooks as `guard install` writes them), bulk
+git (commit, push, update-ref with guard's git hooks as `guard install` writes them), remote
+(a push over a loopback git daemon with the branch lease, and without guard), bulk
 (a rebase of 200 commits, a fetch of 2,000 new tags: default and strict install, as a person
 and as the holder), scaling (20k-file repository, 5k-lease lock folder), concurrency
 (8 sessions on one tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash
@@ -49,6 +50,7 @@ from bench.common import (
 )
 from bench.git_work import bulk_group, git_group
 from bench.imports import classifier_calls_group, classifier_group, imports_group
+from bench.remote_lease import remote_group
 from bench.report import (
     compile_bytecode,
     machine_facts,
@@ -65,6 +67,7 @@ from bench.scale import concurrency_group, scaling_group
 GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "claude": claude_group,
     "git": git_group,
+    "remote": remote_group,
     "bulk": bulk_group,
     "scaling": scaling_group,
     "concurrency": concurrency_group,

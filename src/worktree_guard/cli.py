@@ -207,26 +207,64 @@ def uninstall(
 # ---- looking --------------------------------------------------------------------------------
 
 
-@app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state"))
-def status(json_out: JsonFlag = False) -> None:
+@app.command(epilog=_examples("guard status", "guard status --json | jq .lease.state",
+                             "guard status --remote   # also ask the remote for its lease"))
+def status(
+    json_out: JsonFlag = False,
+    remote: Annotated[bool, typer.Option("--remote", help="Ask the git remote for the current "
+                                         "branch's lease (one fetch); without it, what this "
+                                         "clone last saw.")] = False,
+) -> None:  # fmt: skip
     """Who holds this working tree, since when, and what guard has installed here."""
+    from worktree_guard.commands.remote import branch_lease, describe_branch_lease
     from worktree_guard.commands.status import render_status, status_data, viewer_for
+    from worktree_guard.core.identity import session_from_env
     from worktree_guard.install.targets import locate_repo
 
     repo, settings = locate_repo(os.getcwd()), _settings()
     if json_out:
-        _print_json(status_data(repo, settings))
+        data = status_data(repo, settings)
+        if remote:  # scripts reading the plain `--json` see what they always saw
+            data["remote_lease"] = branch_lease(repo.toplevel, data.get("branch"), True,
+                                                session_from_env())
+        _print_json(data)
         return
     viewer = viewer_for(settings)
     usable = viewer.lock_problem is None
-    typer.echo(render_status(status_data(repo, settings, with_lease=usable), viewer))
+    data = status_data(repo, settings, with_lease=usable)
+    text = render_status(data, viewer)
+    line = describe_branch_lease(branch_lease(repo.toplevel, data.get("branch"), remote,
+                                              session_from_env()))
+    typer.echo(text + (f"\n{'remote:':<12}{line}" if line else ""))
     if not usable:
         raise _ExitCode(EXIT_ERROR)
 
 
-@app.command("list", epilog=_examples("guard list", "guard list --json"))
-def list_(json_out: JsonFlag = False) -> None:
-    """Every lease on this machine (in the lock folder)."""
+@app.command("list", epilog=_examples("guard list", "guard list --json",
+                                      "guard list --remote origin   # the branch leases there"))
+def list_(
+    json_out: JsonFlag = False,
+    remote: Annotated[str | None, typer.Option("--remote", help="List the branch leases on "
+                                               "this git remote instead (one fetch).")
+                      ] = None,
+) -> None:  # fmt: skip
+    """Every lease on this machine (in the lock folder), or a remote's branch leases."""
+    if remote is not None:
+        from worktree_guard.commands.remote import RemoteCommandError, remote_leases
+        from worktree_guard.commands.remote import render_list as render_remote
+        from worktree_guard.core.identity import session_from_env
+        from worktree_guard.core.remote_lease import RemoteLeaseError
+
+        ws = _workspace()
+        try:
+            leases = remote_leases(ws.toplevel, remote, True, session_from_env())
+        except (RemoteCommandError, RemoteLeaseError) as exc:
+            _fail(str(exc))
+        if json_out:
+            _print_json({"remote": remote, "leases": leases})
+        else:
+            typer.echo(render_remote(remote, leases))
+        return
     from worktree_guard.commands.status import list_data, render_list
 
     data = list_data(_settings())
@@ -311,6 +349,26 @@ def doctor(
 
 
 # ---- acting ---------------------------------------------------------------------------------
+
+
+@app.command("server-hook", epilog=_examples(
+    "guard server-hook /srv/git/project.git   # the bare repository clients push to",
+))  # fmt: skip
+def server_hook(
+    repository: Annotated[str, typer.Argument(help="A bare repository you serve.")],
+) -> None:
+    """Install the server-side `update` hook: it refuses pushes of a branch another live
+    session leases (clients without guard, `--no-verify` pushes), and any rewrite or deletion
+    of a protected branch (guard.protectedBranches of that repository)."""
+    from worktree_guard.commands.remote import RemoteCommandError, install_server_hook
+    from worktree_guard.install.launcher import current_launcher
+
+    try:
+        result = install_server_hook(repository, current_launcher())
+    except RemoteCommandError as exc:
+        _fail(str(exc))
+    typer.echo(result.done)
+
 
 
 @app.command(epilog=_examples(

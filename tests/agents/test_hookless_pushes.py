@@ -34,6 +34,15 @@ REWRITING = [
     "git push origin :side",
     "git push --delete origin side",
     "bash -lc 'git push -f origin main'",
+    # Behind wrappers, read by their one option table (shell/runners.py). Catches: a reader
+    # that skips a wrapper's options by a rule of its own (`-u FOO` taken for the command).
+    "env -u FOO git push --force origin main",
+    "env --uns=FOO git push --force origin main",  # a unique prefix of --unset
+    "timeout -s KILL 5 git push -f origin main",
+    "command -p git push -f origin main",
+    "ionice -c 2 -n 7 git push -f origin main",
+    "setsid -w git push -f origin main",
+    "flock lockfile -c 'git push -f origin main'",
 ]
 
 

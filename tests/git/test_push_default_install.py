@@ -62,10 +62,11 @@ def test_a_fast_forward_asks_git_one_question(installed: World, trace: Path) -> 
     asked(world, trace)
     done = world.git("push", "-q", "origin", "main", session=A)
     assert done.returncode == 0 and done.stderr == ""
-    assert asked(world, trace) == ["merge-base"]
+    # and the config once, for the branch lease on the remote (guard.remoteLease*)
+    assert asked(world, trace) == ["merge-base", "config"]
     assert remote_sha(world, "main") == world.out("rev-parse", "HEAD")
     assert world.git("push", "-q", "origin", "HEAD:new", session=A).returncode == 0
-    assert asked(world, trace) == []  # a new branch: nothing to ask
+    assert asked(world, trace) == ["config"]  # a new branch: only the lease's config
 
 
 def test_config_is_read_once_when_a_decision_needs_it(installed: World, trace: Path) -> None:
@@ -163,6 +164,8 @@ def test_a_fast_forward_push_imports_no_costly_module(installed: World,
     loaded = imported_modules(["git-hook", "pre-push", "origin", str(world.remote)],
                               line.encode(), env, world.repo)
     assert "worktree_guard.git.facts" in loaded
+    # the holder's push also takes the branch lease on the remote, on the same budget
+    assert ("worktree_guard.core.remote_lease" in loaded) is (session is not None)
     assert not loaded & (SLOW_STDLIB | {"fnmatch"}), loaded & (SLOW_STDLIB | {"fnmatch"})
 
 

@@ -281,6 +281,35 @@ TABLE: list[tuple[str, str]] = [
     (READ_ONLY, "printf 'README.md\\n' | xargs grep hello"),
     (READ_ONLY, "ls src | xargs -n1 echo"),
     # --- git reads ------------------------------------------------------------------------
+    # dry-run and print-only forms of writing subcommands, --help of any, pager variables
+    (READ_ONLY, "git difftool --help"),
+    (READ_ONLY, "git commit --help"),
+    (READ_ONLY, "git stash --help"),
+    (READ_ONLY, "git clean -n"),
+    (READ_ONLY, "git clean -nd"),
+    (READ_ONLY, "git clean -nfdx"),
+    (READ_ONLY, "git clean --dry-run -x -e junk.tmp"),
+    (READ_ONLY, "git add -n ."),
+    (READ_ONLY, "git add --dry-run -A"),
+    (READ_ONLY, "git add -nv notes.txt"),
+    (READ_ONLY, "git push --dry-run origin main"),
+    (READ_ONLY, "git push -n origin HEAD:feature"),
+    (READ_ONLY, "git push --dry-run --force origin feature:main"),
+    (READ_ONLY, "git push --dry-run origin HEAD:refs/heads/new-one"),
+    (READ_ONLY, "git show HEAD | git apply --check -R"),
+    (READ_ONLY, "git show HEAD | git apply --stat"),
+    (READ_ONLY, "git show HEAD | git apply --numstat --summary"),
+    (READ_ONLY, "git format-patch --stdout -1"),
+    (READ_ONLY, "git format-patch --stdout HEAD~1..HEAD | head -5"),
+    (READ_ONLY, "GIT_PAGER=cat git log -1"),
+    (READ_ONLY, "GIT_PAGER=cat git -p log -1"),
+    (READ_ONLY, "PAGER=cat git log -1"),
+    (READ_ONLY, "GIT_PAGER= git log -1"),
+    (READ_ONLY, "GIT_PAGER='less -R' git -p log -1"),
+    (READ_ONLY, "git -P log -1"),
+    (READ_ONLY, "git --no-pager log"),
+    (READ_ONLY, 'git log -1 "$(git rev-parse --abbrev-ref HEAD)"'),
+    (READ_ONLY, 'git log -1 "$(git rev-parse --symbolic-full-name HEAD)"'),
     (READ_ONLY, "git status"),
     (READ_ONLY, "git status --porcelain"),
     (READ_ONLY, "git status -sb"),
@@ -392,6 +421,33 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, "find . -name '*.tmp' -delete"),
     (MUTATING, "find . -name junk.tmp -exec rm {} \\;"),
     (MUTATING, "find . -maxdepth 1 -name f -fprint out"),
+    # --- print-only forms and shell state that writes no file (issue 19, item 5) ---------
+    (READ_ONLY, "git diff HEAD~1 HEAD | patch --dry-run -R -p1"),
+    (MUTATING, "git diff HEAD~1 HEAD | patch -R -p1"),
+    (MUTATING, "git diff HEAD~1 HEAD > ../d.diff; patch --dry-run -R -p1 -r rej < ../d.diff; "
+               "patch -R -p1 < ../d.diff"),
+    (READ_ONLY, "gzip -c f | wc -c"),
+    (READ_ONLY, "gzip -c f | gzip -dc"),
+    (MUTATING, "gzip f"),
+    (MUTATING, "gzip -9 -k f"),
+    (READ_ONLY, "tar -xOf x.tar"),
+    (READ_ONLY, "tar -x --to-stdout -f x.tar | wc -c"),
+    (MUTATING, "tar -x --to-command='touch p' -f x.tar"),
+    (MUTATING, "cd docs && tar -xf ../x.tar"),
+    (READ_ONLY, "let x=1+2; echo $x"),
+    (MUTATING, f"x='a[{P}]'; let y=x"),
+    (READ_ONLY, "printf -v x %s hello; echo $x"),
+    (MUTATING, f"printf -v 'a[{P}]' %s 1"),
+    (READ_ONLY, "mapfile -t lines < f; echo ${#lines[@]}"),
+    (READ_ONLY, "readarray -t lines < f; echo ${lines[0]}"),
+    (MUTATING, "mapfile -C 'touch p' -c 1 lines < f"),
+    (READ_ONLY, "a=(1 2 3); echo ${a[1]} ${#a[@]}"),
+    (READ_ONLY, "files=(src/*.py); echo ${#files[@]}"),
+    (READ_ONLY, "a=([0]=x [1]=y); a+=(z); echo ${a[@]}"),
+    (MUTATING, f"x='b[{P}]'; a=([x]=1)"),
+    (MUTATING, f"a=({P})"),
+    (READ_ONLY, "shopt -s globstar; ls **/*.py"),
+    (READ_ONLY, "shopt -s nullglob dotglob; echo *"),
     (MUTATING, "find . -name junk.tmp | xargs rm"),
     (MUTATING, "echo junk.tmp | xargs rm"),
     (MUTATING, "printf 'f\\n' | xargs -I{} cp {} {}.copy"),
@@ -534,11 +590,28 @@ TABLE: list[tuple[str, str]] = [
     (MUTATING, "git update-index --assume-unchanged f"),
     (MUTATING, "git read-tree HEAD~1"),
     (MUTATING, "git maintenance run --task=pack-refs"),
+    # --- dry-run and print-only forms: the writing forms beside them ----------------------
+    (MUTATING, "git clean -fd"),
+    (MUTATING, "git clean -f -e junk.tmp"),
+    (MUTATING, "git add -v notes.txt"),
+    (MUTATING, "git show HEAD | git apply -R"),
+    (MUTATING, "git show HEAD | git apply --stat --apply -R"),
+    (MUTATING, "git show HEAD | git apply --check --build-fake-ancestor=anc -R"),
+    (MUTATING, "git format-patch -1"),
+    (MUTATING, "git format-patch -1 --output=one.patch"),
+    (MUTATING, "git commit --allow-empty -m --help"),
+    (MUTATING, "git push origin HEAD:refs/heads/new-one"),
+    (MUTATING, "git push --dry-run --receive-pack='touch p; git-receive-pack' origin main"),
 ]
 
 # Read-only rows the classifier still denies, each on purpose: its text alone cannot
 # show that it only reads.
 KNOWN_FALSE_DENIES: dict[str, str] = {
+    'git log -1 "$(git rev-parse --abbrev-ref HEAD)"': (
+        "a branch may be named like an option: on a branch `--output=out` (update-ref "
+        "accepts it) the substitution gives git log `--output=out`, which writes out; "
+        "`$(git rev-parse --symbolic-full-name HEAD)` prints refs/heads/<name> and passes"
+    ),
     "git branch -v feature": (
         "reads only because feature exists: -v does not imply listing, and "
         "`git branch -v newb` (a row above) creates newb"

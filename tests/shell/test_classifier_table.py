@@ -318,6 +318,7 @@ def test_every_command_of_the_issue_is_in_the_table() -> None:
         ("", {}, "git branch -v newb"),
         ("", {"N": "w out;"}, 'sed -n "${N}p" f'),
         ("-i.py", {}, "sed -n p *.py"),
+        ("", {}, 'git log -1 "$(git rev-parse --abbrev-ref HEAD)"'),
     ],
 )
 def test_known_false_denies_write_in_another_setting(
@@ -329,6 +330,9 @@ def test_known_false_denies_write_in_another_setting(
     if new_file:
         (root / "repo" / new_file).write_text("")
     env = _env(root)
+    if "--abbrev-ref" in command:  # HEAD on a branch named like an option
+        _sh(root / "repo", env, "git update-ref refs/heads/--output=out HEAD && "
+            "git symbolic-ref HEAD refs/heads/--output=out")
     before = _snapshot(root, env)
     subprocess.run(["bash", "-c", command], cwd=root / "repo", env={**env, **extra_env},
                    capture_output=True, stdin=subprocess.DEVNULL, timeout=120)

@@ -172,6 +172,8 @@ def switched_branch(command: str | None) -> bool:
             return True
         if sub == "branch" and any(a in ("-m", "-M", "--move") for a in args):
             return True  # renaming the current branch
+        if sub == "symbolic-ref" and len([a for a in args if not a.startswith("-")]) == 2:
+            return True  # `git symbolic-ref HEAD refs/heads/x` is a checkout without files
     return False
 
 

@@ -214,6 +214,13 @@ class Guard:
         reason = self.judge_branches(command, cwd, session, tool)
         if reason is not None:
             return reason
+        from worktree_guard.core.shared_state import shared_state_reason
+        from worktree_guard.shell.gitshared import shared_uses
+
+        reason = shared_state_reason(shared_uses(command), cwd, self.store, session,
+                                     lambda event, **f: self.log(event, tool=tool, cwd=cwd, **f))
+        if reason is not None:
+            return reason
         return self.acquire_all(trees, session, wrapped, tool, cwd, command)
 
     def shell_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
@@ -373,6 +380,7 @@ class Guard:
             if self.store.release(ws.key, session, holder).result is Result.RELEASED:
                 self.log("released", session=session, key=ws.key, workspace=ws.toplevel,
                          reason=reason)
+            release_remote_leases(ws.toplevel, session, self.log)
 
     def session_start(self, payload_session: str, cwd: str) -> str | None:
         """A resumed session in a new process records its new holder (the old one is gone: a
@@ -416,6 +424,17 @@ def mcp_write_tools(cwd: str) -> list[str]:
     if code != 0:
         return []
     return out.decode("utf-8", "replace").replace(",", " ").split()
+
+
+def release_remote_leases(toplevel: str, session: str, log: Callable[..., None]) -> None:
+    """SessionEnd: give up the branch leases this session took on the remotes (best effort:
+    a remote out of reach keeps them until their ttl; see core/remote_lease.py)."""
+    from worktree_guard.core.remote_lease import release_session  # git and the network
+
+    try:
+        release_session(toplevel, session, lambda event, **f: log(event, session=session, **f))
+    except Exception as exc:  # a session's end is never held up by the remote
+        log("remote_release_failed", session=session, workspace=toplevel, why=str(exc)[:200])
 
 
 # ---- the failure policy -------------------------------------------------------------------

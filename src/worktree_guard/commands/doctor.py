@@ -384,10 +384,33 @@ def run_checks(cwd: str, settings: Settings) -> list[Check]:
         checks.extend(settings_checks)
         checks.extend(check_hooks(repo))
         checks.extend(check_agents(repo))
+        checks.append(check_remote_lease(repo.toplevel, settings))
     checks.append(check_lock_dir(settings))
     checks.append(check_failed_open(settings))
     checks.append(check_claude())
     return checks
+
+
+def check_remote_lease(toplevel: str, settings: Settings) -> Check:
+    """How the last push from this tree fared with the branch lease on its remote (the
+    event log: doctor asks no remote)."""
+    from worktree_guard.commands.remote import last_remote_outcome
+
+    try:
+        last = last_remote_outcome(settings.lock_dir, toplevel)
+    except (OSError, LockDirError):
+        last = None
+    name = "remote lease"
+    if last is None:
+        return ok(name, "no push from this tree has taken a branch lease on a remote yet")
+    remote = printable(str(last.get("remote", "?")))
+    if last.get("event") == "remote_lease_unavailable":
+        return warn(name, f"the last push to {remote} went on without a branch lease: "
+                    f"{printable(str(last.get('why', '?')))}",
+                    "other machines cannot see this tree's pushes: check that the remote is "
+                    "reachable and accepts refs/guard/* (a host that forbids custom refs "
+                    "cannot hold leases: git config guard.remoteLease false says so once)")
+    return ok(name, f"the last push to {remote}: {str(last.get('event', '?'))[7:]}")
 
 
 def failed(checks: Iterable[Check]) -> bool:

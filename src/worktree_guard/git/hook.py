@@ -45,6 +45,7 @@ from worktree_guard.core.workspace import (
 from worktree_guard.git.rules import (
     HEADS,
     GitGuardConfig,
+    PushUpdate,
     RefUpdate,
     Verdict,
     checkout_warning,
@@ -73,7 +74,7 @@ if TYPE_CHECKING:
 REFUSE = 1
 # Hooks whose non-zero exit stops git; the others cannot undo anything.
 BLOCKING_HOOKS = frozenset(
-    {"pre-commit", "prepare-commit-msg", "reference-transaction", "pre-push"}
+    {"pre-commit", "prepare-commit-msg", "reference-transaction", "pre-push", "update"}
 )
 # A commit-time hook must never hang a commit; pre-push bounds each git call instead.
 _DEADLINE_S = 8.0
@@ -112,7 +113,11 @@ class GitHook:
         if name == "post-checkout":
             return self.post_checkout(args)
         if name == "pre-push":
-            return self.pre_push()
+            return self.pre_push(args)
+        if name == "update":  # a bare repository's server-side hook (guard server-hook)
+            from worktree_guard.git.server_hook import update
+
+            return update(args, self.log, _say)
         _say(f"worktree-guard: unknown git hook {name!r}; nothing checked")
         return 0
 
@@ -338,7 +343,7 @@ class GitHook:
         _say(checkout_warning(seen, branch, holder_facts(view, now_ms())))
         return 0
 
-    def pre_push(self) -> int:
+    def pre_push(self, args: list[str]) -> int:
         """Per pushed ref: the holder may push fast-forwards; protected branches are never
         rewritten or deleted by an agent; people are told what an agent would be refused.
         git's config is read only when a decision needs it (a person in a held tree, a
@@ -371,7 +376,7 @@ class GitHook:
             if problem is not None:
                 problems.append(problem)
         if not problems:
-            return 0
+            return self.remote_lease(args, updates, ws)
         refs = [p.ref for p in problems]
         if self.session is None:
             _say(push_warning_text(problems))
@@ -380,6 +385,28 @@ class GitHook:
         _say(push_refused_text(problems))
         self.log("denied", action="push", refs=refs, reasons=[p.why for p in problems])
         return REFUSE
+
+    def remote_lease(self, args: list[str], updates: list[PushUpdate], ws: Workspace | None
+                     ) -> int:  # fmt: skip
+        """A session's push of branches takes or renews their lease on the remote (see
+        git/remote_push.py); a person's push and a push from a bare repository take none."""
+        if (self.session is None or ws is None or not args or args[0] == "."
+                or not self.config().remote_lease):  # `push .`: a local branch move
+            return 0
+        from worktree_guard.core.remote_decide import DEFAULT_TTL_S
+        from worktree_guard.git.remote_push import RemoteLeasePush, pushed_branches
+
+        tips = pushed_branches(updates)
+        if not tips:
+            return 0
+        agent = "guard-run" if self.wrapped else (
+            self.agent.kind.name if self.agent else "claude-code")
+        ttl = self.config().remote_lease_ttl_s or DEFAULT_TTL_S
+
+        def log(event: str, **fields: Any) -> None:
+            self.log(event, workspace=ws.toplevel, **fields)
+
+        return RemoteLeasePush(args[0], self.session, agent, ttl, _say, log).run(tips)
 
 
 # Claude Code's EnterWorktree and `Agent {isolation: "worktree"}` make their trees here, inside

@@ -205,7 +205,8 @@ ForcePushPolicy.HOLDER = ForcePushPolicy("holder")
 class GitGuardConfig:
     """The `guard.*` keys of git config, with their defaults."""
 
-    __slots__ = ("allow_force_push", "fail_closed", "human_policy", "protected")
+    __slots__ = ("allow_force_push", "fail_closed", "human_policy", "protected",
+                 "remote_lease", "remote_lease_ttl_s")
 
     def __init__(
         self,
@@ -213,11 +214,16 @@ class GitGuardConfig:
         allow_force_push: ForcePushPolicy = ForcePushPolicy.NEVER,
         human_policy: HumanPolicy = HumanPolicy.WARN,
         fail_closed: bool = False,
+        remote_lease: bool = True,
+        remote_lease_ttl_s: int | None = None,
     ) -> None:
         self.protected = protected
         self.allow_force_push = allow_force_push
         self.human_policy = human_policy
         self.fail_closed = fail_closed
+        # guard.remoteLease=false: no branch lease on remotes (git/remote_push.py)
+        self.remote_lease = remote_lease
+        self.remote_lease_ttl_s = remote_lease_ttl_s
 
 
 def _config_bool(value: str) -> bool:
@@ -238,7 +244,18 @@ def parse_guard_config(entries: list[tuple[str, str]]) -> GitGuardConfig:
         allow_force_push=ForcePushPolicy.HOLDER if force == "holder" else ForcePushPolicy.NEVER,
         human_policy=parse_human_policy(human),
         fail_closed=_config_bool(values.get("guard.failclosed", "")),
+        remote_lease=values.get("guard.remotelease", "").strip().lower()
+        not in ("false", "no", "off", "0"),
+        remote_lease_ttl_s=_positive_int(values.get("guard.remoteleasettl", "")),
     )
+
+
+def _positive_int(text: str) -> int | None:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
 def protected_branch(remote_ref: str, patterns: tuple[str, ...]) -> str | None:

@@ -107,6 +107,8 @@ def _prints_object_names(cmd: _Simple) -> bool:
 
 
 _OBJECT_NAME_FLAGS = {
-    "rev-parse": frozenset({"--verify", "-q", "--quiet", "--short"}),
+    # --symbolic-full-name prints refs/heads/<name> (never an option); --abbrev-ref does
+    # not qualify: a branch may be named `--output=x`.
+    "rev-parse": frozenset({"--verify", "-q", "--quiet", "--short", "--symbolic-full-name"}),
     "merge-base": frozenset({"--all", "--octopus", "--independent", "--fork-point"}),
 }

@@ -7,6 +7,8 @@ Import DAG (arrows point at what is imported; nothing imports classify):
   verdict, bashtext <- lexer <- walk <- git <- text_tools, wrappers, tools <- commands
   <- classify
   lexer, walk <- switches <- classify (the whole-line rules for switching hooks off)
+  lexer <- parsed (the one parse of a line) <- classify, targets, gitruns
+  runners (the wrappers' option table) <- wrappers, gitruns
   (classify also imports verdict, lexer and walk; handlers reach back into the walk
   only through the callbacks classify puts on the accumulator)
 
@@ -57,7 +59,8 @@ from worktree_guard.shell.commands import (
     _STRING_RUNNERS,
 )
 from worktree_guard.shell.git import _loose_hook_flags, _scan_unknown
-from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError, _Parser
+from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError
+from worktree_guard.shell.parsed import parse_line
 from worktree_guard.shell.switches import check_words, line_switch
 from worktree_guard.shell.verdict import ShellVerdict
 from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _risky_env
@@ -145,10 +148,9 @@ def _walk(src: str, acc: _Acc, depth: int, budget: list[int]) -> None:
     budget[0] -= len(src)
     if budget[0] < 0:
         raise _ParseError("nested commands too long to classify")
-    parser = _Parser(src, depth)
-    parser.parse_list(closer=False)
-    acc.mutating.extend(parser.problems)
-    for cmd in parser.commands:
+    parsed = parse_line(src, depth)
+    acc.mutating.extend(parsed.problems)
+    for cmd in parsed.commands:
         _check_simple(cmd, acc, depth)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from worktree_guard.shell.bashtext import _arith_literal
 from worktree_guard.shell.git import _git, _scan_unknown, _unsure
 from worktree_guard.shell.lexer import _name_end
+from worktree_guard.shell.state import STATE_HANDLERS
 from worktree_guard.shell.text_tools import _awk, _find, _sed
 from worktree_guard.shell.tools import _TOOL_HANDLERS
 from worktree_guard.shell.walk import (
@@ -19,18 +20,11 @@ from worktree_guard.shell.walk import (
 )
 from worktree_guard.shell.wrappers import (
     _SHELL_READ_ONLY,
-    _builtin,
-    _command,
-    _env,
     _eval,
     _exec,
-    _nice,
     _shell,
     _shell_strict,
-    _stdbuf,
-    _time,
-    _timeout,
-    _xargs,
+    wrapper,
 )
 
 TYPE_CHECKING = False
@@ -292,12 +286,6 @@ def _test(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None
 
 
-def _printf(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    if args and (args[0].opaque or args[0].text.startswith("-v")):
-        return "-v assigns a shell variable"
-    return None
-
-
 _HOSTNAME_OPTS = frozenset(
     {"-f", "-s", "-i", "-I", "-d", "-A", "-a", "--fqdn", "--long", "--short",
      "--ip-address", "--all-ip-addresses", "--domain", "--all-fqdns", "--alias"}
@@ -352,14 +340,14 @@ _HANDLERS: dict[str, _Handler] = {
     "find": _find,
     "sed": _sed,
     **dict.fromkeys(("awk", "gawk", "mawk", "nawk"), _awk),
-    "xargs": _xargs,
-    "env": _env,
-    "time": _time,
-    "command": _command,
-    "builtin": _builtin,
-    "nice": _nice,
-    "timeout": _timeout,
-    "stdbuf": _stdbuf,
+    "xargs": wrapper("xargs"),
+    "env": wrapper("env"),
+    "time": wrapper("time"),
+    "command": wrapper("command"),
+    "builtin": wrapper("builtin"),
+    "nice": wrapper("nice"),
+    "timeout": wrapper("timeout"),
+    "stdbuf": wrapper("stdbuf"),
     "sort": _sort,
     "uniq": _uniq,
     "date": _date,
@@ -372,7 +360,6 @@ _HANDLERS: dict[str, _Handler] = {
     "fd": _fd,
     "fdfind": _fd,
     "yq": _yq,
-    "printf": _printf,
     "set": _set,
     "read": _read,
     "jobs": _jobs,
@@ -382,6 +369,7 @@ _HANDLERS: dict[str, _Handler] = {
     "for": _loop_header,
     "select": _loop_header,
     **_TOOL_HANDLERS,
+    **STATE_HANDLERS,
     "hostname": _hostname,
     "export": _export,
     **dict.fromkeys(_SHELL_READ_ONLY, _shell),

@@ -33,6 +33,13 @@ Hook bypass rules:
 
 from __future__ import annotations
 
+from worktree_guard.shell.git_dry import (
+    _git_add,
+    _git_apply,
+    _git_clean,
+    _git_format_patch,
+    _git_push,
+)
 from worktree_guard.shell.lexer import _arg, _literal_word
 from worktree_guard.shell.walk import _OPAQUE, _assignment, _bypass_env, _long_hit, _scan_opts
 
@@ -186,7 +193,10 @@ def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
         _git_bypass(expansion[0], [_literal_word(w) for w in expansion[1:]] + rest, acc, depth)
     else:
         _git_bypass(sub, rest, acc, depth)
-    reader = _GIT_READERS.get(sub) or _GIT_SCANNED_READERS.get(sub)
+    if rest and rest[0].literal and rest[0].text == "--help":
+        return None  # git turns `git <sub> --help` into `git help <sub>`: it runs nothing else
+    reader = (_GIT_READERS.get(sub) or _GIT_SCANNED_READERS.get(sub)
+              or _GIT_SCANNED_DRY.get(sub))
     if reader is None:
         return f"{sub} can change the repository"
     reason = reader(rest)
@@ -505,7 +515,14 @@ _GIT_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
     "ls-remote": _git_ls_remote,
     "fsck": _git_fsck,
     "notes": _git_notes,
+    "clean": _git_clean,
+    "add": _git_add,
+    "apply": _git_apply,
+    "format-patch": _git_format_patch,
 }
+# Read-only forms of subcommands that run hooks otherwise (push runs pre-push): the
+# hook-bypass scan still reads them first.
+_GIT_SCANNED_DRY: dict[str, Callable[[list[_Word]], str | None]] = {"push": _git_push}
 # Read-only forms of subcommands whose other forms run commands: looked up after
 # the hook-bypass scan (see _git_bypass), not with the plain readers above.
 _GIT_SCANNED_READERS: dict[str, Callable[[list[_Word]], str | None]] = {

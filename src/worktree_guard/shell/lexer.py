@@ -4,7 +4,7 @@ The lexer is a model of bash rather than :mod:`shlex`, because the classifier ne
 the operator, redirection, heredoc and substitution structure that shlex does not
 expose.  Commands inside $(...), backticks, <(...), >(...) and unquoted heredoc
 bodies are parsed too and flattened into one list.  Syntax it does not model
-(``case``, arrays, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
+(``case``, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
 that cannot be parsed is never read-only.
 
 Every place where bash evaluates text as arithmetic is a way to run code: a name in
@@ -176,11 +176,16 @@ class _Redirect:
 
 
 class _Simple:
-    __slots__ = ("redirects", "words")
+    """One simple command, and the separator that ends it (`;`, `&&`, `||`, `|`, `|&`, `&`,
+    newline as `;`, `)` closing a group or substitution, or `end`)."""
 
-    def __init__(self, words: list[_Word], redirects: list[_Redirect]) -> None:
+    __slots__ = ("redirects", "separator", "words")
+
+    def __init__(self, words: list[_Word], redirects: list[_Redirect],
+                 separator: str = ")") -> None:
         self.words = words
         self.redirects = redirects
+        self.separator = separator
 
 
 def _ansi_unescape(match: re.Match[str]) -> str:
@@ -239,6 +244,8 @@ class _Parser:
             elif c == "#":  # only reached at a word boundary, so it starts a comment
                 end = src.find("\n", self.pos)
                 self.pos = len(src) if end < 0 else end
+            elif c == "(" and _array_start(src, self.pos, words):
+                self._array(words)
             elif c == "(":
                 if redirects or not _command_start(words):
                     raise _ParseError("unexpected '('")
@@ -278,11 +285,46 @@ class _Parser:
                 words.append(self._word())
         self.depth -= 1
 
+    def _array(self, words: list[_Word]) -> None:
+        """`NAME=(a b c)`: the elements are words (their substitutions parsed as usual);
+        an element `[subscript]=value` has its subscript evaluated as arithmetic."""
+        src = self.src
+        n = len(src)
+        start = self.pos
+        self.pos += 1
+        while True:
+            while self.pos < n and (src[self.pos] in " \t\n" or src.startswith("\\\n", self.pos)):
+                self.pos += 2 if src[self.pos] == "\\" else 1
+            if self.pos >= n:
+                raise _ParseError("unterminated array")
+            c = src[self.pos]
+            if c == ")":
+                self.pos += 1
+                break
+            if c == "#":
+                raise _ParseError("a comment inside an array")
+            if c in ";&|<>(":
+                raise _ParseError(f"unexpected {c!r} in an array")
+            element = self._word()
+            if element.text.startswith("["):
+                close = element.text.find("]")
+                if close < 0 or not _arith_literal(element.text[1:close]):
+                    self.problems.append("a subscript is evaluated as arithmetic")
+        head = words[-1]
+        words[-1] = _Word(head.text + src[start : self.pos], head.raw + _EXPANDED,
+                          quoted=head.quoted, expanded=True, split=False)
+
     def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
         if words or redirects:
-            self.commands.append(_Simple(words[:], redirects[:]))
+            self.commands.append(_Simple(words[:], redirects[:], self._separator_here()))
             words.clear()
             redirects.clear()
+
+    def _separator_here(self) -> str:
+        rest = self.src[self.pos : self.pos + 2]
+        if rest in ("&&", "||", "|&"):
+            return rest
+        return rest[:1] or "end"
 
     def _redirect(self, op: str) -> _Redirect:
         kind = op.lstrip("0123456789")
@@ -724,6 +766,18 @@ class _Parser:
             else:
                 self.pos += 2 if c == "\\" else 1
         raise _ParseError("unterminated ${")
+
+
+def _array_start(src: str, i: int, words: list[_Word]) -> bool:
+    """Whether the '(' at i opens an array value: right after `NAME=` or `NAME+=`, in a
+    word that stands where assignments do (only assignments before it)."""
+    if not words or i == 0 or src[i - 1] != "=":
+        return False
+    raw = words[-1].raw
+    end = _name_end(raw, 0)
+    if end == 0 or raw[end:] not in ("=", "+="):
+        return False
+    return all(_name_end(w.raw, 0) > 0 and "=" in w.raw for w in words[:-1])
 
 
 def _command_start(words: list[_Word]) -> bool:

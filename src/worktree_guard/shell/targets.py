@@ -30,24 +30,23 @@ there.
 from __future__ import annotations
 
 from worktree_guard.lite import system
-from worktree_guard.shell.lexer import _ParseError, _Parser
+from worktree_guard.shell.gitruns import PREFIX_WORDS as _PREFIX_WORDS
+from worktree_guard.shell.gitruns import SHELLS as _SHELLS
+from worktree_guard.shell.gitruns import branches_written, git_subcommands, shell_code
+from worktree_guard.shell.lexer import _ParseError
+from worktree_guard.shell.parsed import parse_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+    from worktree_guard.shell.lexer import _Simple, _Word
 
-__all__ = ["Targets", "Unsure", "extract_targets", "git_subcommands"]
+__all__ = ["Targets", "Unsure", "branches_written", "extract_targets", "git_subcommands",
+           "shell_code"]
 
-_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "<>", ">&"})
+_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "<>", ">&", "&>", "&>>"})
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
-# Words before the command name that do not change where it runs or what it is.
-_PREFIX_WORDS = frozenset(
-    {"!", "if", "then", "else", "elif", "while", "until", "do", "{", "time", "command",
-     "builtin", "exec", "nohup"}
-)  # fmt: skip
-_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh"})
 _PATTERN_CHARS = "*?[{$`"
 # Characters that split a quoted string into path-like tokens.
 _TOKEN_SPLIT = " \t\n'\"();|&<>=,:"
@@ -68,6 +67,27 @@ _OPERAND_ONLY = frozenset(
     {"mkdir", "touch", "rm", "rmdir", "unlink", "cp", "mv", "ln", "install", "rsync", "chmod",
      "chown", "chgrp", "truncate", "tee", "shred"}
 )  # fmt: skip
+# The bounds on what a line's reading tracks: past them, a folder or a value is unknown
+# (so the line is unsure), which keeps the time linear in the line's length.
+MAX_FOLDERS = 16
+MAX_VARIABLES = 64
+# Longer lines are not read (as the classifier does not read them): unsure everywhere.
+MAX_LINE = 32 * 1024
+# Variables the shell itself reads to find folders.
+_SHELL_STATE = frozenset({"CDPATH", "OLDPWD"})
+# The lexer's problems that evaluate a value as code (see lexer._arith and lexer._param).
+_EVALUATES = frozenset({
+    "arithmetic evaluates a name or an expansion",
+    "arithmetic expansion assigns a variable",
+    "a subscript is evaluated as arithmetic",
+    "indirect expansion evaluates a name read from a value",
+    "${x@P} expands a value as a prompt, running its substitutions",
+    "a substring offset or length is evaluated as arithmetic",
+})
+# Commands that give a file a second name (a link): what is written through that name
+# later in the line (or later at all) changes the source, so the source is a target too.
+_LINKERS = frozenset({"ln", "link"})
+_CP_LINKING = ("-l", "-s", "--link", "--symbolic-link")
 # Separators after which a command runs whether or not the one before succeeded.
 _AND = "&&"
 
@@ -95,43 +115,23 @@ class Targets:
     """Absolute paths a line may change (not yet resolved: `..` and symlinks are the
     caller's), and the targets it could not work out."""
 
-    __slots__ = ("paths", "unsure")
+    __slots__ = ("_seen", "paths", "unsure")
 
     def __init__(self) -> None:
         self.paths: list[str] = []
         self.unsure: list[Unsure] = []
+        self._seen: set[object] = set()  # membership in constant time: a long line stays linear
 
     def add(self, path: str) -> None:
-        if path not in self.paths:
+        if path not in self._seen:
+            self._seen.add(path)
             self.paths.append(path)
 
     def doubt(self, below: str | None, why: str) -> None:
         item = Unsure(below, why)
-        if item not in self.unsure:
+        if item not in self._seen:
+            self._seen.add(item)
             self.unsure.append(item)
-
-
-class _SeqParser(_Parser):
-    """The lexer's parser, noting the separator that ends each simple command."""
-
-    __slots__ = ("separators",)
-
-    def __init__(self, src: str, depth: int) -> None:
-        super().__init__(src, depth)
-        self.separators: dict[int, str] = {}
-
-    def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
-        if words or redirects:
-            super()._flush(words, redirects)
-            self.separators[id(self.commands[-1])] = self._separator_here()
-            return
-        super()._flush(words, redirects)
-
-    def _separator_here(self) -> str:
-        rest = self.src[self.pos : self.pos + 2]
-        if rest[:2] in ("&&", "||", "|&"):
-            return rest[:2]
-        return rest[:1] or "end"
 
 
 class _Scope:
@@ -139,12 +139,13 @@ class _Scope:
     variable values seen so far."""
 
     __slots__ = ("bounded", "home", "narrowed", "piped", "piped_local", "possible",
-                 "variables")
+                 "unknown", "variables")
 
     def __init__(self, cwd: str, home: str | None) -> None:
         self.possible: list[str | None] = [cwd]  # every folder the line may be in by now
         self.narrowed: list[str | None] | None = None  # after `cd X &&`: only these
         self.variables: dict[str, str] = {}
+        self.unknown: set[str] = set()  # names given a value that cannot be read (CDPATH...)
         # Loop variables over relative words and globs: unknown, but below these folders.
         self.bounded: dict[str, list[str | None]] = {}
         self.piped: bool = False  # the command before fed this one through a pipe...
@@ -161,17 +162,23 @@ def extract_targets(
 ) -> Targets:
     """The targets of a whole line. A line that cannot be parsed is unsure everywhere."""
     out = Targets()
-    parser = _SeqParser(command, 0)
+    if len(command) > MAX_LINE:
+        out.doubt(None, f"the line is too long to read ({len(command)} characters)")
+        return out
     try:
-        parser.parse_list(closer=False)
+        parsed = parse_line(command)
     except _ParseError as exc:
         _string_tokens(command, _Scope(cwd, home), out, f"could not parse the command ({exc})")
         out.add(cwd)
         return out
     scope = _Scope(cwd, home)
-    for cmd in parser.commands:
-        separator = parser.separators.get(id(cmd), ")")  # nested parsers: a subshell
-        _one_command(cmd, separator, scope, mutates, out)
+    for problem in parsed.problems:
+        if problem in _EVALUATES:
+            # A value evaluated as arithmetic, a name or a prompt runs the substitutions
+            # it holds (`x='a[$(rm -rf /a)]'; echo $((x))`), so what it writes is unknown.
+            out.doubt(None, f"{problem}, which may run a command held in a value")
+    for cmd in parsed.commands:
+        _one_command(cmd, cmd.separator, scope, mutates, out)
     return out
 
 
@@ -204,7 +211,7 @@ def _one_command(
     if name == "for" and len(argv) >= 3 and argv[2].literal and argv[2].text == "in":
         _loop_variable(argv[1].text, argv[3:], where, scope)
     if name in ("cd", "pushd", "popd"):
-        _change_folder(name, argv[1:], separator, scope)
+        _change_folder(name, argv[1:], separator, scope, assignments)
         return
     if separator != _AND:
         scope.narrowed = None
@@ -222,7 +229,8 @@ def _one_command(
         _git(argv[1:], where, scope, out)
         return
     if name == "xargs":
-        if fed_local:  # `git ls-files | xargs ...`: paths below the folder the pipe runs in
+        from_file = any(not w.literal or w.text.startswith(("-a", "--arg")) for w in argv[1:])
+        if fed_local and not from_file:  # `git ls-files | xargs ...`: paths below the folder
             for folder in where:
                 out.doubt(folder, "xargs takes the paths it passes on from its input")
         else:
@@ -232,6 +240,38 @@ def _one_command(
             _string_tokens(word.text, scope, out, f"the code {name} runs", where)
     if name not in _OPERAND_ONLY:
         _folders(where, out)
+    if name in _LINKERS or (name == "cp" and any(
+            w.text in _CP_LINKING or (w.text[:1] == "-" and w.text[1:2] != "-"
+                                      and ("l" in w.text or "s" in w.text))
+            for w in argv[1:] if w.literal)):
+        _link_sources(argv[1:], where, scope, out)
+    first = len(out.paths)
+    _operand_targets(name, argv, where, scope, out)
+    if _changes_subtrees(name, argv[1:]):
+        for path in out.paths[first:]:
+            # A folder it is given may hold a tree (`rm -rf <parent>`, `find <parent>
+            # -delete`, `tar -x -C <parent>`, `cp -r x/. <parent>/`): all below it counts.
+            out.doubt(path, f"{name} may change everything below {path!r}")
+
+
+# Commands that change what lies below the folders they are given, always or with -R/-r.
+_SUBTREE_ALWAYS = frozenset({"find", "cp", "mv", "rsync", "tar", "unzip", "install"})
+_SUBTREE_RECURSIVE = frozenset({"rm", "chmod", "chown", "chgrp", "setfacl", "shred"})
+
+
+def _changes_subtrees(name: str, args: list[_Word]) -> bool:
+    if name in _SUBTREE_ALWAYS:
+        return True
+    if name not in _SUBTREE_RECURSIVE:
+        return False
+    return any(not w.literal or w.text.startswith("--rec") or (
+        w.text[:1] == "-" and w.text[1:2] != "-" and ("r" in w.text or "R" in w.text))
+        for w in args)
+
+
+def _operand_targets(name: str, argv: list[_Word], where: list[str | None], scope: _Scope,
+                     out: Targets) -> None:
+    """The paths a mutating command's own words name."""
     if name in _COPIERS:
         # Sources are only read: the destination (the last operand, or -t DIR) is written.
         chosen = _copy_destination(argv[1:])
@@ -243,6 +283,20 @@ def _one_command(
         if word.literal and any(c in word.text for c in _TOKEN_SPLIT):
             _string_tokens(word.text, scope, out, f"a string given to {name or 'a command'}",
                            where)
+
+
+def _link_sources(args: list[_Word], where: list[str | None], scope: _Scope,
+                  out: Targets) -> None:
+    """ln's sources (relative ones both as from here and from the link's folder)."""
+    operands = [w for w in args if not (w.literal and w.text.startswith("-"))]
+    if len(operands) < 2:
+        return
+    dest = operands[-1]
+    dest_dir = system.dirname(dest.text) if dest.literal else ""
+    for word in operands[:-1]:
+        _path_word(word, where, scope, out)
+        if dest_dir and word.literal and not system.isabs(word.text):
+            _path_word(word, [_join(b, dest_dir) for b in where], scope, out)
 
 
 def _copy_destination(args: list[_Word]) -> _Word | None:
@@ -279,18 +333,39 @@ def _remember(words: list[_Word], scope: _Scope) -> None:
         if not _is_assignment(word):
             continue
         name, _, value = word.text.partition("=")
+        name = name.removesuffix("+")
+        if value.startswith("(") or word.text.startswith(name + "+="):
+            # An array (`$a` is its first element) or an append: the value is not followed.
+            scope.variables.pop(name, None)
+            if name in _SHELL_STATE:
+                scope.unknown.add(name)
+            continue
         value_known = word.literal or _expand(value, scope) is not None
-        if value_known:
+        if value_known and (name in scope.variables or len(scope.variables) < MAX_VARIABLES):
             scope.variables[name] = _expand(value, scope) or value
+            scope.unknown.discard(name)
         else:
             scope.variables.pop(name, None)
+            if name in _SHELL_STATE:
+                scope.unknown.add(name)
 
 
-def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope) -> None:
+def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope,
+                   assignments: list[_Word]) -> None:
     base = scope.current
+    _remember(assignments, scope)  # `CDPATH=/x cd src` searches /x too
     operands = [w for w in args if not (w.literal and w.text.startswith("-") and w.text != "-")]
-    if name == "popd" or (operands and operands[0].literal and operands[0].text == "-"):
-        new: list[str | None] = list(scope.possible)  # back to some earlier folder
+    if operands and operands[0].literal and operands[0].text == "-" and name == "cd":
+        # `cd -` goes to $OLDPWD: a value of this line, an earlier folder when a `cd`
+        # just succeeded, else whatever the shell was given (unknown).
+        oldpwd = scope.variables.get("OLDPWD")
+        new: list[str | None] = list(scope.possible)
+        if oldpwd is not None:
+            new.append(_join(base[0] if base else None, oldpwd))
+        elif scope.narrowed is None or "OLDPWD" in scope.unknown:
+            new.append(None)
+    elif name == "popd" or (operands and operands[0].literal and operands[0].text == "-"):
+        new = list(scope.possible)  # back to some earlier folder
     elif not operands:
         new = [scope.home]
     else:
@@ -303,10 +378,34 @@ def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope) 
             new = [home_path] if home_path is not None or literal.startswith("~") else [
                 _join(b, literal) for b in base
             ]
+            if home_path is None and not literal.startswith(("/", "~", "./", "../")) and (
+                    literal not in (".", "..")):
+                new.extend(_cdpath(literal, base, scope))
+    if len(new) > MAX_FOLDERS:
+        new = [None]
     for folder in new:
         if folder not in scope.possible:
             scope.possible.append(folder)
+    if len(scope.possible) > MAX_FOLDERS:
+        # Bounded: past this many folders the line may be anywhere (each `cd` of a
+        # relative path after `;` would double the set, and the hook's time with it).
+        scope.possible = [None]
     scope.narrowed = new if separator == _AND else None
+
+
+def _cdpath(folder: str, base: list[str | None], scope: _Scope) -> list[str | None]:
+    """Where `cd folder` may go through $CDPATH (set on this line; unknown: anywhere)."""
+    if "CDPATH" in scope.unknown:
+        return [None]
+    value = scope.variables.get("CDPATH")
+    if not value:
+        return []
+    found: list[str | None] = []
+    for entry in value.split(":"):
+        for b in base:
+            at = _join(b, entry) if entry else b
+            found.append(None if at is None else system.join(at, folder))
+    return found
 
 
 # Commands that print paths below the folder they run in, when given no path that leaves it.
@@ -317,6 +416,8 @@ _NAME_FLAGS = frozenset({"-l", "-L", "-rl", "-lr", "-Rl", "-lR", "--files-with-m
 
 
 def _lists_local_paths(name: str, args: list[_Word], fed_local: bool) -> bool:
+    if name == "echo":
+        return _echoes_local_words(args)
     if name not in _LOCAL_LISTERS:
         return False
     if name == "git" and not (args and args[0].literal and args[0].text in _GIT_LISTERS):
@@ -330,6 +431,20 @@ def _lists_local_paths(name: str, args: list[_Word], fed_local: bool) -> bool:
     return True
 
 
+def _echoes_local_words(args: list[_Word]) -> bool:
+    """`echo a.tmp b.tmp`: every word xargs will read from it is a relative path below.
+    (No options: -e would decode escapes; no quotes or backslashes, which xargs decodes.)"""
+    if not args or args[0].text.startswith("-"):
+        return False
+    for word in args:
+        if not word.literal or any(c in word.text for c in "'\"\\"):
+            return False
+        for token in word.text.split():
+            if token.startswith(("/", "~")) or ".." in token:
+                return False
+    return True
+
+
 def _loop_variable(name: str, items: list[_Word], where: list[str | None], scope: _Scope) -> None:
     """`for f in *.py src/*`: f is not known, but stays below the folder the loop runs in
     when every item is a relative word or glob that does not climb out of it."""
@@ -339,7 +454,7 @@ def _loop_variable(name: str, items: list[_Word], where: list[str | None], scope
         for w in items
     )
     scope.variables.pop(name, None)
-    if inside and items:
+    if inside and items and (name in scope.bounded or len(scope.bounded) < MAX_VARIABLES):
         scope.bounded[name] = list(where)
     else:
         scope.bounded.pop(name, None)
@@ -399,6 +514,16 @@ def _expand(text: str, scope: _Scope) -> str | None:
 
 def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
     """A word that may name a path: as a whole, after `=`, and after a short option."""
+    if not word.literal and "{" in word.raw and "," in word.raw:
+        # Brace expansion makes several words, one of which may be absolute
+        # (`rm -f {/a/README,x}`): each counts. What cannot be expanded here may be anything.
+        alternatives = _braces(word.text) if word.raw == word.text else None
+        if alternatives is None:
+            out.doubt(None, f"cannot tell which paths {word.text!r} names")
+            return
+        for alternative in alternatives:
+            _path_word(_plain_word(alternative), where, scope, out)
+        return
     text = word.text if word.literal else _expand(word.text, scope)
     if text is None:
         _doubt_pattern(word.text, where, scope, out)
@@ -412,6 +537,57 @@ def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets
     for candidate in candidates:
         if candidate:
             _path(candidate, where, scope, out)
+
+
+def _plain_word(text: str) -> _Word:
+    """An unquoted word of the given text (after brace expansion)."""
+    from worktree_guard.shell.lexer import _Word
+
+    return _Word(text, text, quoted=False, expanded="$" in text or "`" in text, split=False)
+
+
+MAX_BRACE_WORDS = 64
+
+
+def _braces(text: str) -> list[str] | None:
+    """The words a brace expansion of comma lists makes; None past MAX_BRACE_WORDS or when
+    a brace cannot be read. (`{1..3}` sequences stay patterns: they add no slash.)"""
+    words = [text]
+    done: list[str] = []
+    while words:
+        word = words.pop()
+        found = _comma_braces(word)
+        if found is None:
+            done.append(word)
+        else:
+            prefix, alternatives, suffix = found
+            words.extend(prefix + a + suffix for a in alternatives)
+        if len(words) + len(done) > MAX_BRACE_WORDS:
+            return None
+    return done
+
+
+def _comma_braces(word: str) -> tuple[str, list[str], str] | None:
+    """The first `{a,b}` of a word: (text before, the alternatives, text after)."""
+    start = word.find("{")
+    while start >= 0:
+        depth, parts, last = 0, [], start + 1
+        for i in range(start + 1, len(word)):
+            c = word[i]
+            if c == "{":
+                depth += 1
+            elif c == "}" and depth:
+                depth -= 1
+            elif c == "," and not depth:
+                parts.append(word[last:i])
+                last = i + 1
+            elif c == "}":
+                if parts:
+                    parts.append(word[last:i])
+                    return word[:start], parts, word[i + 1 :]
+                break
+        start = word.find("{", start + 1)
+    return None
 
 
 def _value_paths(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
@@ -600,105 +776,3 @@ def _option_paths(words: list[_Word], names: tuple[str, ...], bases: list[str | 
             _path_word(words[i + 1], bases, scope, out)
         elif any(text.startswith(n + "=") for n in names if n.startswith("--")):
             _path(text.partition("=")[2], bases, scope, out)
-
-
-# ---- which git subcommands a line runs ---------------------------------------------------------
-
-# Wrappers that run the rest of their arguments as a command (their own options skipped).
-_RUNNERS = frozenset({"env", "command", "builtin", "exec", "nohup", "nice", "time", "sudo",
-                      "timeout", "stdbuf", "ionice", "xargs"})
-
-
-def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
-    """(subcommand, its arguments) for each git run the line makes, also inside strings
-    given to a shell; None when the line cannot be parsed."""
-    parser = _Parser(command, 0)
-    try:
-        parser.parse_list(closer=False)
-    except _ParseError:
-        return None
-    found: list[tuple[str, list[str]]] = []
-    for cmd in parser.commands:
-        argv = [w.text for w in cmd.words]
-        while argv and (argv[0] in _PREFIX_WORDS or _looks_assigned(argv[0])):
-            argv = argv[1:]
-        while argv and system.basename(argv[0]) in _RUNNERS:
-            argv = argv[1:]
-            while argv and (argv[0].startswith("-") or _looks_assigned(argv[0])
-                            or argv[0].replace(".", "").isdigit()):
-                argv = argv[1:]
-        if not argv:
-            continue
-        name = system.basename(argv[0])
-        code = shell_code(argv)
-        if code is not None:
-            found.extend(git_subcommands(code) or [])
-            continue
-        if name != "git":
-            continue
-        i = 1
-        while i < len(argv) and argv[i].startswith("-"):
-            i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace") else 1
-        if i < len(argv):
-            found.append((argv[i], argv[i + 1 :]))
-    return found
-
-
-def shell_code(argv: list[str]) -> str | None:
-    """The code `sh -c CODE` runs, also with `c` in a cluster (`bash -lc CODE`, Codex's
-    argv form); None when argv is no shell's, or the shell reads a file or its input."""
-    if not argv or system.basename(argv[0]) not in _SHELLS:
-        return None
-    i = 1
-    while i < len(argv) and argv[i][:1] in ("-", "+") and argv[i] != "--":
-        word = argv[i]
-        if word in ("-o", "+o", "-O", "+O"):
-            i += 2  # takes the option's name as its value
-            continue
-        if word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
-            return argv[i + 1] if i + 1 < len(argv) else None
-        i += 1
-    return None
-
-
-def _looks_assigned(text: str) -> bool:
-    name, eq, _ = text.partition("=")
-    return bool(eq) and bool(name) and (name[0].isalpha() or name[0] == "_") and all(
-        c.isalnum() or c == "_" for c in name)
-
-
-def branches_written(command: str) -> list[tuple[str, bool]]:
-    """`refs/heads/<name>` of every existing branch a line may move or check out a second
-    time: update-ref, branch -f/-m/-d, worktree add -B/-f, fetch/push refspecs' right
-    sides, checkout --ignore-other-worktrees; with whether it is checked out (a second
-    time) rather than moved. (The git hooks refuse the same; this says so first.)"""
-    found: list[tuple[str, bool]] = []
-    for sub, args in git_subcommands(command) or []:
-        operands = [a for a in args if not a.startswith("-")]
-        names: list[str] = []
-        checkout = False
-        if sub == "update-ref" and operands:
-            names = [operands[0]] if operands[0].startswith(_HEADS) else []
-        elif sub == "branch" and any(a in _BRANCH_FORCING for a in args):
-            names = operands
-        elif sub == "worktree" and operands[:1] == ["add"]:
-            for i, arg in enumerate(args):
-                if arg in ("-B",) and i + 1 < len(args):
-                    names.append(args[i + 1])
-            if "-f" in args or "--force" in args:
-                names.extend(operands[2:3])
-                checkout = bool(operands[2:3]) and "-B" not in args  # a second checkout
-        elif sub in ("fetch", "push"):
-            names = [spec.lstrip("+").partition(":")[2] for spec in operands if ":" in spec]
-        elif sub in ("checkout", "switch") and "--ignore-other-worktrees" in args:
-            names, checkout = operands[:1], True
-        for name in names:
-            ref = name if name.startswith(_HEADS) else _HEADS + name
-            if name and all(ref != seen for seen, _ in found):
-                found.append((ref, checkout))
-    return found
-
-
-_HEADS = "refs/heads/"
-_BRANCH_FORCING = frozenset({"-f", "--force", "-m", "-M", "--move", "-d", "-D", "--delete",
-                             "-c", "-C", "--copy"})

@@ -25,19 +25,26 @@ def _literal_args(args: list[_Word]) -> bool:
 
 # --- tar -t ------------------------------------------------------------------------
 
-_TAR_LETTERS = frozenset("tvfzjJaZ")  # list, verbose, file, (de)compressors
+_TAR_LETTERS = frozenset("tvfzjJaZxO")  # list, verbose, file, (de)compressors, -xO
 _TAR_LONG = frozenset(
     {"--list", "--verbose", "--file", "--gzip", "--bzip2", "--xz", "--zstd", "--lzma",
      "--auto-compress", "--numeric-owner", "--full-time", "--utc", "--wildcards",
-     "--no-wildcards", "--anchored", "--no-anchored", "--force-local", "--ignore-case"}
+     "--no-wildcards", "--anchored", "--no-anchored", "--force-local", "--ignore-case",
+     "--extract", "--get", "--to-stdout"}
 )  # fmt: skip
 
 
 def _tar(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    # Only listing letters are allowed, so tar lists or refuses to run (no mode given).
-    # -f host:file would reach another machine through rsh.
+    # Only listing letters are allowed, so tar lists or refuses to run (no mode given);
+    # extracting only with -O (to stdout). -f host:file would reach another machine.
     if not _literal_args(args):
         return _OPAQUE
+    letters = "".join(w.text for i, w in enumerate(args)
+                      if (w.text[:1] == "-" and w.text[1:2] != "-") or i == 0)
+    longs = {w.text.partition("=")[0] for w in args if w.text.startswith("--")}
+    extracts = "x" in letters or bool({"--extract", "--get"} & longs)
+    if extracts and "O" not in letters and "--to-stdout" not in longs:
+        return "option -x is not a listing option (extracts files without -O)"
     i = 0
     while i < len(args):
         text = args[i].text

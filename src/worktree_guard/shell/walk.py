@@ -92,8 +92,17 @@ def _assignment(word: _Word) -> tuple[str, str] | None:
     return None
 
 
+# Pager values that only show what they are given (`GIT_PAGER=cat git log` turns paging
+# off); any other value of a *PAGER variable is a command git or man would run.
+_PLAIN_PAGERS = frozenset({"", "cat", "less", "more", "less -R", "less -FRX", "less -FRSX"})
+
+
+def _plain_pager(name: str, value: str) -> bool:
+    return name.endswith("PAGER") and "\n" not in name and value in _PLAIN_PAGERS
+
+
 def _check_assignment(name: str, value: str, acc: _Acc) -> None:
-    if _risky_env(name):
+    if _risky_env(name) and not _plain_pager(name, value):
         acc.mutating.append(f"sets {name}, which can change what runs")
     if _bypass_env(name, value):
         acc.bypass.append(f"{name} puts core.hooksPath into git's configuration")
@@ -154,6 +163,7 @@ def _scan_opts(
 def _long_hit(opts: list[str], denied: tuple[str, ...]) -> str | None:
     """The first option that is a denied long option or an abbreviation of one."""
     for opt in opts:
-        if len(opt) > 3 and opt.startswith("--") and any(d.startswith(opt) for d in denied):
+        # getopt_long takes any unique prefix, one letter too (`sort --o=p`).
+        if len(opt) > 2 and opt.startswith("--") and any(d.startswith(opt) for d in denied):
             return opt
     return None
