@@ -11,7 +11,8 @@ git (commit, push, update-ref with guard's git hooks as `guard install` writes t
 and as the holder), scaling (20k-file repository, 5k-lease lock folder), concurrency
 (8 sessions on one tree), imports (`-X importtime` of one PreToolUse), classifier (the Bash
 classifier on the longest commands, up to 1 MB, through the hook), classifier-calls
-(`classify_command` per call, in-process). Standard library only; every repository,
+(`classify_command` per call, in-process), sandbox (the shell prefix, with and without a
+held tree). Standard library only; every repository,
 lock folder and HOME lives in one temporary folder, removed at the end (unless --keep).
 The package's bytecode is compiled first, as a normal pip install has it.
 docs/benchmarks.md says what each case measures and why.
@@ -58,6 +59,7 @@ from bench.report import (
     render_markdown,
     render_text,
 )
+from bench.sandbox_bench import sandbox_group
 from bench.scale import concurrency_group, scaling_group
 
 # ---- driver --------------------------------------------------------------------------------
@@ -74,6 +76,7 @@ GROUPS: dict[str, Callable[[Context, Plan], GroupResult]] = {
     "imports": imports_group,
     "classifier": classifier_group,
     "classifier-calls": classifier_calls_group,
+    "sandbox": sandbox_group,
 }
 
 

@@ -18,15 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "worktree_guard"
 MAX_LINES = 800
 HEAVY = ("typer", "click", "git", "rich", "pydantic")
-HOOK_PATH_ROOMS = ("core", "agents", "git", "shell", "lite")
+HOOK_PATH_ROOMS = ("core", "agents", "git", "shell", "lite", "sandbox")
 
 # What each room may import from the package (besides itself).
 ALLOWED = {
     "core": {"core", "lite"},
     "shell": {"shell", "lite"},
     "lite": {"lite"},
-    "agents": {"core", "shell", "lite"},
-    "git": {"git", "core", "shell", "lite"},
+    "agents": {"core", "shell", "lite", "sandbox"},
+    "sandbox": {"sandbox", "core", "lite"},
+    "git": {"git", "core", "shell", "lite", "sandbox"},
 }
 # The shared basics of the agent adapters and their one pipeline: what adapters may import.
 AGENT_SHARED = {"worktree_guard.agents.common", "worktree_guard.agents.pipeline"}

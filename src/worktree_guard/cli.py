@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import traceback
+from enum import Enum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -68,12 +69,24 @@ def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+PREFIX = "guard: "  # every message of guard's own on stderr starts so
+_JSON_ERRORS = False  # set for a `--json` command: its errors are a JSON object on stdout
+
+
 def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
+def _error(text: str) -> None:
+    """An error message: `guard: ...` on stderr, or {"error": ...} for a --json command."""
+    if _JSON_ERRORS:
+        typer.echo(json.dumps({"ok": False, "error": text}))
+    else:
+        _err(PREFIX + text)
+
+
 def _fail(text: str, code: int = EXIT_ERROR) -> NoReturn:
-    _err(f"guard: {text}")
+    _error(text)
     raise _ExitCode(code)
 
 
@@ -88,7 +101,17 @@ def _ask_yes_no(question: str) -> bool:
         answer = ""
     if not answer.endswith("\n"):
         _err("")  # end of input (or Ctrl-C): end the prompt's line
+        if not _is_terminal(sys.stdin):
+            _err(PREFIX + "no answer: stdin is not a terminal, so nobody was asked; "
+                 "add --yes to answer yes")
     return answer.strip().lower() in ("y", "yes")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):
+        return False
 
 
 def _print_json(data: Any) -> None:
@@ -120,14 +143,16 @@ def _root(
 
 @app.command(epilog=_examples(
     "guard install                    # .claude/settings.local.json + git hooks",
-    "guard install --scope project    # .claude/settings.json, to commit for the team",
+    "guard install --scope project    # .claude/settings.json: this machine's guard path, so",
+    "                                 # commit it only if every machine has guard there",
     "guard install --no-claude        # git hooks only (other agents, plain shells)",
     "guard install --statusline       # also show the lease in Claude Code's status line",
     "guard install --strict           # also check every ref write (slower fetch and rebase)",
 ))  # fmt: skip
 def install(
     scope: Annotated[Scope, typer.Option(help="Which Claude Code settings file: local (this "
-                                         "tree, not committed), project (committed) or user.")
+                                         "tree, not committed), project (.claude/settings.json, "
+                                         "which holds this machine's path to guard) or user.")
                      ] = Scope.LOCAL,
     no_claude: Annotated[bool, typer.Option("--no-claude",
                                             help="Leave Claude Code settings alone.")] = False,
@@ -140,9 +165,13 @@ def install(
                                         "hooks are chained), and guard's entries into a "
                                         ".claude/settings.local.json that git tracks (they "
                                         "get committed).")] = False,
-    agents: Annotated[str, typer.Option("--agents", help="Which agents' hooks to install, "
-                                        f"comma-separated, from {_AGENTS} "
-                                        "(default: all).")] = _AGENTS,
+    agents: Annotated[str | None, typer.Option("--agents", help="Which agents' hooks to "
+                                               f"install, comma-separated, from {_AGENTS} "
+                                               "(default: Claude Code, and each other one "
+                                               "found on PATH).")
+                      ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and "
+                                        "errors; the exit code says the rest.")] = False,
     trust: Annotated[bool, typer.Option("--trust", help="Also do the one-time trust step "
                                         "where the agent's own files allow it: Gemini CLI's "
                                         "~/.gemini/trustedFolders.json (undone by uninstall). "
@@ -160,30 +189,42 @@ def install(
     Works from any folder of the repository, main or linked worktree. Other settings and
     hooks are kept (a hook already there is chained and still runs). Safe to run again.
     """
-    from worktree_guard.install.agent_hooks import parse_agents
+    from worktree_guard.install.agent_hooks import agents_on_path, parse_agents, skipped_line
     from worktree_guard.install.install import InstallOptions
     from worktree_guard.install.install import install as do_install
     from worktree_guard.install.launcher import current_launcher
     from worktree_guard.install.settings import SettingsError
 
-    try:
-        chosen = parse_agents(agents)
-    except SettingsError as exc:
-        _err(f"error: {exc}")
-        raise _ExitCode(EXIT_ERROR) from None
+    skipped: list[str] = []
+    if agents is None:
+        from worktree_guard.install.targets import locate_repo
+
+        chosen, skipped = agents_on_path(locate_repo(os.getcwd()).toplevel)
+    else:
+        try:
+            chosen = parse_agents(agents)
+        except SettingsError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--agents'") from None
     no_claude = no_claude or CLAUDE not in chosen
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
                              agents=tuple(name for name in chosen if name != CLAUDE),
                              trust=trust, strict=strict)
     report = do_install(os.getcwd(), options, current_launcher())
+
+    def say(line: str) -> None:
+        if not quiet:
+            typer.echo(line)
+
     for line in report.done:
-        typer.echo(line)
+        say(line)
     for line in report.warnings:
-        _err(f"warning: {line}")
+        _err(f"{PREFIX}warning: {line}")
     for line in report.steps:
-        typer.echo(f"one-time step: {line}")
+        say(f"one-time step: {line}")
+    if skipped:
+        say(skipped_line(skipped, chosen))
     if not no_claude:
-        typer.echo("Claude Code reads hooks when a session starts: restart running sessions.")
+        say("Claude Code reads hooks when a session starts: restart running sessions.")
     if not report.complete:
         raise _ExitCode(EXIT_ERROR)
 
@@ -201,7 +242,7 @@ def uninstall(
     for line in report.done:
         typer.echo(line)
     for line in report.warnings:
-        _err(f"warning: {line}")
+        _err(f"{PREFIX}warning: {line}")
 
 
 # ---- looking --------------------------------------------------------------------------------
@@ -467,6 +508,53 @@ def demo(
         raise _ExitCode(code)
 
 
+# ---- shell completion -----------------------------------------------------------------------
+
+COMPLETE_VAR = "_GUARD_COMPLETE"  # Click's protocol: the shell's script sets it to ask
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _shell_complete(instruction: str) -> int:
+    """Click's completion protocol for guard's commands: `source` prints the shell's script,
+    `complete` answers it. Typer 0.16+ carries its own copy of Click, with the bash, zsh and
+    fish classes in Typer (instructions `source_bash`); plain Click names them `bash_source`."""
+    import importlib
+
+    command = typer.main.get_command(app)
+    action, _, shell = instruction.partition("_")
+    if action not in ("source", "complete"):  # Click's order: `bash_source`
+        shell, action = action, shell
+    try:
+        importlib.import_module("typer._completion_classes").completion_init()
+        shared = importlib.import_module("typer.completion")
+        code: int = shared.shell_complete(command, {}, "guard", COMPLETE_VAR,
+                                          f"{action}_{shell}")
+    except ImportError:
+        click = importlib.import_module("click.shell_completion")
+        code = click.shell_complete(command, {}, "guard", COMPLETE_VAR, f"{shell}_{action}")
+    return code
+
+
+def _complete() -> int:
+    """A completion script asking (it sets COMPLETE_VAR): answer it, and nothing else."""
+    return _shell_complete(os.environ[COMPLETE_VAR])
+
+
+@app.command(epilog=_examples(
+    "guard completion bash >> ~/.bashrc",
+    "guard completion zsh > \"${fpath[1]}/_guard\"",
+    "guard completion fish > ~/.config/fish/completions/guard.fish",
+))  # fmt: skip
+def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
+    """Print the shell completion script for guard's commands and options."""
+    raise _ExitCode(_shell_complete(f"source_{shell.value}"))
+
+
 # ---- the entry ------------------------------------------------------------------------------
 
 
@@ -482,11 +570,11 @@ def _run_app(args: list[str]) -> int:
     except typer.Exit as exc:  # --help, --version, ctx.exit()
         return exc.exit_code
     except typer.TyperException as exc:  # click's usage errors: message on stderr, exit 2
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            _err(f"Error: {exc.format_message()}")
+        usage_of = getattr(exc, "ctx", None)
+        if usage_of is not None and not _JSON_ERRORS:
+            _err(usage_of.get_usage())
+            _err(f"Try '{usage_of.command_path} -h' for help.\n")
+        _error(exc.format_message())
         return exc.exit_code
     except (typer.Abort, EOFError):
         _err("Aborted!")
@@ -507,6 +595,10 @@ def _quiet_stdout() -> None:
 
 def run_cli(args: list[str]) -> int:
     """Run the CLI; every failure is a message and an exit code, never a traceback."""
+    global _JSON_ERRORS
+    _JSON_ERRORS = "--json" in (args[: args.index("--")] if "--" in args else args)
+    if os.environ.get(COMPLETE_VAR):
+        return _complete()
     try:
         return _run_app(args)
     except SystemExit as exc:
@@ -514,7 +606,7 @@ def run_cli(args: list[str]) -> int:
     except _ExitCode as exc:
         return exc.code
     except (GuardError, LeaseStoreError, LockDirError) as exc:
-        _err(f"guard: {exc}")
+        _error(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -522,11 +614,11 @@ def run_cli(args: list[str]) -> int:
         _quiet_stdout()
         return EXIT_OK  # `guard log | head`: the reader has what it wanted
     except OSError as exc:  # a file or folder guard cannot use: the person can fix that
-        _err(f"guard: {exc}")
+        _error(str(exc))
         return EXIT_ERROR
     except Exception as exc:
         if os.environ.get("GUARD_DEBUG"):
             traceback.print_exc()
-        _err(f"guard: internal error: {type(exc).__name__}: {exc} "
-             "(GUARD_DEBUG=1 shows the traceback)")  # fmt: skip
+        _error(f"internal error: {type(exc).__name__}: {exc} "
+               "(GUARD_DEBUG=1 shows the traceback)")  # fmt: skip
         return EXIT_ERROR

@@ -16,8 +16,40 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 
+_HOOK_HELP = """Usage: guard hook [--agent NAME [EVENT]]
+
+  The agents' hook command: reads one hook event (JSON) on stdin from Claude Code (or, with
+  --agent, from codex, gemini or copilot) and answers whether the tool call may run.
+  Agents start it; `guard install` registers it. Nothing to run by hand: see `guard --help`.
+"""
+
+_GIT_HOOK_HELP = """Usage: guard git-hook NAME [ARGS]...
+
+  The git hooks' command: git starts it, through the shims `guard install` writes, as
+  pre-commit, prepare-commit-msg, pre-push, reference-transaction or post-checkout with
+  git's own arguments and stdin. Nothing to run by hand: see `guard --help`.
+"""
+
+
+def _wants_help(args: list[str]) -> bool:
+    """`guard hook --help`, or `guard hook` typed at a terminal (an agent always pipes the
+    event): help, and nothing is judged or recorded (no failed-open record for a person)."""
+    if "--help" in args or "-h" in args:
+        return True
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["hook"] and _wants_help(args[1:]):
+        sys.stdout.write(_HOOK_HELP)
+        return 0
+    if args[:1] == ["git-hook"] and (not args[1:] or args[1] in ("--help", "-h")):
+        sys.stdout.write(_GIT_HOOK_HELP)
+        return 0
     if args[:1] == ["hook"]:
         if args[1:2] == ["--agent"]:
             return _agent_hook(args[2] if len(args) > 2 else "",
@@ -27,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         from worktree_guard.git.hook import run as run_git_hook
 
         return run_git_hook(args[1:])
+    if args[:1] in (["shell-prefix"], ["--shell-prefix"]):  # before every shell command (sandbox/)
+        from worktree_guard.sandbox.prefix import main as run_prefix
+
+        return run_prefix(args[1:])
     if args == ["statusline"]:  # Claude Code redraws its status line often: skip Typer
         from worktree_guard.commands.statusline import main as run_statusline
 

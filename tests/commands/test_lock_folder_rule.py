@@ -37,8 +37,8 @@ def shim_pass_folder(env: dict[str, str], tmp_path: Path) -> str | None:
 
 def guard_lock_dir(repo: Path, env: dict[str, str]) -> tuple[str | None, str]:
     done = guard(repo, env, "status", "--json")
-    if done.returncode != 0:
-        return None, done.stderr
+    if done.returncode != 0:  # --json: the error is a JSON object on stdout
+        return None, json.loads(done.stdout)["error"]
     return json.loads(done.stdout)["lock_dir"], ""
 
 

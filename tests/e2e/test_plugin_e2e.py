@@ -39,7 +39,7 @@ def claude(claude_bin: Path, env: dict[str, str], *args: str) -> str:
 
 def test_the_manifests_validate(claude_bin: Path, tmp_path: Path) -> None:
     env = base_env(tmp_path)
-    for target in (".", ".claude-plugin/plugin.json"):
+    for target in (".", "plugin", "plugin/.claude-plugin/plugin.json"):
         assert "Validation passed" in claude(claude_bin, env, "plugin", "validate", "--strict",
                                              str(REPO_ROOT / target))
 
@@ -52,6 +52,10 @@ def test_the_installed_plugin_keeps_a_second_session_out(
     env["PATH"] = f"{guard_bin.parent}{os.pathsep}{env.get('PATH', '')}"
     claude(claude_bin, env, "plugin", "marketplace", "add", str(REPO_ROOT))
     claude(claude_bin, env, "plugin", "install", "worktree-guard@worktree-guard")
+    # Only the plugin's own folder is copied into Claude Code's cache, not the checkout.
+    copied = {p.name for p in (home / ".claude" / "plugins").rglob("*")}
+    assert "hooks.json" in copied, sorted(copied)
+    assert not copied & {"pyproject.toml", "src", ".venv", ".tools", "tests"}, sorted(copied)
     repo = make_repo(tmp_path / "repo")
     assert not (repo / ".claude").exists()  # nothing in the repository: the plugin only
     lock_dir = tmp_path / "locks"
@@ -139,7 +143,7 @@ def test_codex_and_copilot_load_the_same_plugin_and_are_told_apart_by_their_proc
                        "COPILOT_PROVIDER_BASE_URL": api.base_url,
                        "COPILOT_PROVIDER_API_KEY": "dummy", "COPILOT_MODEL": "claude-sonnet-4.5"}
         run = start("copilot-y", [str(copilot), "-p", "SCRIPT:y", "--allow-all", "--trust-folder",
-                                  "--plugin-dir", str(REPO_ROOT)], repo, copilot_env,
+                                  "--plugin-dir", str(REPO_ROOT / "plugin")], repo, copilot_env,
                     tmp_path / "y")
         try:
             assert run.wait() == 0, run.output()

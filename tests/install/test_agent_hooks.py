@@ -144,7 +144,7 @@ def test_a_tracked_agent_file_is_refused_without_force(repo: Path,
 def test_agents_chooses_and_an_unknown_name_is_a_clear_error(
         repo: Path, guard_env: dict[str, str]) -> None:
     before = state(repo)
-    done = guard(repo, guard_env, "install", "--agents", "gemini,cursor", check=1)
+    done = guard(repo, guard_env, "install", "--agents", "gemini,cursor", check=2)
     assert "unknown agent cursor" in done.stderr and state(repo) == before
     guard(repo, guard_env, "install", "--agents", "gemini", "--no-git-hooks")
     assert (repo / ".gemini" / "settings.json").is_file()

@@ -135,6 +135,12 @@ def tree_of_path(path: str) -> Workspace | None:
         real = system.realpath(path)
     except (OSError, ValueError):
         return None
+    if not system.isdir(real):  # a hard link of a held tree's file is that tree's
+        from worktree_guard.core.hardlinks import lease_tree_of_link
+
+        linked = lease_tree_of_link(real)
+        if linked is not None:
+            return linked
     folder = real if system.isdir(real) else nearest_existing_dir(real)
     return find_workspace(folder, {})
 

@@ -207,6 +207,10 @@ class Guard:
         changes that the shell reader cannot see (a patch given to `apply_patch`)."""
         trees, doubts = self.shell_trees(command, cwd)
         trees += [ws for ws in also or [] if ws not in trees]
+        if doubts:  # parse for the message, the sandbox for the guarantee (sandbox/)
+            from worktree_guard.sandbox.detect import shell_sandboxed
+
+            doubts = [] if shell_sandboxed(self.env) else doubts
         for doubt in doubts:
             reason = self.judge_doubt(doubt, session, tool, cwd)
             if reason is not None:

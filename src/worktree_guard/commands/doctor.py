@@ -29,6 +29,7 @@ from worktree_guard.core.identity import session_from_env
 from worktree_guard.core.printable import printable
 from worktree_guard.git.shims import CHAINED_SUFFIX
 from worktree_guard.install.launcher import Launcher, launcher_problem
+from worktree_guard.install.managers import manager_of, off_alias, read_hook_files
 from worktree_guard.install.settings import (
     GUARD_EVENT_NAMES,
     SettingsError,
@@ -233,8 +234,21 @@ def check_hook(repo: RepoPaths, name: str) -> Check:
         via = _called_by_manager(repo, name)
         if via is not None:
             return ok(label, f"{printable(via)} calls guard git-hook")
+        files = read_hook_files(repo.hooks_dir, name)
+        off = off_alias(files)
+        if off is not None:
+            who = manager_of(files.text(files.front))
+            owner = who.name if who else "another tool"
+            return fail(label, f"{path}: {owner}'s hook is in front and guard's shim is "
+                        f"{name}{off}, which nothing runs: guard is off for this hook",
+                        "guard install (puts guard's shim back in front, the other hook "
+                        "chained after it)")  # fmt: skip
         what = "missing" if state == "missing" else "another tool's hook, not guard's shim"
         return fail(label, f"{path}: {what}", "guard install (a foreign hook is chained, not lost)")
+    if state.startswith("guard via "):
+        alias = state.removeprefix(f"guard via {name}")
+        real_path = os.path.join(repo.hooks_dir, name + alias)
+        path = printable(real_path)
     if not os.access(real_path, os.X_OK):
         return fail(label, f"{path} is not executable: git skips it", "guard install")
     text = _read_text(real_path)
@@ -254,6 +268,8 @@ def check_hook(repo: RepoPaths, name: str) -> Check:
             return warn(label, f"the chained {shown} is not executable, so it does not run "
                         "(git did not run it either)", f"chmod +x {shown} to run it")
         return ok(label, f"guard's shim, then the chained {name}{CHAINED_SUFFIX}")
+    if state.startswith("guard via "):
+        return ok(label, f"the hook in front runs guard's shim first, as {path}")
     return ok(label, "guard's shim")
 
 
@@ -388,7 +404,23 @@ def run_checks(cwd: str, settings: Settings) -> list[Check]:
     checks.append(check_lock_dir(settings))
     checks.append(check_failed_open(settings))
     checks.append(check_claude())
+    checks.append(check_sandbox(repo.toplevel if repo is not None else None))
     return checks
+
+
+def check_sandbox(toplevel: str | None) -> Check:
+    """Which shell sandbox is in force (sandbox/detect.py): off is a warning, never a
+    failure: the text judgement still stands."""
+    from worktree_guard.commands.sandbox_mode import prefix_files, sandbox_line
+    from worktree_guard.sandbox.detect import probe
+
+    mech = probe()
+    line = sandbox_line(toplevel, mech)
+    if not mech.on:
+        return warn("shell sandbox", line, "see docs/architecture.md (the shell sandbox)")
+    if not prefix_files(toplevel):
+        return warn("shell sandbox", line, "guard install")
+    return ok("shell sandbox", line)
 
 
 def check_remote_lease(toplevel: str, settings: Settings) -> Check:

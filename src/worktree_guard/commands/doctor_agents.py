@@ -145,7 +145,8 @@ def check_plugin(repo: RepoPaths) -> Check | None:
     if shutil.which("guard") is None:
         return fail("claude plugin", f"the worktree-guard plugin is enabled ({where}) but "
                     "`guard` is not on PATH: its hooks allow every call",
-                    "pip install worktree-guard (or put guard on PATH)")
+                    "put guard on PATH (from a clone: pipx install ., uv tool install . or "
+                    "pip install .)")
     return ok("claude plugin", f"the worktree-guard plugin is enabled ({where}): its hooks "
               "run guard in every repository")
 

@@ -31,11 +31,16 @@ def no_events_message(lock_dir: str) -> str:
 def format_event(entry: dict[str, Any]) -> str:
     """One event as a line: local time, event, then its fields (pure but for the timezone)."""
     ts = entry.get("ts_ms")
-    when = (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts / 1000))
-        if isinstance(ts, (int, float))
-        else "????-??-?? ??:??:??"
-    )
+    if not isinstance(entry.get("event"), str):
+        # Not guard's shape (no event name): shown as it is, and said so.
+        raw = json.dumps(entry, default=str, ensure_ascii=False)
+        return f"{'(malformed)':<19}  {printable(raw)}"
+    when = f"{'(no time)':<19}"  # said plainly, not as "????-??-??"
+    if isinstance(ts, (int, float)) and not isinstance(ts, bool):
+        try:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts / 1000))
+        except (OverflowError, OSError, ValueError):
+            when = f"{'(bad time)':<19}"
     fields = {k: v for k, v in entry.items() if k not in ("ts_ms", "event")}
     ordered = [k for k in _LEADING if k in fields] + [k for k in fields if k not in _LEADING]
     parts = []

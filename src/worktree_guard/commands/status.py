@@ -19,6 +19,7 @@ from worktree_guard.core.printable import printable
 from worktree_guard.core.record import LeaseRecord, LeaseView, RecordKind, UnreadableLease
 from worktree_guard.core.workspace import current_branch, find_workspace
 from worktree_guard.git.shims import CHAINED_SUFFIX, HOOK_NAMES, STRICT_ONLY, is_guard_shim
+from worktree_guard.install.managers import read_hook_files, where_guard_runs
 from worktree_guard.install.settings import SettingsError, find_guard, parse_settings
 from worktree_guard.install.targets import RepoPaths, Scope, settings_path
 
@@ -112,7 +113,8 @@ def settings_info(path: str) -> dict[str, Any]:
 
 
 def hook_state(folder: str, name: str) -> str:
-    """guard | guard+chained | foreign | missing (the state of one git hook file)."""
+    """guard | guard+chained | guard via <name>.legacy | foreign | missing (the state of one
+    git hook file; "guard via" when a manager's hook in front runs guard's shim first)."""
     path = os.path.join(folder, name)
     if not os.path.lexists(path):
         return "missing"
@@ -122,18 +124,29 @@ def hook_state(folder: str, name: str) -> str:
     except OSError:
         return "foreign"
     if not is_guard_shim(text):
-        return "foreign"
+        alias = where_guard_runs(read_hook_files(folder, name))
+        return f"guard via {name}{alias}" if alias else "foreign"
     return "guard+chained" if os.path.lexists(path + CHAINED_SUFFIX) else "guard"
 
 
 def installed_info(repo: RepoPaths) -> dict[str, Any]:
+    """What is installed, judged as doctor judges it (one verdict per git hook, from
+    doctor's own check), so status and doctor never disagree."""
+    from worktree_guard.commands.doctor import check_hook
+    from worktree_guard.commands.doctor_agents import plugin_enabled
+
+    hooks = git_hook_states(repo.hooks_dir)
     return {
         "claude_settings": {
             scope.value: settings_info(settings_path(scope, repo.toplevel)) for scope in Scope
         },
+        "claude_plugin": plugin_enabled(repo.toplevel),
         "hooks_dir": repo.hooks_dir,
         "core_hooks_path": repo.hooks_path_config,
-        "git_hooks": git_hook_states(repo.hooks_dir),
+        "git_hooks": hooks,
+        # True when guard's check runs for the hook: its shim that starts guard, pre-commit's
+        # hook running the shim, a manager's script (husky's) with guard's line.
+        "git_hooks_working": {name: check_hook(repo, name).level != "fail" for name in hooks},
     }
 
 
@@ -151,10 +164,17 @@ def installed_summary(installed: dict[str, Any]) -> str:
         if info.get("guard_events") and not info.get("missing_events")
     ]
     hooks = installed["git_hooks"]
-    guarded = [name for name, state in hooks.items() if state.startswith("guard")]
+    working = installed.get("git_hooks_working") or {
+        name: state.startswith("guard") for name, state in hooks.items()}
+    guarded = [name for name in hooks if working.get(name)]
+    broken = [name for name, state in hooks.items()
+              if state.startswith("guard") and not working.get(name)]
     claude = (
         f"Claude Code hooks in {', '.join(scopes)} settings" if scopes else "no Claude Code hooks"
     )
+    if installed.get("claude_plugin"):
+        claude = ("Claude Code hooks from the plugin" if not scopes
+                  else f"{claude} and from the plugin")
     if len(guarded) == len(hooks):
         extra = sorted(STRICT_ONLY & set(guarded))
         if len(extra) == len(STRICT_ONLY):
@@ -167,6 +187,8 @@ def installed_summary(installed: dict[str, Any]) -> str:
         git = f"git hooks {', '.join(guarded)} only"
     else:
         git = "no git hooks"
+    if broken:
+        git += f" (guard's shims for {', '.join(broken)} start nothing: guard doctor)"
     return f"{claude}; {git}"
 
 
@@ -194,6 +216,12 @@ def status_data(repo: RepoPaths, settings: Settings, with_lease: bool = True) ->
         "lease": lease,
         "installed": installed_info(repo),
     }
+
+
+def _sandbox(toplevel: str) -> str:
+    from worktree_guard.commands.sandbox_mode import sandbox_line
+
+    return sandbox_line(toplevel)
 
 
 def _ms_left(ms: int | None) -> str:
@@ -314,6 +342,7 @@ def render_status(data: dict[str, Any], viewer: Viewer) -> str:
         *describe_lease(data["lease"], viewer),
         _line("for you", for_you(data["lease"], viewer)),
         _line("installed", installed_summary(data["installed"])),
+        _line("sandbox", _sandbox(data["workspace"])),  # text only: --json stays as it is
     ]
     return "\n".join(lines)
 

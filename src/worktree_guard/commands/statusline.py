@@ -10,7 +10,12 @@ import json
 import sys
 from typing import Any
 
-from worktree_guard.commands.status import holder_liveness, store_for, summarize
+from worktree_guard.commands.status import (
+    holder_liveness,
+    lock_folder_problem,
+    store_for,
+    summarize,
+)
 from worktree_guard.core import failopen
 from worktree_guard.core.config import LockDirError, load_settings
 from worktree_guard.core.lease import now_ms
@@ -20,6 +25,7 @@ from worktree_guard.lite import system
 
 _GREEN, _YELLOW, _RED, _RESET = "\033[32m", "\033[33m", "\033[31m", "\033[0m"
 _MAX_FAILED_OPEN_CHARS = 120
+_FREE = ("free", "expired", "dead")
 
 
 def _left(ms: int | None) -> str:
@@ -31,7 +37,7 @@ def segment(lease: dict[str, Any] | None, color: bool) -> str:
     """The text for one lease summary (see status.summarize); None: not in a git tree."""
     if lease is None:
         text, tint = "guard: no git tree", ""
-    elif lease["state"] in ("free", "expired", "dead"):
+    elif lease["state"] in _FREE:
         text, tint = "guard: free", _GREEN
     elif lease.get("held_by_you"):
         text, tint = f"guard: held by this session, {_left(lease.get('ttl_left_ms'))} left", _GREEN
@@ -79,12 +85,20 @@ def render(raw: bytes) -> str:
     except LockDirError:
         text = "guard: OFF, no lock folder (guard doctor)"
         return f"{_RED}{text}{_RESET}" if color else text
+    problem = lock_folder_problem(settings)  # what every hook meets: it fails open
+    if problem is not None:
+        text = "guard: OFF, lock folder unusable (guard doctor)"
+        return f"{_RED}{text}{_RESET}" if color else text
     store = store_for(settings)
     now = now_ms()
     view = store.read(ws.key)
     state = store.state_of(view, _payload_session(payload), now)
     lease = summarize(ws.key, view, state, holder_liveness(view), now, settings.ttl_ms)
-    return segment(lease, color) + failed_open_segment(failopen.read_state(lock_dir), color)
+    failed = failopen.read_state(lock_dir)
+    if failed is not None and lease["state"] in _FREE:
+        # "free" in green would say all is well while calls go through unchecked.
+        return failed_open_segment(failed, color).removeprefix(" | ")
+    return segment(lease, color) + failed_open_segment(failed, color)
 
 
 def failed_open_segment(state: failopen.FailedOpen | None, color: bool) -> str:

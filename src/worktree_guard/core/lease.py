@@ -45,6 +45,11 @@ class LeaseStoreError(Exception):
     """The store could not do its job (lock timeout, a directory where the lease belongs...)."""
 
 
+class ReadOnlyStore(LeaseStoreError):
+    """The lock folder is read-only here (a shell sandbox's mount): leases can be read and
+    judged, not written. The caller's own lease is then left as it is."""
+
+
 class Result(Kind):
     __slots__ = ()
     ACQUIRED: ClassVar[Result]  # the tree was free
@@ -226,7 +231,14 @@ class LeaseStore:
             flags = system.O_RDWR | system.O_CREAT | system.O_NOFOLLOW | system.O_CLOEXEC
             fd = system.open(path, flags, 0o600)
         except OSError as exc:
-            raise LeaseStoreError(f"cannot open lock file {path}: {exc}") from exc
+            fd = -1
+            if exc.errno == errno.EROFS:  # flock works on a read-only descriptor too
+                try:
+                    fd = system.open(path, system.O_RDONLY | system.O_NOFOLLOW | system.O_CLOEXEC)
+                except OSError:
+                    fd = -1
+            if fd < 0:
+                raise LeaseStoreError(f"cannot open lock file {path}: {exc}") from exc
         try:
             self._flock_with_deadline(fd, path)
         except BaseException:
@@ -268,6 +280,8 @@ class LeaseStore:
                 system.unlink(tmp)
             except OSError:
                 pass
+            if exc.errno == errno.EROFS:
+                raise ReadOnlyStore(f"cannot publish {path}: {exc}") from exc
             raise LeaseStoreError(f"cannot publish {path}: {exc}") from exc
 
     def _remove(self, key: str, view: LeaseView) -> None:
@@ -342,7 +356,10 @@ class LeaseStore:
                     return Outcome(Result.HELD, view, view, state)  # never rewrite a newer schema
                 kept = None if keep_branch and view.branch else branch
                 record = self._claimed(view, caller, now, kept)
-                self._publish(key, record)
+                try:
+                    self._publish(key, record)
+                except ReadOnlyStore:  # sandboxed: the caller's own lease stays as it was
+                    return Outcome(Result.HELD, view, view, state)
                 return Outcome(Result.HELD, record, view, state)
             record = LeaseRecord(
                 session_id=caller.session_id,
@@ -432,7 +449,10 @@ class LeaseStore:
             record = view.touched(now, branch)
             if view.kind is RecordKind.SEED:
                 record = record.replace(kind=RecordKind.OURS, token=_token())
-            self._publish(key, record)
+            try:
+                self._publish(key, record)
+            except ReadOnlyStore:  # sandboxed: the caller's own lease stays as it was
+                return Outcome(Result.REFRESHED, view, view, state)
             return Outcome(Result.REFRESHED, record, view, state)
         finally:
             system.close(lock_fd)

@@ -473,11 +473,30 @@ def run(args: list[str], env: dict[str, str] | None = None) -> int:
     except BaseException as exc:
         if timed:
             deadline.disarm()
+        if _sandboxed_write(exc):
+            return 0
         # Failing open leaves no pass: the next hook asks again.
         return _failure(settings, name, args[1:], exc)
     if timed:
         deadline.disarm()
     return status
+
+
+def _sandboxed_write(exc: BaseException) -> bool:
+    """A git command inside guard's shell sandbox, where the lock folder is read-only: the
+    leases were read (another session's tree is refused before any write: the store locks
+    read-only there), and what failed is taking a free tree or leaving a pass. Nothing can
+    be recorded and nothing needs refusing: git goes on, the tree stays free for the
+    session's next tool call to take. Outside the sandbox the failure policy applies."""
+    import errno
+
+    from worktree_guard.core.lease import LeaseStoreError
+    from worktree_guard.sandbox.prefix import inside
+
+    cause = exc if isinstance(exc, OSError) else exc.__cause__
+    read_only = isinstance(exc, OSError | LeaseStoreError) and isinstance(
+        cause, OSError) and cause.errno == errno.EROFS
+    return read_only and inside(system.environ())
 
 
 def _failure(settings: Settings, name: str, args: list[str], exc: BaseException) -> int:

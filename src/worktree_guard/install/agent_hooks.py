@@ -79,6 +79,24 @@ def parse_agents(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def agents_on_path(toplevel: str) -> tuple[tuple[str, ...], list[str]]:
+    """The default `--agents`: Claude Code (its settings file is this tree's own and costs
+    nothing where Claude Code is absent), each other agent whose command is on PATH or whose
+    hook file this tree already has (it is used here); and the ones left out."""
+    import shutil
+
+    found = [name for name, spec in SPECS.items()
+             if shutil.which(name) or os.path.lexists(os.path.join(toplevel, spec.rel_path))]
+    return ("claude", *found), [name for name in SPECS if name not in found]
+
+
+def skipped_line(skipped: list[str], chosen: tuple[str, ...]) -> str:
+    labels = ", ".join(SPECS[name].label for name in skipped)
+    add = ",".join((*chosen, *skipped))
+    return (f"skipped {labels}: not on PATH here; to guard them too: "
+            f"guard install --agents {add}")
+
+
 def hook_command(spec: AgentSpec, guard: Launcher | str, event: str) -> str:
     args = ["hook", "--agent", spec.name]
     if spec.event_in_command:

@@ -32,6 +32,7 @@ from worktree_guard.install.agent_hooks import (
     trust_gemini_folder,
 )
 from worktree_guard.install.launcher import Launcher, as_launcher
+from worktree_guard.install.managers import Settled, settle_managers
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
 from worktree_guard.install.settings import (
     SettingsError,
@@ -40,6 +41,7 @@ from worktree_guard.install.settings import (
     parse_settings,
     render_settings,
 )
+from worktree_guard.install.shell_prefix import sandbox_available
 from worktree_guard.install.targets import (
     GuardError,
     RepoPaths,
@@ -185,7 +187,8 @@ def plan_settings(path: str, guard: Launcher | str, statusline: bool) -> Setting
     except UnicodeDecodeError:
         raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
     try:
-        merged = merge_guard(parse_settings(text, path), guard, statusline)
+        merged = merge_guard(parse_settings(text, path), guard, statusline,
+                             with_prefix=sandbox_available())  # install/shell_prefix.py
     except SettingsError as exc:
         raise GuardError(f"{exc}; nothing was changed") from None
     after = render_settings(merged.settings, detect_style(text)).encode("utf-8")
@@ -244,9 +247,32 @@ def _manager_name(repo: RepoPaths) -> str:
     return "another hook manager"
 
 
-def manager_line(guard: Launcher | str) -> str:
-    """The one line a person adds to another manager's hook scripts to run guard first."""
-    return f'{as_launcher(guard).command("git-hook")} "$(basename "$0")" "$@" || exit $?'
+# The one line a person adds to another manager's hook scripts (husky's `.husky/pre-commit`,
+# a tracked file) to run guard first. It names no path of this machine: it runs the guard
+# that GUARD_BIN names or that PATH finds where the hook runs, and where there is none it
+# lets the git command through with one notice, as guard's own shims do.
+MANAGER_LINE = (
+    'g=${GUARD_BIN:-guard}; if command -v "$g" >/dev/null 2>&1; then '
+    '"$g" git-hook "${0##*/}" "$@" || exit $?; '
+    'else echo "worktree-guard: $g not found; ${0##*/} check skipped" >&2; fi'
+)
+
+
+def manager_line(guard: Launcher | str | None = None) -> str:
+    """MANAGER_LINE (`guard` is accepted for callers that pass the installed launcher: the
+    line never holds it)."""
+    return MANAGER_LINE
+
+
+def _path_note() -> str:
+    """Said with the line when `guard` is not on PATH here: the line would skip the check."""
+    import shutil
+
+    if os.environ.get("GUARD_BIN", "").strip() or shutil.which("guard"):
+        return ""
+    return ("(`guard` is not on PATH in this shell: put it there, or set GUARD_BIN to the "
+            "guard command, where the hooks run; without either the line lets git through "
+            "with a notice)\n")
 
 
 def _all_shims(folder: str) -> bool:
@@ -274,6 +300,7 @@ def plan_hooks_target(repo: RepoPaths, guard: Launcher | str, force: bool) -> Ho
             "reference-transaction, which git runs per rebased commit: see "
             "docs/git-hooks.md):\n"
             f"    {manager_line(guard)}\n"
+            f"{_path_note()}"
             f"Or run `guard install --force` to put guard's shims into {where}, with the hooks "
             "already there renamed to <name>.pre-guard and chained after them (the manager may "
             "regenerate that folder; a hook that finds its work by its own file name, as "
@@ -469,6 +496,41 @@ class Installer:
         chained = path + CHAINED_SUFFIX
         shim = shim_text(name, self.launcher.executable, self.launcher.package_dir).encode(
             "utf-8")
+        settled = settle_managers(folder, name)
+        for gone in settled.removed:
+            self.manifest = self.manifest.without(gone)
+        mf.save(self.repo.common_dir, self.manifest)
+        if settled.behind is not None:
+            return self._install_behind(path, settled, shim)
+        line = self._install_front(path, chained, shim)
+        if not settled.notes:
+            return line
+        head = f"git hook {name}: "
+        return head + "; ".join(settled.notes) + "; so: " + line.removeprefix(head)
+
+    def _install_behind(self, path: str, settled: Settled, shim: bytes) -> str:
+        """The manager's hook in front runs the file guard's shim sits in (pre-commit's
+        `.legacy`): the shim is kept up to date there, and guard runs once."""
+        assert settled.behind is not None
+        name = os.path.basename(path)
+        alias = path + settled.behind
+        chained = path + CHAINED_SUFFIX
+        current = read_bytes(alias) if os.path.isfile(alias) else None
+        self.manifest = self.manifest.without(path)  # guard's part of this hook is `alias` now
+        has_chained = os.path.lexists(chained)
+        self._record(FileEntry(alias, "hook", has_chained, moved_to=chained if has_chained
+                               else None, after_sha256=sha256(shim)))  # fmt: skip
+        if current == shim and os.access(alias, os.X_OK):
+            verb = "already installed"
+        else:
+            write_hook(alias, shim)
+            verb = "installed" if current is None else "updated"
+        notes = "".join(f"; {note}" for note in settled.notes)
+        return (f"git hook {name}: {verb} as {name}{settled.behind}, which "
+                f"{settled.manager}'s hook in front runs first{notes}")
+
+    def _install_front(self, path: str, chained: str, shim: bytes) -> str:
+        name = os.path.basename(path)
         has_chained = os.path.lexists(chained)
         if os.path.isdir(path):
             self.report.warn(f"git hook {name}: {path} is a folder; skipped", incomplete=True)

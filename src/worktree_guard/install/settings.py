@@ -162,7 +162,8 @@ class MergeResult:
 
 
 def merge_guard(
-    settings: dict[str, Any], guard: Launcher | str, with_statusline: bool = False
+    settings: dict[str, Any], guard: Launcher | str, with_statusline: bool = False,
+    with_prefix: bool = False,
 ) -> MergeResult:
     """`settings` with guard's hook entries (and statusLine) in; everything else untouched.
 
@@ -181,6 +182,10 @@ def merge_guard(
             continue
         hooks[spec.event] = [*_without_guard(groups, "hook"), wanted]
     notes: list[str] = []
+    if with_prefix:  # the shell sandbox (install/shell_prefix.py)
+        from worktree_guard.install.shell_prefix import merge_prefix
+
+        notes += filter(None, [merge_prefix(result, guard)])
     if with_statusline:
         current = result.get("statusLine")
         wanted_line = {"type": "command", "command": statusline_command(guard)}
@@ -201,6 +206,9 @@ def merge_guard(
 def remove_guard(settings: dict[str, Any]) -> dict[str, Any]:
     """`settings` without guard's entries; containers guard's removal emptied go too."""
     result = copy.deepcopy(settings)
+    from worktree_guard.install.shell_prefix import remove_prefix
+
+    remove_prefix(result)
     line = result.get("statusLine")
     if isinstance(line, dict) and is_guard_handler(line, "statusline"):
         del result["statusLine"]

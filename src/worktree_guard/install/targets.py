@@ -127,7 +127,8 @@ def guard_executable() -> str:
             return os.path.abspath(candidate)
     raise GuardError(
         "cannot find the installed `guard` executable to point the hooks at; "
-        "install the package (pip install worktree-guard) or set GUARD_BIN"
+        "install it (from a clone: pipx install ., uv tool install . or pip install .) "
+        "or set GUARD_BIN"
     )
 
 

@@ -28,6 +28,7 @@ from worktree_guard.install.install import (
     read_bytes,
     shown_path,
 )
+from worktree_guard.install.managers import manager_of, read_hook_files
 from worktree_guard.install.manifest import FileEntry, Manifest, sha256, write_atomic
 from worktree_guard.install.settings import (
     SettingsError,
@@ -87,6 +88,8 @@ class Uninstaller:
         current = read_bytes(path) if os.path.isfile(path) else None
         ours = current is not None and is_guard_shim(current.decode("utf-8", "replace"))
         if os.path.lexists(path) and not ours:
+            if manager_of(current.decode("utf-8", "replace") if current else None):
+                return  # a manager re-wrote this hook: _sweep_renamed finds guard's part
             extra = f"; {name}{CHAINED_SUFFIX} left beside it" if moved_to and os.path.lexists(
                 moved_to) else ""  # fmt: skip
             self.report.warn(f"git hook {name}: no longer guard's shim, left as it is{extra}")
@@ -205,6 +208,8 @@ class Uninstaller:
                 text = (read_bytes(path) or b"").decode("utf-8", "replace")
                 if is_guard_shim(text):
                     self._restore_hook(path, path + CHAINED_SUFFIX)
+        for name in HOOK_NAMES:
+            self._sweep_renamed(name)
         scopes = [Scope.LOCAL, Scope.PROJECT] + ([Scope.USER] if sweep_user else [])
         for scope in scopes:
             path = settings_path(scope, self.repo.toplevel)
@@ -217,6 +222,34 @@ class Uninstaller:
                 f"{shown_path(user, self.repo)} still runs guard for every project "
                 "(installed from elsewhere); `guard uninstall --user` takes it out"
             )
+
+    def _sweep_renamed(self, name: str) -> None:
+        """Guard's shim under a name a hook manager gave it (`.legacy`, `.old`), and the hook
+        it chained: nothing of guard keeps running, and that hook goes where the manager in
+        front keeps the hooks it replaced (pre-commit runs it from there again)."""
+        path = os.path.join(self.repo.hooks_dir, name)
+        files = read_hook_files(self.repo.hooks_dir, name)
+        for suffix in files.shim_aliases():
+            os.unlink(path + suffix)
+            self.report.done.append(f"git hook {name}: guard's shim {name}{suffix} removed")
+        chained = path + CHAINED_SUFFIX
+        if not os.path.lexists(chained) or is_guard_shim(files.text(files.front) or ""):
+            return
+        if files.chained_is_copy():
+            os.unlink(chained)
+            self.report.done.append(f"git hook {name}: {name}{CHAINED_SUFFIX}, a copy of the "
+                                    "hook in front, removed")
+            return
+        manager = manager_of(files.text(files.front))
+        if not os.path.lexists(path):
+            os.rename(chained, path)
+            self.report.done.append(f"git hook {name}: your original hook is back")
+        elif manager is not None and not os.path.lexists(path + manager.moves_to):
+            os.rename(chained, path + manager.moves_to)
+            runs = "which it runs first" if manager.runs_moved else "which it does not run"
+            self.report.done.append(f"git hook {name}: your original hook is now "
+                                    f"{name}{manager.moves_to}, where {manager.name} keeps it "
+                                    f"({runs})")
 
     def _has_guard(self, path: str) -> bool:
         try:
