@@ -68,6 +68,12 @@ def test_an_mcp_write_into_a_held_tree_is_denied(tmp_path: Path, claude_bin: Pat
     done = subprocess.run([str(guard_bin), "install"], cwd=b, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+    # The kernel sandbox's shell prefix is not what this test is about (the client starts
+    # stdio MCP servers through it too): only the hooks stay.
+    local = b / ".claude" / "settings.local.json"
+    settings = json.loads(local.read_text())
+    settings.pop("env", None)
+    local.write_text(json.dumps(settings))
     lock_dir = tmp_path / "locks"
     lock_dir.mkdir()
     holder = {"session_id": "holder-of-a", "cwd": str(a), "hook_event_name": "PreToolUse",
