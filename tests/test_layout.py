@@ -29,8 +29,8 @@ ALLOWED = {
     "sandbox": {"sandbox", "core", "lite"},
     "git": {"git", "core", "shell", "lite", "sandbox"},
 }
-# The shared basics of the agent adapters: the one agents module others may import.
-AGENT_SHARED = {"worktree_guard.agents.common", "worktree_guard.agents.registry"}
+# The shared basics of the agent adapters and their one pipeline: what adapters may import.
+AGENT_SHARED = {"worktree_guard.agents.common", "worktree_guard.agents.pipeline"}
 
 
 def _modules() -> list[Path]:

@@ -51,7 +51,7 @@ def test_claude_pid_counts_only_when_it_names_an_ancestor(
 ) -> None:
     parent = find_agent({"CLAUDE_PID": str(os.getppid())})
     assert parent is not None and parent.pid == os.getppid()
-    assert parent.kind.name == "claude-code"
+    assert parent.kind.name == "claude"
     # A pid that is no ancestor (what a naive check of the variable would believe) is ignored.
     claimed = find_agent({"CLAUDE_PID": str(sleeper.pid)})
     assert claimed is None or claimed.pid != sleeper.pid
@@ -202,7 +202,7 @@ def test_a_caller_named_like_an_agent_is_not_its_own_agent() -> None:
     code = (_NAMED_CLAUDE + "import os; from worktree_guard.core.identity import "
             "find_agent, find_agent_ancestor, ancestry;"
             "me = os.getpid(); agent = find_agent({});"
-            "found = find_agent_ancestor(('claude-code',));"
+            "found = find_agent_ancestor(('claude',));"
             "print(ancestry()[0][1].name, agent is not None and agent.pid == me,"
             " found is not None and found[1].pid == me)")
     done = subprocess.run([sys.executable, "-c", code, *sys.path], capture_output=True,
@@ -218,8 +218,8 @@ def test_an_agent_asked_about_by_its_pid_is_its_own_agent() -> None:
                              stdout=subprocess.PIPE, text=True)
     try:
         assert agent.stdout is not None and agent.stdout.readline() == "ready\n"
-        found = identity.find_agent_ancestor(("claude-code",), start_pid=agent.pid)
-        assert found is not None and found[0] == "claude-code" and found[1].pid == agent.pid
+        found = identity.find_agent_ancestor(("claude",), start_pid=agent.pid)
+        assert found is not None and found[0] == "claude" and found[1].pid == agent.pid
         direct = find_agent({}, start_pid=agent.pid)
         assert direct is not None and direct.pid == agent.pid
     finally:
@@ -349,7 +349,7 @@ def test_the_agent_is_found_from_its_direct_child() -> None:
     finds it: the walk starts at the parent. Catches: the parent skipped as well."""
     child = ("import os; from worktree_guard.core.identity import find_agent, "
              "find_agent_ancestor; agent = find_agent({}); "
-             "found = find_agent_ancestor(('claude-code',)); ppid = os.getppid(); "
+             "found = find_agent_ancestor(('claude',)); ppid = os.getppid(); "
              "print(agent is not None and agent.pid == ppid, "
              "found is not None and found[1].pid == ppid)")
     code = (_NAMED_CLAUDE + "import subprocess; subprocess.run([sys.executable, '-c', "
