@@ -45,6 +45,8 @@ STEADY0 = "PreToolUse Edit, holder, GUARD_REFRESH_INTERVAL_MS=0"
 ACQUIRE = "PreToolUse Edit, first acquire (free tree)"
 DENY = "PreToolUse Edit, deny (another session holds)"
 READ_ONLY = "PreToolUse Bash `git status` (read-only)"
+READ_ONLY_SHORT = "PreToolUse Bash `git status --short` (read-only)"
+MUTATING = "PreToolUse Bash `cd src && sed -i s/a/b/ lib.py`, holder"
 POST = "PostToolUse Edit, holder"
 END = "SessionEnd (releases the first-acquire lease)"
 
@@ -65,6 +67,12 @@ def claude_group(ctx: Context, plan: Plan) -> GroupResult:
     prime(pre(steady0_dir, holder), expect_allow, "the holder's lease")
     prime(pre(deny_dir, other), expect_allow, "the other session's lease")
     read_only = payload(ctx, holder, "PreToolUse", repo, **bash_call("git status"))
+    read_only_short = payload(ctx, holder, "PreToolUse", repo,
+                              **bash_call("git status --short"))
+    (repo / "src").mkdir(exist_ok=True)
+    (repo / "src" / "lib.py").write_text("a = 1\n")
+    mutating = payload(ctx, holder, "PreToolUse", repo,
+                       **bash_call("cd src && sed -i s/a/b/ lib.py"))
     post = payload(ctx, holder, "PostToolUse", repo, **edit_result(target_file))
     end = payload(ctx, fresh, "SessionEnd", repo, reason="other")
     python = shlex.quote(str(ctx.python))
@@ -85,6 +93,9 @@ def claude_group(ctx: Context, plan: Plan) -> GroupResult:
         Case(ACQUIRE, pre(acquire_dir, fresh), expect_allow, target=Target(1.35)),
         Case(DENY, pre(deny_dir, denied), expect_deny_by(other.id), target=Target(1.35)),
         Case(READ_ONLY, hook_spawn(ctx, steady_dir, holder, read_only), expect_allow),
+        Case(READ_ONLY_SHORT, hook_spawn(ctx, steady_dir, holder, read_only_short),
+             expect_allow),
+        Case(MUTATING, hook_spawn(ctx, steady_dir, holder, mutating), expect_allow),
         Case(POST, hook_spawn(ctx, steady_dir, holder, post), expect_allow),
         # Runs after ACQUIRE in every round: each is the other's untimed reset.
         Case(END, hook_spawn(ctx, acquire_dir, fresh, end), exited_clean),

@@ -29,8 +29,8 @@ ALLOWED = {
     "sandbox": {"sandbox", "core", "lite"},
     "git": {"git", "core", "shell", "lite", "sandbox"},
 }
-# The shared basics of the agent adapters: the one agents module others may import.
-AGENT_SHARED = {"worktree_guard.agents.common", "worktree_guard.agents.registry"}
+# The shared basics of the agent adapters and their one pipeline: what adapters may import.
+AGENT_SHARED = {"worktree_guard.agents.common", "worktree_guard.agents.pipeline"}
 
 
 def _modules() -> list[Path]:
@@ -160,11 +160,9 @@ _NAMED_PATH = re.compile(
     r")(?![\w/*<{-])"
 )
 # Docstrings that name files that are not the repository's: the scratch copy the
-# classifier's table runs its commands in; and one stale name left to the rework of agents/
-# (the routing it means is in entry.py): drop it with that rework.
+# classifier's table runs its commands in.
 _NOT_OURS = {"tests/shell/classifier_table.py": {"src/app.py", "src/util.py", "docs/guide.md",
-                                                 "main.py", "setup.py"},
-             "src/worktree_guard/agents/copilot.py": {"agents/registry.py"}}
+                                                 "main.py", "setup.py"}}
 
 
 def _documented_files() -> list[Path]:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from worktree_guard import __version__
+from worktree_guard.core.agents import CLAUDE, NAMES
 from worktree_guard.core.config import LockDirError, Settings, load_settings
 from worktree_guard.core.lease import LeaseStoreError
 from worktree_guard.core.workspace import Workspace, find_workspace
@@ -24,6 +25,8 @@ from worktree_guard.install.targets import GuardError, Scope
 EXIT_OK = 0
 EXIT_ERROR = 1
 # 2 is Typer's own code for a bad flag or argument.
+
+_AGENTS = ",".join(NAMES)  # the agent table's, in its order
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -163,9 +166,9 @@ def install(
                                         ".claude/settings.local.json that git tracks (they "
                                         "get committed).")] = False,
     agents: Annotated[str | None, typer.Option("--agents", help="Which agents' hooks to "
-                                               "install, comma-separated, from "
-                                               "claude,codex,gemini,copilot (default: Claude "
-                                               "Code, and each other one found on PATH).")
+                                               f"install, comma-separated, from {_AGENTS} "
+                                               "(default: Claude Code, and each other one "
+                                               "found on PATH).")
                       ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and "
                                         "errors; the exit code says the rest.")] = False,
@@ -202,9 +205,9 @@ def install(
             chosen = parse_agents(agents)
         except SettingsError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--agents'") from None
-    no_claude = no_claude or "claude" not in chosen
+    no_claude = no_claude or CLAUDE not in chosen
     options = InstallOptions(scope, not no_claude, not no_git_hooks, statusline, force,
-                             agents=tuple(name for name in chosen if name != "claude"),
+                             agents=tuple(name for name in chosen if name != CLAUDE),
                              trust=trust, strict=strict)
     report = do_install(os.getcwd(), options, current_launcher())
 

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[:1] == ["hook"]:
         if args[1:2] == ["--agent"]:
-            return _agent_hook(args[2] if len(args) > 2 else "", args[3] if len(args) > 3 else None)
+            return _agent_hook(args[2] if len(args) > 2 else "",
+                               args[3] if len(args) > 3 else None)
         return _claude_file_hook()
     if args[:1] == ["git-hook"]:
         from worktree_guard.git.hook import run as run_git_hook
@@ -88,55 +89,35 @@ def launch() -> NoReturn:
 
 
 def _claude_file_hook() -> int:
-    """`guard hook`, from Claude Code's settings files or the Claude Code plugin: Claude
-    Code's hook, unless the process that started it is Copilot CLI's (which reads those files
-    too) or Codex CLI's (which loads the same plugin). Which agent calls is told by the
-    process, never guessed from the payload."""
-    from worktree_guard.core.identity import (
-        AGENT_CLAUDE,
-        AGENT_CODEX,
-        AGENT_COPILOT,
-        find_agent_ancestor,
-    )
+    """`guard hook`, from Claude Code's settings files or the Claude Code plugin: the hook of
+    the nearest agent process above it (Copilot CLI reads those files too, Codex CLI loads
+    the same plugin), Claude Code's when there is none it knows. Which agent calls is told by
+    the process, never guessed from the payload."""
+    from worktree_guard.core.agents import CLAUDE, agent_named
+    from worktree_guard.core.identity import find_agent
 
-    found = find_agent_ancestor((AGENT_CLAUDE, AGENT_COPILOT, AGENT_CODEX))
-    if found is not None and found[0] == AGENT_COPILOT:
-        return _agent_hook("copilot", None)
-    if found is not None and found[0] == AGENT_CODEX:
-        try:
-            from worktree_guard.agents.codex import run as run_codex
-
-            return run_codex(None, plugin=True)
-        except BaseException as exc:  # the adapter handles its own errors; this is the rest
-            sys.stderr.write(f"worktree-guard: codex hook failed, allowing: {exc!r}\n")
-            return 0
-    from worktree_guard.agents.claude import run
-
-    return run()
+    found = find_agent()
+    row = agent_named(found.kind.name) if found is not None else None
+    if row is not None and row.runs_claude_hooks:
+        return _agent_hook(row.name, None, claude_file=True)
+    return _agent_hook(CLAUDE, None)
 
 
-def _agent_hook(name: str, event: str | None) -> int:
-    """`guard hook --agent NAME [EVENT]` (the agent named by the installed command). Whatever
-    goes wrong, the call is allowed: under Copilot CLI a crash or a non-zero exit would deny
-    every call, and under Gemini CLI a missing answer blocks it."""
+def _agent_hook(name: str, event: str | None, claude_file: bool = False) -> int:
+    """`guard hook --agent NAME [EVENT]` (the agent named by the installed command): the
+    table's agent, its adapter module `agents/<name>.py`. Whatever goes wrong, the call is
+    allowed: under Copilot CLI a crash or a non-zero exit would deny every call, and under
+    Gemini CLI a missing answer blocks it."""
     try:
-        if name == "codex":
-            from worktree_guard.agents.codex import run as run_codex
+        from worktree_guard.core.agents import NAMES, agent_named
 
-            return run_codex(event)
-        if name == "gemini":
-            from worktree_guard.agents.gemini import run as run_gemini
-
-            return run_gemini(event)
-        if name == "copilot":
-            from worktree_guard.agents.copilot import run as run_copilot
-
-            return run_copilot(event)
-        if name == "claude":
-            return _claude_file_hook()
-        sys.stderr.write(f"worktree-guard: unknown agent {name!r} (known: claude, codex, gemini, "
-                         "copilot); allowing the call. Re-run `guard install`.\n")
-        return 0
+        if agent_named(name) is None:
+            sys.stderr.write(f"worktree-guard: unknown agent {name!r} (known: "
+                             f"{', '.join(NAMES)}); allowing the call. Re-run `guard install`.\n")
+            return 0
+        adapter = __import__(f"worktree_guard.agents.{name}", fromlist=["run"])
+        code: int = adapter.run(event, claude_file=claude_file)
+        return code
     except BaseException as exc:  # the adapters handle their own errors; this is the rest
         sys.stderr.write(f"worktree-guard: {name} hook failed, allowing: {exc!r}\n")
         return 0

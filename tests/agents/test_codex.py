@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GUARD, make_repo, read_lease
+from tests.conftest import GUARD, installed_launcher, make_repo, read_lease
 from tests.guard_failures import check_answer
+from worktree_guard.install.agent_hooks import SPECS, merge_agent
 
 PATCH = """*** Begin Patch
 *** Add File: {add}
@@ -155,16 +156,44 @@ def test_the_plugin_hook_knows_codex_by_its_process(repo: Path, guard_env: dict[
     assert read_lease(lock_dir)["agent"] == "codex"
 
 
+FORGED_CODEX_FILES = [
+    "",
+    "hook --agent codex",
+    '{"hooks": {}}',
+    '{"hooks": {"PreToolUse": [{"hooks": [{"command": "/x/guard hook --agent codex"}]}]}}',
+    '{"hooks": {"PreToolUse": [{"hooks": [{"command": "true hook --agent codex"}]}]}}',
+]
+
+
 def test_the_plugin_hook_leaves_codex_to_guards_codex_hook(
         repo: Path, guard_env: dict[str, str], lock_dir: Path) -> None:
+    """Guard's own Codex hook, as install writes it, answers: the plugin's stays quiet.
+    Catches: the plugin answering too (two answers per call)."""
     (repo / ".codex").mkdir()
-    (repo / ".codex" / "hooks.json").write_text(
-        '{"hooks": {"PreToolUse": [{"hooks": [{"command": "/x/guard hook --agent codex"}]}]}}')
+    data = merge_agent({}, SPECS["codex"], installed_launcher(), "hooks.json")
+    (repo / ".codex" / "hooks.json").write_text(json.dumps(data))
     done = plugin_hook_under("codex", pre_tool("c1", repo, "Bash", command="touch x"),
                              guard_env)
     assert done.returncode == 0 and done.stdout == ""
     assert not list(lock_dir.glob("session-lock-*.json"))  # answered once, by that hook
-    # A hooks file of the user's own, without guard's hook, does not silence the plugin.
-    (repo / ".codex" / "hooks.json").write_text('{"hooks": {}}')
+    # Guard's entry whose matcher no longer covers the tool answers nothing for it.
+    data["hooks"]["PreToolUse"][0]["matcher"] = "apply_patch"
+    (repo / ".codex" / "hooks.json").write_text(json.dumps(data))
     plugin_hook_under("codex", pre_tool("c1", repo, "Bash", command="touch x"), guard_env)
     assert read_lease(lock_dir)["agent"] == "codex"
+
+
+@pytest.mark.parametrize("text", FORGED_CODEX_FILES)
+def test_a_hooks_file_guard_cannot_verify_does_not_silence_the_plugin(
+        text: str, tmp_path: Path, guard_env: dict[str, str]) -> None:
+    """A `.codex/hooks.json` that merely holds the words, names a guard that is not there, or
+    is empty, is no guard hook: the plugin still judges the call (b is denied in a's tree).
+    Catches: the old check `b"hook --agent codex" in file` (the text alone silenced guard)."""
+    repo = make_repo(tmp_path / "r")
+    # Taken by a session without a process to outlive (held until its ttl).
+    assert codex_hook(pre_tool("c1", repo, "Bash", command="touch x"), guard_env).stdout == ""
+    (repo / ".codex").mkdir()
+    (repo / ".codex" / "hooks.json").write_text(text)
+    done = plugin_hook_under("codex", pre_tool("c2", repo, "Bash", command="touch y"),
+                             guard_env)
+    assert denied_reason(done) is not None, text

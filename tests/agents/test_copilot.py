@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GUARD, read_lease
+from tests.conftest import GUARD, installed_launcher, read_lease
 from tests.guard_failures import check_answer, check_call
+from worktree_guard.install.agent_hooks import SPECS, merge_agent
 
 
 def copilot_hook(payload: dict[str, Any] | bytes, env: dict[str, str],
@@ -147,10 +148,36 @@ def test_the_claude_file_hook_knows_copilot_by_its_process(
 
 def test_the_claude_file_hook_leaves_copilot_to_guards_copilot_hook(
         repo: Path, guard_env: dict[str, str], lock_dir: Path) -> None:
+    """Guard's own Copilot hook file, as install writes it, answers: the Claude-file hook
+    stays quiet. Catches: both answering (two answers per call)."""
     hook_file = repo / ".github" / "hooks" / "worktree-guard.json"
     hook_file.parent.mkdir(parents=True)
-    hook_file.write_text("{}")
+    data = merge_agent({}, SPECS["copilot"], installed_launcher(), "worktree-guard.json")
+    hook_file.write_text(json.dumps(data))
     first = claude_shaped("p1", repo, "Write", path=str(repo / "a.txt"), file_text="a")
     done = claude_file_hook_under("copilot", first, guard_env)
     assert done.returncode == 0 and done.stdout == ""
     assert not list(lock_dir.glob("session-lock-*.json"))  # one answer per call: not this one
+
+
+@pytest.mark.parametrize("text", [
+    "", "{}", '{"version": 1, "hooks": {"preToolUse": [{"bash": "echo hook --agent copilot"}]}}',
+    '{"version": 1, "hooks": {"preToolUse": [{"bash": "/nowhere/guard hook --agent copilot '
+    'preToolUse"}]}}',
+])
+def test_a_copilot_hook_file_guard_cannot_verify_does_not_silence_guard(
+        text: str, tmp_path: Path, guard_env: dict[str, str]) -> None:
+    """An empty (or forged) `.github/hooks/worktree-guard.json` in b's own tree is no guard
+    hook: every Copilot call through Claude's settings file is still judged.
+    Catches: the old check (the file exists: stay quiet), which let every such call pass."""
+    from tests.conftest import make_repo
+
+    repo = make_repo(tmp_path / "r")
+    first = claude_shaped("p1", repo, "Write", path=str(repo / "a.txt"), file_text="a")
+    # Taken by a session without a process to outlive (held until its ttl).
+    assert claude_file_hook_under("not-copilot", first, guard_env).stdout == ""
+    hook_file = repo / ".github" / "hooks" / "worktree-guard.json"
+    hook_file.parent.mkdir(parents=True)
+    hook_file.write_text(text)
+    second = claude_shaped("p2", repo, "Write", path=str(repo / "b.txt"), file_text="b")
+    assert denied_reason(claude_file_hook_under("copilot", second, guard_env)) is not None

@@ -54,7 +54,7 @@ def test_status_free_then_held(repo: Path, guard_env: dict[str, str], fake_claud
     data = json.loads(guard(repo, guard_env, "status", "--json").stdout)
     lease = data["lease"]
     assert lease["state"] == "held" and not lease["held_by_you"]
-    assert lease["session_id"] == SESSION and lease["agent"] == "claude-code"
+    assert lease["session_id"] == SESSION and lease["agent"] == "claude"
     assert lease["pid"] == claude.pid and lease["alive"] == "alive"
     assert lease["branch"] == "main" and lease["ttl_left_ms"] > 0
     text = guard(repo, guard_env, "status").stdout

@@ -105,7 +105,7 @@ def test_plan_session() -> None:
     nested = plan_session({"GUARD_SESSION_ID": "outer", "CLAUDE_CODE_SESSION_ID": "c"}, str)
     assert (nested.session_id, nested.owns_lease) == ("outer", False)
     claude = plan_session({"CLAUDE_CODE_SESSION_ID": " c1 "}, str)
-    assert (claude.session_id, claude.agent, claude.owns_lease) == ("c1", "claude-code", False)
+    assert (claude.session_id, claude.agent, claude.owns_lease) == ("c1", "claude", False)
 
 
 def test_exit_codes_and_heartbeat() -> None:

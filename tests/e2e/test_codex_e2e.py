@@ -118,7 +118,7 @@ def test_codex_is_denied_while_claude_holds_then_holds_until_it_dies(
             outputs = codex_api.tool_outputs("b")
             assert len(outputs) == 1, events_report(lock_dir, b)
             assert "blocked by PreToolUse hook" in outputs[0] and DENY_PHRASE in outputs[0]
-            assert "claude-code" in outputs[0]  # names the holder's agent
+            assert "(claude)" in outputs[0]  # names the holder's agent
             assert len(events_of(lock_dir, "denied", "codex")) == 1
 
             hold_claude.open()

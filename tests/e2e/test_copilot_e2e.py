@@ -110,7 +110,7 @@ def test_copilot_is_denied_while_claude_holds_then_holds_against_claude(
                 assert result is not None, events_report(lock_dir, b)
                 text = result_text(result) or str(result.get("content"))
                 assert "Denied by preToolUse hook" in text and DENY_PHRASE in text, result
-                assert "claude-code" in text  # names the holder's agent
+                assert "(claude)" in text  # names the holder's agent
             # One answer per call: the Claude-file hook knew Copilot by its process and left
             # the calls to Copilot's own hook (Claude's adapter would log a deny of its own).
             denials = events_of(lock_dir, "denied")

@@ -126,7 +126,7 @@ def test_gemini_is_denied_while_claude_holds_then_holds_against_claude(
             for response in seen:  # the model was told why, in guard's words
                 assert "Tool execution blocked" in json.dumps(response)
                 assert DENY_PHRASE in json.dumps(response), response
-            assert "claude-code" in responses_text(gemini_api, "b")  # names the holder's agent
+            assert "(claude)" in responses_text(gemini_api, "b")  # names the holder's agent
             assert len(events_of(lock_dir, "denied", "gemini")) == 2
 
             hold_claude.open()

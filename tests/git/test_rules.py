@@ -240,7 +240,8 @@ def test_shim_text(tmp_path: Path) -> None:
     for name in HOOK_NAMES:
         text = shim_text(name)
         assert is_guard_shim(text) and f"git-hook {name}" in text
-        assert f"$0{CHAINED_SUFFIX}" in text and text.startswith("#!/bin/sh\n")
+        assert f'chained="$hook_dir/{name}{CHAINED_SUFFIX}"' in text
+        assert text.startswith("#!/bin/sh\n")
     odd = "/opt/it's here/bin/guard"
     path = tmp_path / "pre-commit"
     path.write_text(shim_text("pre-commit", odd))

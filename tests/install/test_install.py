@@ -121,7 +121,7 @@ def test_install_merges_settings_and_chains_a_foreign_hook(
     assert all(len(c) == 1 for c in commands.values())
     pre = [g for g in settings["hooks"]["PreToolUse"] if guard_commands({"hooks": {"x": [g]}})]
     assert pre[0]["matcher"] == (
-        "Edit|Write|MultiEdit|NotebookEdit|Bash|EnterWorktree|ExitWorktree|Agent|CronCreate")
+        "Edit|Write|MultiEdit|NotebookEdit|Bash|EnterWorktree|ExitWorktree|Agent|CronCreate|mcp__.*")
     for groups in settings["hooks"].values():
         for group in groups:
             for handler in group["hooks"]:

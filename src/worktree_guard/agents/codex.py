@@ -11,19 +11,16 @@ SessionEnd when it is killed: the holder process dying is the release then.
 from __future__ import annotations
 
 from worktree_guard.agents.common import (
-    ALLOW,
-    FILES,
-    OTHER,
-    SHELL,
+    MCP_PREFIX,
     Answer,
-    Guard,
     ToolCall,
     optional_str,
-    run_adapter,
+    own_hook_answers,
+    patch_paths,
     str_field,
-    switched_branch,
 )
-from worktree_guard.core.identity import AGENT_CODEX
+from worktree_guard.agents.pipeline import Guard, handle_payload, run_adapter, steps
+from worktree_guard.core.agents import CODEX
 from worktree_guard.core.workspace import find_workspace
 from worktree_guard.lite import fastjson, system
 
@@ -34,10 +31,6 @@ if TYPE_CHECKING:
 
 PATCH_TOOL = "apply_patch"
 SHELL_TOOLS = frozenset({"Bash", "shell", "exec_command", "local_shell"})
-# The patch lines that name a file the patch writes, deletes or moves to.
-_PATCH_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
-
-
 def deny(reason: str) -> Answer:
     return Answer(fastjson.dumps({"hookSpecificOutput": {
         "hookEventName": "PreToolUse",
@@ -46,21 +39,10 @@ def deny(reason: str) -> Answer:
     }}))
 
 
-def patch_paths(patch: str) -> tuple[str, ...]:
-    """Every file a Codex patch touches, in order, without duplicates."""
-    found: list[str] = []
-    for line in patch.splitlines():
-        stripped = line.strip()
-        for header in _PATCH_HEADERS:
-            if stripped.startswith(header):
-                path = stripped[len(header):].strip()
-                if path and path not in found:
-                    found.append(path)
-    return tuple(found)
-
-
 def _command_text(tool_input: Any) -> str | None:
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    # `exec_command` names its line `cmd`.
+    command = (tool_input.get("command", tool_input.get("cmd"))
+               if isinstance(tool_input, dict) else None)
     if isinstance(command, list) and all(isinstance(w, str) for w in command):
         import shlex  # only here: it loads `re`, which the patch path does not need
 
@@ -74,60 +56,49 @@ def _command_text(tool_input: Any) -> str | None:
 
 
 def tool_call(payload: dict[str, Any]) -> ToolCall:
-    tool = str_field(payload, "tool_name")
+    tool = optional_str(payload, "tool_name") or ""
     session = str_field(payload, "session_id")
     cwd = str_field(payload, "cwd")
     tool_input = payload.get("tool_input")
     if tool == PATCH_TOOL:
         patch = _command_text(tool_input) or optional_str(tool_input, "input") or ""
         # A patch that names no file still writes somewhere: the cwd's tree is asked for.
-        return ToolCall(tool, FILES, session, cwd, patch_paths(patch))
+        return ToolCall.files(tool, session, cwd, *patch_paths(patch))
     if tool in SHELL_TOOLS:
         workdir = optional_str(tool_input, "workdir")
-        return ToolCall(tool, SHELL, session, workdir or cwd, (), _command_text(tool_input))
-    return ToolCall(tool, OTHER, session, cwd)
+        return ToolCall.shell(tool, session, workdir or cwd, _command_text(tool_input))
+    if tool.startswith(MCP_PREFIX):
+        return ToolCall.mcp(tool, session, cwd, tool_input)
+    return ToolCall.other(tool, session, cwd)
+
+
+STEPS = steps("PreToolUse", ("PostToolUse", "Stop"), "SessionEnd")
 
 
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
-    event = str_field(payload, "hook_event_name")
-    if event == "PreToolUse":
-        reason = guard.pre_tool(tool_call(payload))
-        return ALLOW if reason is None else deny(reason)
-    if event in ("PostToolUse", "Stop"):
-        command = _command_text(payload.get("tool_input"))
-        guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
-                      switched=payload.get("tool_name") in SHELL_TOOLS and switched_branch(command))
-    elif event == "SessionEnd":
-        guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
-                      optional_str(payload, "reason"))
-    return ALLOW
+    return handle_payload(guard, payload, STEPS, tool_call, deny)
 
 
 # guard's own Codex hook, as `guard install` writes it into the tree's hook file.
 HOOK_FILE = system.join(".codex", "hooks.json")
-_OWN_HOOK_MARK = b"hook --agent codex"
 
 
 def _answered_by_own_hook(payload: dict[str, Any]) -> bool:
     """A `guard hook` Codex runs from the Claude Code plugin, in a tree where guard's Codex
-    hook is installed too: that one answers (one answer per call, not two)."""
+    hook is installed too: that one answers (one answer per call, not two), when guard can
+    verify it is there: the file's text alone proves nothing."""
     cwd = optional_str(payload, "cwd")
     ws = find_workspace(cwd) if cwd else None
-    if ws is None:
-        return False
-    try:
-        with open(system.join(ws.toplevel, HOOK_FILE), "rb") as fh:
-            return _OWN_HOOK_MARK in fh.read(1 << 20)
-    except OSError:
-        return False
+    return ws is not None and own_hook_answers(
+        ws.toplevel, HOOK_FILE, CODEX, "PreToolUse", optional_str(payload, "tool_name") or "")
 
 
 def _from_plugin(guard: Guard, payload: dict[str, Any]) -> Answer:
-    return ALLOW if _answered_by_own_hook(payload) else handle(guard, payload)
+    return Answer() if _answered_by_own_hook(payload) else handle(guard, payload)
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None, plugin: bool = False) -> int:
-    """`event` is unused: the payload names it. `plugin`: started as `guard hook` (the Claude
-    Code plugin's command) by a Codex process."""
-    return run_adapter(AGENT_CODEX, _from_plugin if plugin else handle, deny, env, stdin)
+        stdin: bytes | None = None, claude_file: bool = False) -> int:
+    """`event` is unused: the payload names it. `claude_file`: started as `guard hook` (the
+    Claude Code plugin's command) by a Codex process."""
+    return run_adapter(CODEX, _from_plugin if claude_file else handle, deny, env, stdin)

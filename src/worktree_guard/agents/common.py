@@ -1,57 +1,31 @@
-"""The shared basics of the agent adapters other than Claude Code's.
+"""The shared basics of the agent adapters: the payload, the call type, a file's tree.
 
-An adapter turns its agent's payload into a `ToolCall` (or a session event), asks `Guard`,
-and writes the answer in the one form its agent honours. What is the same for every agent
-lives here: reading the payload, which tree a call acts on, the lease steps, and the
-failure policy (a crash or a bad payload never blocks every call; `GUARD_FAIL_CLOSED=1`
-denies instead). Standard library only: this runs on every tool call of every agent.
+An adapter turns its agent's payload into a `ToolCall` (or a session event), asks the one
+pipeline (`agents/pipeline.py`), and writes the answer in the one form its agent honours.
+Standard library only: this runs on every tool call of every agent.
 """
 
 from __future__ import annotations
 
-import sys
+import posix
 
-from worktree_guard.core import events
-from worktree_guard.core.config import Settings, load_settings
-from worktree_guard.core.decide import (
-    LeaseState,
-    branch_owned_refused,
-    bypass_reason,
-    deny_reason,
-    foreign_branch_reason,
-    hijack_reason,
-    holder_facts,
-    is_hijack,
-    on_foreign_branch,
-    session_start_context,
-    unsure_reason,
-)
-from worktree_guard.core.identity import AGENT_CODEX, AGENT_GEMINI, find_agent_ancestor
-from worktree_guard.core.lease import Caller, LeaseStore, Result, now_ms
-from worktree_guard.core.record import LeaseRecord
 from worktree_guard.core.workspace import (
     Workspace,
-    current_branch,
     find_workspace,
-    trees_on_ref,
 )
-from worktree_guard.lite import deadline, fastjson, system
+from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from typing import Any
 
-    from worktree_guard.core.identity import ProcessId
-    from worktree_guard.shell.targets import Unsure
-
-# Well inside every client's timeout (install sets 10 s for each agent).
-DEADLINE_S = 4.0
 
 # What a tool call does, as the core sees it.
 FILES = "files"  # writes the files named in `paths`
 SHELL = "shell"  # runs `command`
 OTHER = "other"  # reads or talks: never guarded
+MCP = "mcp"  # an MCP server's tool: judged by the paths its `args` name (see the pipeline)
 
 
 class PayloadError(Exception):
@@ -61,16 +35,65 @@ class PayloadError(Exception):
 class ToolCall:
     """One pre-tool call of any agent, in the core's terms."""
 
-    __slots__ = ("command", "cwd", "kind", "paths", "session", "tool")
+    __slots__ = ("args", "command", "cwd", "kind", "paths", "session", "tool")
 
     def __init__(self, tool: str, kind: str, session: str, cwd: str,
-                 paths: tuple[str, ...] = (), command: str | None = None) -> None:
+                 paths: tuple[str, ...] = (), command: str | None = None,
+                 args: dict[str, Any] | None = None) -> None:
         self.tool = tool
         self.kind = kind
         self.session = session
         self.cwd = cwd
         self.paths = paths  # as the agent gave them: absolute, or relative to cwd
         self.command = command
+        self.args = args
+
+    @staticmethod
+    def files(tool: str, session: str, cwd: str, *paths: str | None) -> ToolCall:
+        """A call writing `paths` (the empty ones dropped); none named: the cwd's tree."""
+        return ToolCall(tool, FILES, session, cwd, tuple(p for p in paths if p))
+
+    @staticmethod
+    def shell(tool: str, session: str, cwd: str, command: str | None) -> ToolCall:
+        """A call running `command` in `cwd` (None: a line that could not be read)."""
+        return ToolCall(tool, SHELL, session, cwd, (), command)
+
+    @staticmethod
+    def other(tool: str, session: str, cwd: str) -> ToolCall:
+        return ToolCall(tool, OTHER, session, cwd)
+
+    @staticmethod
+    def mcp(tool: str, session: str, cwd: str, args: Any) -> ToolCall:
+        return ToolCall(tool, MCP, session, cwd, (), None, args if isinstance(args, dict) else {})
+
+
+# MCP tools, as Claude Code and Codex name them in a hook payload: `mcp__<server>__<tool>`.
+MCP_PREFIX = "mcp__"
+# Argument names that hold a path a tool acts on, and those that hold the folder relative
+# paths are taken from (a filesystem server's `path`, an IDE server's `file_path` or
+# `relative_path` under `project_path`/`root`...).
+_PATH_ARGS = ("path", "file_path", "filePath", "filepath", "file", "filename", "paths",
+              "relative_path", "relativePath", "source", "destination", "target", "dest",
+              "notebook_path", "directory", "dir", "folder")
+_ROOT_ARGS = ("root", "root_path", "rootPath", "project_path", "projectPath", "project_dir",
+              "projectDir", "workspace", "cwd", "base_dir", "baseDir")
+
+
+def mcp_paths(args: dict[str, Any], cwd: str) -> tuple[str, ...]:
+    """The absolute paths an MCP call's arguments name: each path argument (a string or a
+    list of strings), relative ones taken from a root argument, else from the cwd."""
+    roots = [v for k in _ROOT_ARGS if isinstance(v := args.get(k), str) and v]
+    base = system.join(cwd, roots[0]) if roots else cwd
+    found: list[str] = [system.join(cwd, r) for r in roots]
+    for key in _PATH_ARGS:
+        value = args.get(key)
+        values = value if isinstance(value, list) else [value]
+        for one in values:
+            if isinstance(one, str) and one:
+                path = system.join(base, one)
+                if path not in found:
+                    found.append(path)
+    return tuple(found)
 
 
 def read_payload(raw: bytes) -> dict[str, Any]:
@@ -169,286 +192,6 @@ def moves_a_branch(command: str) -> bool:
     return any(sub in _BRANCH_MOVING for sub, _ in found)
 
 
-class TreeJudge:
-    """The judgement every agent's hook makes of a call that changes trees: every tree a
-    shell line may change (cd targets, `git -C`, paths, redirections), targets it cannot
-    work out, branches checked out in another session's tree, and the all-or-none taking
-    of the trees' leases. Reasons come back as text; each adapter words its own deny form.
-    A subclass gives `settings`, `env`, `store`, `log`, `label` and `holder_process`."""
-
-    settings: Settings
-    env: Mapping[str, str]
-    store: LeaseStore
-    label: str  # the agent, as the lease record names it
-
-    def log(self, event: str, **fields: Any) -> None:
-        raise NotImplementedError
-
-    def holder_process(self, wrapped: bool) -> ProcessId | None:
-        raise NotImplementedError
-
-    def judge_shell(self, command: str, cwd: str, session: str, wrapped: bool,
-                    tool: str) -> str | None:
-        """None to allow a mutating shell line, or why it is denied."""
-        trees, doubts = self.shell_trees(command, cwd)
-        if doubts:  # parse for the message, the sandbox for the guarantee (sandbox/)
-            from worktree_guard.sandbox.detect import shell_sandboxed
-
-            doubts = [] if shell_sandboxed(self.env) else doubts
-        for doubt in doubts:
-            reason = self.judge_doubt(doubt, session, tool, cwd)
-            if reason is not None:
-                return reason
-        reason = self.judge_branches(command, cwd, session, tool)
-        if reason is not None:
-            return reason
-        from worktree_guard.core.shared_state import shared_state_reason
-        from worktree_guard.shell.gitshared import shared_uses
-
-        reason = shared_state_reason(shared_uses(command), cwd, self.store, session,
-                                     lambda event, **f: self.log(event, tool=tool, cwd=cwd, **f))
-        if reason is not None:
-            return reason
-        return self.acquire_all(trees, session, wrapped, tool, cwd, command)
-
-    def shell_trees(self, command: str, cwd: str) -> tuple[list[Workspace], list[Unsure]]:
-        """Every working tree the line may change (see shell/targets.py), and the targets
-        that could not be worked out; a folder in no repository needs no lease."""
-        from worktree_guard.shell.classify import command_targets
-
-        home = self.env.get("HOME") or None
-        targets = command_targets(command, cwd, home)
-        trees: list[Workspace] = []
-        reached = list(targets.paths) + [d.below for d in targets.unsure if d.below is not None]
-        for path in reached:
-            ws = tree_of_path(path)
-            if ws is not None and ws not in trees:
-                trees.append(ws)
-        return trees, targets.unsure
-
-    def judge_branches(self, command: str, cwd: str, session: str, tool: str) -> str | None:
-        """A branch belongs to the tree that has it checked out: a line that would move one
-        (or check it out again) while another live session holds that tree is denied here,
-        before git's own hooks would refuse it."""
-        from worktree_guard.shell.targets import branches_written
-
-        refs = branches_written(command)
-        here = find_workspace(cwd) if refs else None
-        if here is None:
-            return None
-        now = now_ms()
-        for ref, checkout in refs:
-            for tree in trees_on_ref(here, ref):
-                if tree.key == here.key:
-                    continue
-                view = self.store.read(tree.key)
-                state, alive = self.store.state_and_liveness(view, session, now)
-                if state is not LeaseState.HELD_BY_OTHER:
-                    continue
-                self.log("denied", session=session, tool=tool, cwd=cwd, key=tree.key,
-                         workspace=tree.toplevel, why="branch owned", ref=ref)
-                facts = holder_facts(view, now, alive)
-                return branch_owned_refused(ref, tree.toplevel, facts, checkout)
-        return None
-
-    def judge_doubt(self, doubt: Unsure, session: str, tool: str, cwd: str) -> str | None:
-        """A target that could not be worked out is judged by the trees it may reach: a
-        deny when one of them is held by another live session."""
-        below = system.realpath(doubt.below) if doubt.below is not None else None
-        now = now_ms()
-        for key in self.store.keys():  # noqa: SIM118 (a method, not a dict)
-            view = self.store.read(key)
-            if not isinstance(view, LeaseRecord) or not view.workspace:
-                continue
-            inside = below is None or view.workspace == below or view.workspace.startswith(
-                below.rstrip("/") + "/")
-            if not inside:
-                continue
-            if self.store.state_of(view, session, now) is not LeaseState.HELD_BY_OTHER:
-                continue
-            self.log("denied", session=session, tool=tool, cwd=cwd, key=key,
-                     workspace=view.workspace, holder=view.session_id, why=doubt.why)
-            return unsure_reason(doubt.why, view.workspace, holder_facts(view, now))
-        return None
-
-    def acquire_all(
-        self, trees: list[Workspace], session: str, wrapped: bool, tool: str, cwd: str,
-        command: str | None = None,
-    ) -> str | None:
-        """Take every tree a call may change, in key order (two sessions wanting the same
-        trees meet at the first one, so neither waits on the other); when one is busy, the
-        ones this call took are given back and the call is denied: never a partial grab."""
-        holder = self.holder_process(wrapped)
-        taken: list[Workspace] = []
-        answer: str | None = None
-        for ws in sorted(trees, key=lambda w: w.key):
-            branch = current_branch(ws)
-            outcome = self.store.acquire(
-                ws.key,
-                Caller(session, holder, self.label),
-                ws.toplevel,
-                branch,
-                self.settings.refresh_interval_ms,
-                keep_branch=True,  # a pre-tool call switches nothing: a new HEAD is not its own
-            )
-            common = {"session": session, "key": ws.key, "workspace": ws.toplevel, "tool": tool}
-            if outcome.result is Result.BUSY:
-                for done in taken:
-                    self.store.release(done.key, session, holder)
-                facts = holder_facts(outcome.record, now_ms(), outcome.holder_liveness)
-                other = (outcome.record.session_id
-                         if isinstance(outcome.record, LeaseRecord) else None)
-                self.log("denied", holder=other, **common)
-                home_tree = find_workspace(cwd)
-                return deny_reason(ws.toplevel, facts, elsewhere=home_tree is None
-                                   or home_tree.key != ws.key)
-            if outcome.result in (Result.ACQUIRED, Result.TOOK_OVER):
-                taken.append(ws)
-                taken_from = outcome.previous_state.value if outcome.previous else None
-                previous = outcome.previous
-                self.log(
-                    "acquired" if outcome.result is Result.ACQUIRED else "taken_over",
-                    previous_state=taken_from,
-                    previous_session=(previous.session_id
-                                      if isinstance(previous, LeaseRecord) else None),
-                    holder_pid=holder.pid if holder else None,
-                    **common,
-                )
-                continue
-            record = outcome.record
-            own = record.branch if isinstance(record, LeaseRecord) else None
-            if isinstance(record, LeaseRecord) and is_hijack(own, branch):
-                assert own is not None and branch is not None
-                if record.hijack_reported != branch:  # never silent: told once, then kept
-                    self.store.note_hijack(ws.key, session, branch)
-                    self.log("hijack", branch_seen=own, branch_now=branch, **common)
-                    answer = hijack_reason(own, branch)
-                elif (command is not None and on_foreign_branch(own, branch)
-                        and moves_a_branch(command)):
-                    self.log("denied", why="foreign branch", branch_own=own,
-                             branch_now=branch, **common)
-                    answer = foreign_branch_reason(own, branch, "this command")
-            elif outcome.previous is not outcome.record:
-                self.log("refreshed", **common)
-        return answer
-
-
-def release_remote_leases(toplevel: str, session: str, log: Callable[..., None]) -> None:
-    """SessionEnd: give up the branch leases this session took on the remotes (best effort:
-    a remote out of reach keeps them until their ttl; see core/remote_lease.py)."""
-    from worktree_guard.core.remote_lease import release_session  # git and the network
-
-    try:
-        release_session(toplevel, session, lambda event, **f: log(event, session=session, **f))
-    except Exception as exc:  # a session's end is never held up by the remote
-        log("remote_release_failed", session=session, workspace=toplevel, why=str(exc)[:200])
-
-
-# Agents whose shells run git with its hooks off: git's pre-push never sees their pushes.
-HOOKLESS_SHELLS = frozenset({AGENT_GEMINI, AGENT_CODEX})
-
-
-def forced_push_reason(what: str) -> str:
-    return (
-        f"worktree-guard: this push may rewrite or delete a remote branch ({what}), and this "
-        "agent's shell runs git without its hooks, so git's own push checks cannot run: "
-        "refused for every session, the holder's included. Push without --force, --delete, "
-        "--mirror or a `+` refspec (git refuses a push that is not a fast-forward by itself); "
-        "if history must be rewritten on the remote, ask the user."
-    )
-
-
-class Guard(TreeJudge):
-    """The lease steps every adapter takes, for one agent (`agent` names it in the record)."""
-
-    def __init__(self, settings: Settings, env: Mapping[str, str], agent: str) -> None:
-        self.settings = settings
-        self.env = env
-        self.agent = agent
-        self.label = agent
-        self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
-
-    def log(self, event: str, **fields: Any) -> None:
-        events.append_event(self.settings.lock_dir, event, self.settings.log_max_bytes,
-                            agent=self.agent, **fields)
-
-    def session(self, payload_session: str) -> tuple[str, bool]:
-        """The session id, and whether it came from `guard run` (which owns the holder pid)."""
-        wrapped = self.env.get("GUARD_SESSION_ID", "").strip()
-        return (wrapped, True) if wrapped else (payload_session, False)
-
-    def holder_process(self, wrapped: bool) -> ProcessId | None:
-        found = None if wrapped else find_agent_ancestor((self.agent,))
-        return found[1] if found else None
-
-    def pre_tool(self, call: ToolCall) -> str | None:
-        """None to allow the call, or the reason it is denied (the agent's model reads it)."""
-        if call.kind == OTHER:
-            return None
-        session, wrapped = self.session(call.session)
-        if call.kind == SHELL:
-            if call.command is None:
-                return None
-            # Loaded only for shell calls: the classifier needs `re`, the file tools do not.
-            from worktree_guard.shell.classify import classify_command
-
-            verdict = classify_command(call.command, (self.settings.lock_dir,))
-            if verdict.disables_git_hooks:
-                self.log("denied", session=session, tool=call.tool, cwd=call.cwd,
-                         why=f"no git hooks: {verdict.reason}")
-                return bypass_reason(verdict.reason)
-            if verdict.read_only:
-                return None
-            if self.agent in HOOKLESS_SHELLS:
-                from worktree_guard.shell.pushes import history_rewriting_push
-
-                push = history_rewriting_push(call.command)
-                if push is not None:
-                    self.log("denied", session=session, tool=call.tool, cwd=call.cwd,
-                             why=f"push in a shell without git hooks: {push}")
-                    return forced_push_reason(push)
-            # Every tree the line may change, as for Claude Code's Bash (`git worktree add`,
-            # the way out a deny offers, needs only the new tree's folder): these agents'
-            # shells run with git hooks off, so this is the only judge.
-            return self.judge_shell(call.command, call.cwd, session, wrapped, call.tool)
-        return self.acquire_all(workspaces_of(call), session, wrapped, call.tool, call.cwd)
-
-    def refresh(self, payload_session: str, cwd: str, via: str, switched: bool = False) -> None:
-        session, _ = self.session(payload_session)
-        ws = find_workspace(cwd)
-        if ws is None:
-            return
-        # The branch is recorded only after the holder's own git command (hijack detection).
-        branch = current_branch(ws) if switched else None
-        outcome = self.store.refresh(ws.key, session, branch, self.settings.refresh_interval_ms)
-        if outcome.result is Result.REFRESHED and outcome.previous is not outcome.record:
-            self.log("refreshed", session=session, key=ws.key, via=via)
-
-    def release(self, payload_session: str, cwd: str, reason: str | None) -> None:
-        session, wrapped = self.session(payload_session)
-        if wrapped:
-            return  # `guard run` releases its own lease when its command ends
-        ws = find_workspace(cwd)
-        if ws is None:
-            return
-        if self.store.release(ws.key, session).result is Result.RELEASED:
-            self.log("released", session=session, key=ws.key, workspace=ws.toplevel,
-                     reason=reason)
-        release_remote_leases(ws.toplevel, session, self.log)
-
-    def start_context(self, payload_session: str, cwd: str) -> str | None:
-        """What a new session should know: another live session holds its tree."""
-        session, _ = self.session(payload_session)
-        ws = find_workspace(cwd)
-        if ws is None:
-            return None
-        now = now_ms()
-        view = self.store.read(ws.key)
-        if self.store.state_of(view, session, now) is not LeaseState.HELD_BY_OTHER:
-            return None
-        return session_start_context(ws.toplevel, holder_facts(view, now))
-
-
 class Answer:
     """What the hook process says: stdout, stderr, exit code."""
 
@@ -463,66 +206,181 @@ class Answer:
 ALLOW = Answer()
 
 
-def run_adapter(
-    agent: str,
-    handle: Callable[[Guard, dict[str, Any]], Answer],
-    deny: Callable[[str], Answer],
-    env: Mapping[str, str] | None = None,
-    stdin: bytes | None = None,
-) -> int:
-    """One hook call: never a traceback, never a hang, an exit code the agent reads right.
 
-    `deny` builds the agent's deny answer; on an internal error it is used only under
-    `GUARD_FAIL_CLOSED=1` (and only for a pre-tool event), else the call is allowed.
-    """
-    environ = system.environ() if env is None else env
-    event = "?"
-    deadline.arm(DEADLINE_S)
+
+# ---- Codex's patches, read as Codex's own parser reads them -------------------------------
+
+# The patch lines that name a file the patch writes, deletes or moves to.
+PATCH_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+# What Rust's `str::trim` removes (Unicode White_Space): Codex trims a header line with it.
+# Not Python's `str.strip()`, which also removes \x1c-\x1f.
+_RUST_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def patch_lines(patch: str) -> list[str]:
+    """A patch's lines as Codex's own parser cuts them: at "\\n" only (a "\\r" before it is
+    dropped), never at U+2028, \\v, \\x1c-\\x1e, \\x85 or a lone \\r, as `splitlines` would:
+    a header cut where Codex does not cut it would name another file to guard."""
+    return [line[:-1] if line.endswith("\r") else line for line in patch.split("\n")]
+
+
+def patch_paths(patch: str) -> tuple[str, ...]:
+    """Every file a Codex patch touches, in order, without duplicates."""
+    found: list[str] = []
+    for line in patch_lines(patch):
+        stripped = line.strip(_RUST_SPACE)
+        for header in PATCH_HEADERS:
+            if stripped.startswith(header):
+                path = stripped[len(header):].strip(_RUST_SPACE)
+                if path and path not in found:
+                    found.append(path)
+    return tuple(found)
+
+
+_PATCH_PROGRAMS = ("apply_patch", "applypatch")
+
+
+def shell_patch_targets(command: str, cwd: str) -> list[str]:
+    """The files a patch given to `apply_patch` (or `applypatch`) in a shell line may write,
+    absolute: Codex applies `apply_patch <<'PATCH' ... PATCH` (after an optional `cd DIR &&`)
+    itself, and such a program on PATH does the same; the shell reader never sees into it.
+    Relative paths are taken from the cwd and from every folder a `cd` in the line names."""
+    if "*** " not in command or not any(p in command for p in _PATCH_PROGRAMS):
+        return []
+    paths = patch_paths(command)
+    if not paths:
+        return []
+    import shlex  # only for a line that holds a patch
+
+    bases = [cwd]
     try:
-        settings = load_settings(environ)
-        payload = read_payload(sys.stdin.buffer.read() if stdin is None else stdin)
-        raw = payload.get("hook_event_name")
-        event = raw if isinstance(raw, str) else "?"
-        answer = handle(Guard(settings, environ, agent), payload)
-        deadline.disarm()
-    except BaseException as exc:  # the failure policy: one line, an event, and a decision
-        deadline.disarm()
-        answer = failure_answer(agent, environ, event, exc, deny)
-    return emit(answer)
+        words = shlex.split(command.split("\n", 1)[0], comments=False)
+    except ValueError:
+        words = []
+    for at, word in enumerate(words[:-1]):
+        if word in ("cd", "pushd") and not words[at + 1].startswith("-"):
+            bases.append(system.join(cwd, words[at + 1]))
+    home = system.environ().get("HOME", "")
+    found: list[str] = []
+    for path in paths:
+        if path.startswith("~/") and home:
+            path = system.join(home, path[2:])
+        for base in bases:
+            target = system.join(base, path)
+            if target not in found:
+                found.append(target)
+    return found
 
 
-def emit(answer: Answer) -> int:
+# Programs that, given no script, read commands from their terminal or stdin.
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash",
+                     "yash", "busybox"})
+_PREFIXES = frozenset({"exec", "env", "command", "nohup", "setsid", "sudo", "doas", "builtin"})
+
+
+def interactive_shell(command: str) -> bool:
+    """A line that starts a shell reading its commands from the terminal (`bash`, `sh -i`,
+    `exec zsh -l`, Codex's `exec_command {cmd: "bash", tty: true}`): what is typed into it
+    later (Codex's `write_stdin`) runs no hook, so it may write anywhere."""
+    text = command.strip()
+    if not text or len(text) > 512 or any(c in text for c in ";&|<>`$()\n"):
+        return False
+    words = text.split()
+    at = 0
+    while at < len(words) and (words[at] in _PREFIXES or "=" in words[at]
+                               or (at > 0 and words[at - 1] == "env"
+                                   and words[at].startswith("-"))):
+        at += 1
+    if at >= len(words) or system.basename(words[at]) not in _SHELLS:
+        return False
+    rest = words[at + 1:]
+    if system.basename(words[at]) == "busybox":
+        if not rest or rest[0] not in _SHELLS:
+            return False
+        rest = rest[1:]
+    for at, word in enumerate(rest):
+        if word == "-":
+            return True  # `sh -`: commands from stdin, the rest are its arguments
+        if word == "--":
+            return at == len(rest) - 1  # else a script follows
+        if not word.startswith("-"):
+            return False  # a script: the classifier judges the line
+        if word in ("--command", "--rcfile", "--init-file") or (
+                not word.startswith("--") and "c" in word[1:]):
+            return False  # a command string (`-c`, `-lc`): the classifier reads it
+    return True
+
+
+# ---- "guard's own hook answers this call": decided from what guard installed --------------
+
+def _package_folder() -> str:
+    """The folder holding this guard's `worktree_guard` package (what the launcher names)."""
+    return system.dirname(system.dirname(system.dirname(system.realpath(__file__))))
+
+
+def _runs_this_guard(words: list[str]) -> bool:
+    """The launcher of this guard (`<python> -I -S -c CODE <package folder>`) or a `guard`
+    console script that is a file naming the package: not any text that says `hook`."""
+    if len(words) == 6 and words[1:4] == ["-I", "-S", "-c"]:
+        return (system.isfile(words[0]) and posix.access(words[0], posix.X_OK)
+                and system.realpath(words[5]) == _package_folder())
+    program = words[0] if words else ""
+    if system.basename(program) != "guard" or not system.isfile(program):
+        return False
     try:
-        if answer.stdout:
-            sys.stdout.write(answer.stdout + "\n")
-            sys.stdout.flush()
-        if answer.stderr:
-            sys.stderr.write(answer.stderr + "\n")
-            sys.stderr.flush()
+        with open(program, "rb") as fh:
+            return b"worktree_guard" in fh.read(4096)
     except OSError:
-        pass  # the client closed its end: nothing more to say
-    return answer.exit_code
+        return False
 
 
-def failure_answer(agent: str, env: Mapping[str, str], event: str, exc: BaseException,
-                   deny: Callable[[str], Answer]) -> Answer:
-    timed_out = isinstance(exc, deadline.DeadlineExceeded)
-    what = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
+def _covers(matcher: Any, tool: str) -> bool:
+    """Claude-shaped matchers: absent, empty or `*` is every tool, else a regex of names."""
+    if matcher is None or matcher in ("", "*"):
+        return True
+    if not isinstance(matcher, str):
+        return False
+    import re  # only for a hook file whose guard entry has a matcher
+
     try:
-        settings: Settings | None = load_settings(env)
-    except Exception:  # a settings error is what we are reporting: fall back to the default
-        settings = None
-    closed = settings.fail_closed if settings is not None else False
-    verdict = "denying (GUARD_FAIL_CLOSED=1)" if closed else "allowing"
-    from worktree_guard.core import failopen  # the failure path only
-    from worktree_guard.core.printable import printable
+        return re.fullmatch(matcher, tool) is not None
+    except re.error:
+        return False
 
-    unrecorded = (failopen.record(settings, f"{agent} {event} hook", what, closed, agent=agent,
-                                  hook_event=event)
-                  if settings is not None else " (not recorded: settings unreadable)")
-    line = (f"worktree-guard: internal error in {printable(agent)} {printable(event)} hook, "
-            f"{verdict}: {printable(what)}{unrecorded}")
-    if closed and event not in ("SessionEnd", "sessionEnd", "Stop", "AfterTool", "AfterAgent",
-                                "PostToolUse", "postToolUse", "SessionStart"):
-        return deny(f"worktree-guard could not decide ({what}) and GUARD_FAIL_CLOSED=1 is set.")
-    return Answer(stderr=line)
+
+def own_hook_answers(toplevel: str, hook_file: str, agent: str, event: str, tool: str,
+                     command_key: str = "command") -> bool:
+    """Whether guard's own hook for `agent` in `toplevel`/`hook_file` will answer a `tool`
+    call at `event`: the file parses, and an entry for the event (whose matcher covers the
+    tool) runs exactly `hook --agent AGENT [EVENT]` through a launcher that is this guard.
+    An empty file, or one merely holding the words, answers nothing."""
+    try:
+        with open(system.join(toplevel, hook_file), "rb") as fh:
+            data = fastjson.loads(fh.read(1 << 20))
+    except (OSError, ValueError, RecursionError):
+        return False
+    hooks = data.get("hooks") if isinstance(data, dict) else None
+    entries = hooks.get(event) if isinstance(hooks, dict) else None
+    import shlex  # only here: a tree with both guard hooks installed
+
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        nested = entry.get("hooks")
+        handlers = nested if isinstance(nested, list) else [entry]
+        if isinstance(nested, list) and not _covers(entry.get("matcher"), tool):
+            continue
+        for handler in handlers:
+            command = handler.get(command_key) if isinstance(handler, dict) else None
+            if not isinstance(command, str):
+                continue
+            try:
+                words = shlex.split(command.removesuffix(" || true"))
+            except ValueError:
+                continue
+            at = next((i for i, w in enumerate(words) if w == "hook"), -1)
+            if (at > 0 and words[at:at + 3] == ["hook", "--agent", agent]
+                    and len(words) - at in (3, 4) and _runs_this_guard(words[:at])):
+                return True
+    return False

@@ -10,20 +10,9 @@ exit 2 without output as allow.
 
 from __future__ import annotations
 
-from worktree_guard.agents.common import (
-    ALLOW,
-    FILES,
-    OTHER,
-    SHELL,
-    Answer,
-    Guard,
-    ToolCall,
-    optional_str,
-    run_adapter,
-    str_field,
-    switched_branch,
-)
-from worktree_guard.core.identity import AGENT_GEMINI
+from worktree_guard.agents.common import Answer, ToolCall, optional_str, str_field
+from worktree_guard.agents.pipeline import Guard, handle_payload, run_adapter, steps
+from worktree_guard.core.agents import GEMINI
 from worktree_guard.lite import fastjson, system
 
 TYPE_CHECKING = False
@@ -40,38 +29,29 @@ def deny(reason: str) -> Answer:
 
 
 def tool_call(payload: dict[str, Any]) -> ToolCall:
-    tool = str_field(payload, "tool_name")
+    tool = optional_str(payload, "tool_name") or ""
     session = str_field(payload, "session_id")
     cwd = str_field(payload, "cwd")
     tool_input = payload.get("tool_input")
     if tool in FILE_TOOLS:
         path = optional_str(tool_input, "file_path")
-        return ToolCall(tool, FILES, session, cwd, (path,) if path else ())
+        return ToolCall.files(tool, session, cwd, path)
     if tool == SHELL_TOOL:
         # The command runs in `dir_path` (relative to the project) when the model names one.
         where = optional_str(tool_input, "dir_path")
         shell_cwd = system.join(cwd, where) if where else cwd
-        return ToolCall(tool, SHELL, session, shell_cwd, (),
-                        optional_str(tool_input, "command"))
-    return ToolCall(tool, OTHER, session, cwd)
+        return ToolCall.shell(tool, session, shell_cwd, optional_str(tool_input, "command"))
+    return ToolCall.other(tool, session, cwd)
+
+
+STEPS = steps("BeforeTool", ("AfterTool", "AfterAgent"), "SessionEnd")
 
 
 def handle(guard: Guard, payload: dict[str, Any]) -> Answer:
-    event = str_field(payload, "hook_event_name")
-    if event == "BeforeTool":
-        reason = guard.pre_tool(tool_call(payload))
-        return ALLOW if reason is None else deny(reason)
-    if event in ("AfterTool", "AfterAgent"):
-        command = optional_str(payload.get("tool_input"), "command")
-        guard.refresh(str_field(payload, "session_id"), str_field(payload, "cwd"), event,
-                      switched=payload.get("tool_name") == SHELL_TOOL and switched_branch(command))
-    elif event == "SessionEnd":
-        guard.release(str_field(payload, "session_id"), str_field(payload, "cwd"),
-                      optional_str(payload, "reason"))
-    return ALLOW
+    return handle_payload(guard, payload, STEPS, tool_call, deny)
 
 
 def run(event: str | None = None, env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None) -> int:
-    """`event` is unused: the payload names it."""
-    return run_adapter(AGENT_GEMINI, handle, deny, env, stdin)
+        stdin: bytes | None = None, claude_file: bool = False) -> int:
+    """`event` is unused: the payload names it. Gemini CLI never runs Claude's files."""
+    return run_adapter(GEMINI, handle, deny, env, stdin)

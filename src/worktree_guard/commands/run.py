@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from worktree_guard.core import events
+from worktree_guard.core.agents import CLAUDE
 from worktree_guard.core.config import Settings
 from worktree_guard.core.decide import describe_holder, holder_facts
 from worktree_guard.core.identity import ProcessId, find_agent, process_id
@@ -56,7 +57,7 @@ def plan_session(env: dict[str, str] | os._Environ[str], new_id: Callable[[], st
         return RunSession(wrapped, "guard-run", False, "GUARD_SESSION_ID")
     claude = env.get("CLAUDE_CODE_SESSION_ID", "").strip()
     if claude:
-        return RunSession(claude, "claude-code", False, "CLAUDE_CODE_SESSION_ID")
+        return RunSession(claude, CLAUDE, False, "CLAUDE_CODE_SESSION_ID")
     return RunSession(new_id(), "guard-run", True, None)
 
 

@@ -206,7 +206,7 @@ def describe_holder(facts: HolderFacts) -> str:
             f"written {format_ago(facts.idle_ms)})"
         )
     who = f"session {facts.session_short}" + (f" ({facts.agent})" if facts.agent else "")
-    label = "pid" if facts.agent and facts.agent != "claude-code" else "claude pid"
+    label = "pid" if facts.agent and facts.agent not in ("claude", "claude-code") else "claude pid"
     pid = f"{label} {facts.pid}" if facts.pid is not None else "pid unknown"
     branch = f"on branch {facts.branch}" if facts.branch else "branch unknown"
     if facts.alive:  # a person deciding whether to force it free wants to know

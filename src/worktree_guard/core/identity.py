@@ -7,9 +7,9 @@ with that process, never a credential: a lease is the caller's only when its lab
 AND its holder process is the caller itself or one of its ancestors (`holder_in_ancestry`).
 A process with an agent among its ancestors is an agent whatever its environment says.
 
-Agent kinds are one table (`AGENT_KINDS`): a process name, script names for clients run by
-an interpreter, and the variable a client exports with its own pid (trusted only when it
-names a verified ancestor).
+Agent kinds come from the agent table (`core/agents.py`): a process name, script names for
+clients run by an interpreter, and the variable a client exports with its own pid (trusted
+only when it names a verified ancestor).
 
 Liveness is read from /proc: a pid alone is not enough, because pids are reused; the
 process start time (field 22 of /proc/<pid>/stat) and the boot id pin one process.
@@ -17,6 +17,7 @@ process start time (field 22 of /proc/<pid>/stat) and the boot id pin one proces
 
 from __future__ import annotations
 
+from worktree_guard.core import agents
 from worktree_guard.lite import system
 from worktree_guard.lite.kinds import Kind
 
@@ -65,24 +66,15 @@ class AgentKind:
                    for arg in argv[:4])
 
 
-AGENT_CLAUDE = "claude-code"
-AGENT_CODEX = "codex"
-AGENT_GEMINI = "gemini"
-AGENT_COPILOT = "copilot"
+AGENT_CLAUDE = agents.CLAUDE
+AGENT_CODEX = agents.CODEX
+AGENT_GEMINI = agents.GEMINI
+AGENT_COPILOT = agents.COPILOT
 
-# One entry per agent; the nearest ancestor matching any of them is the acting agent.
-AGENT_KINDS: tuple[AgentKind, ...] = (
-    AgentKind(AGENT_CLAUDE, frozenset({"claude"}), frozenset({"claude"}), "CLAUDE_PID"),
-    # The native binary; the `node codex.js` above it is only its launcher.
-    AgentKind(AGENT_CODEX, frozenset({"codex"}), frozenset()),
-    # `node [options] .../gemini.js` or `.../.bin/gemini` (the npm link it relaunches through).
-    AgentKind(AGENT_GEMINI, frozenset(), frozenset({"gemini", "gemini.js"}),
-              launchers=frozenset({"node"})),
-    # The native binary names its main thread `MainThread`; its argv[0] still says copilot.
-    # Its `node npm-loader.js` parent is only a launcher.
-    AgentKind(AGENT_COPILOT, frozenset(), frozenset({"copilot"}),
-              launchers=frozenset({"MainThread", "copilot"})),
-)
+# One entry per agent of the agent table; the nearest ancestor matching any is the acting agent.
+AGENT_KINDS: tuple[AgentKind, ...] = tuple(
+    AgentKind(a.name, a.process_names, a.script_names, a.pid_variable, a.launchers)
+    for a in agents.AGENTS)
 _KIND_BY_NAME = {kind.name: kind for kind in AGENT_KINDS}
 
 
@@ -215,19 +207,21 @@ def ancestry(start_pid: int | None = None) -> tuple[tuple[int, _Stat], ...]:
 
 def find_agent(env: Mapping[str, str] | None = None,
                start_pid: int | None = None) -> AgentProcess | None:
-    """The acting agent's long-lived process: an ancestor named by the client's own pid
-    variable (`CLAUDE_PID`) when that names a verified ancestor, else the nearest ancestor of
-    a known agent kind; None for a person. The caller itself is never its own agent."""
+    """The acting agent's long-lived process: the nearest ancestor that is of a known agent
+    kind, or that a client's own pid variable (`CLAUDE_PID`) names; None for a person. The
+    nearest, because an agent started inside another's shell is the one acting (and
+    inherits the outer one's variables). The caller itself is never its own agent."""
     environ = system.environ() if env is None else env
     chain = ancestry(start_pid)[1:] if start_pid is None else ancestry(start_pid)
+    claimed: dict[int, AgentKind] = {}
     for kind in AGENT_KINDS:
-        claimed = environ.get(kind.pid_variable, "") if kind.pid_variable else ""
-        if claimed.strip().isdigit():
-            wanted = int(claimed)
-            for pid, stat in chain:
-                if pid == wanted:
-                    return _agent(kind, pid, stat)
+        value = environ.get(kind.pid_variable, "").strip() if kind.pid_variable else ""
+        if value.isdigit():
+            claimed.setdefault(int(value), kind)
     for pid, stat in chain:
+        named = claimed.get(pid)
+        if named is not None:
+            return _agent(named, pid, stat)
         for kind in AGENT_KINDS:
             if kind.matches(pid, stat.name):
                 return _agent(kind, pid, stat)
@@ -298,17 +292,29 @@ def _liveness_without_proc(pid: int) -> Liveness:
     return Liveness.UNKNOWN  # it exists, but without a start time it may be a reused pid
 
 
-# The variables an agent's shell carries its session id in, in the order they are trusted
-# (the git hook shims read the same list, in the same order): `guard run`'s, Claude Code's,
-# Copilot CLI's (= the hook payload's sessionId), Codex's (= its session_id).
-SESSION_VARIABLES = ("GUARD_SESSION_ID", "CLAUDE_CODE_SESSION_ID", "COPILOT_AGENT_SESSION_ID",
-                     "CODEX_THREAD_ID")
+# The variables an agent's shell carries its session id in: `guard run`'s, then each agent's
+# of the agent table (Claude Code's, Codex's = its session_id, Copilot's = its sessionId).
+SESSION_VARIABLES = (agents.RUN_SESSION_VARIABLE, *(
+    a.session_variable for a in agents.AGENTS if a.session_variable is not None))
 
 
-def session_from_env(env: Mapping[str, str] | None = None) -> str | None:
-    """The agent session a git hook runs for, or None for a person at a plain shell."""
+def session_from_env(env: Mapping[str, str] | None = None,
+                     agent: AgentProcess | None = None) -> str | None:
+    """The agent session a git hook (or a hook) runs for, or None for a person at a plain
+    shell. `guard run`'s variable first (it wraps whatever runs inside); then, when the acting
+    agent's process is known, that agent's own variable only: an agent started inside
+    another's shell inherits the outer one's variable, and the nearest agent is the caller.
+    With no agent process known, the first variable set, in table order."""
     environ = system.environ() if env is None else env
-    for name in SESSION_VARIABLES:
+    wrapped = environ.get(agents.RUN_SESSION_VARIABLE, "").strip()
+    if wrapped:
+        return wrapped
+    if agent is not None:
+        row = agents.agent_named(agent.kind.name)
+        variable = row.session_variable if row is not None else None
+        value = environ.get(variable, "").strip() if variable else ""
+        return value or None
+    for name in SESSION_VARIABLES[1:]:
         value = environ.get(name, "").strip()
         if value:
             return value

@@ -3,16 +3,17 @@
 Pure functions on resolved paths. The git hooks folder (`.git/hooks`, and a linked
 worktree's shared one), git's own configuration (`.git/config`, `config.worktree`: it
 could set `core.hooksPath` or `guard.*`), guard's lock folder (the leases, the event log,
-the pass markers), and Claude Code's settings files (they hold guard's hook entries).
+the pass markers), and every agent's hook files (they hold guard's hook entries; the agent
+table, core/agents.py, lists them).
 The shell classifier has its own, textual, form of the same list (shell/switches.py).
 """
 
 from __future__ import annotations
 
+from worktree_guard.core.agents import HOOK_FILES
 from worktree_guard.lite import system
 
 _GIT_CONFIG_FILES = frozenset({"config", "config.worktree"})
-_CLAUDE_SETTINGS = frozenset({"settings.json", "settings.local.json"})
 
 
 def protected_reason(path: str, lock_dir: str) -> str | None:
@@ -30,6 +31,7 @@ def protected_reason(path: str, lock_dir: str) -> str | None:
                 len(following) == 1 or following[0] == "worktrees"
             ):
                 return f"{path} is git's configuration (it can set core.hooksPath)"
-        if part == ".claude" and len(following) == 1 and following[0] in _CLAUDE_SETTINGS:
-            return f"{path} holds the agent's hook settings"
+    for hook_file in HOOK_FILES:
+        if tuple(parts[-len(hook_file):]) == hook_file:
+            return f"{path} holds an agent's hook settings"
     return None

@@ -24,6 +24,7 @@ from worktree_guard.core.decide import (
     on_foreign_branch,
 )
 from worktree_guard.core.identity import (
+    AGENT_CLAUDE,
     AgentProcess,
     find_agent,
     holder_in_ancestry,
@@ -92,7 +93,9 @@ class GitHook:
         self.env = env
         self.store = LeaseStore(settings.lock_dir, settings.ttl_ms, settings.lock_timeout_ms)
         self.agent = find_agent(env)  # the agent process above us, whatever the env says
-        self.session = session_from_env(env)  # None: a person (until an agent is found)
+        # The nearest agent's own variable: one agent started in another's shell inherits
+        # the outer one's. None: a person (until an agent is found)
+        self.session = session_from_env(env, self.agent)
         self.wrapped = bool(env.get("GUARD_SESSION_ID", "").strip())  # `guard run`
         self.hook = "?"
         self._config: GitGuardConfig | None = None
@@ -143,7 +146,7 @@ class GitHook:
         assert self.session is not None
         holder = None if self.wrapped else self.agent
         agent = "guard-run" if self.wrapped else (
-            self.agent.kind.name if self.agent else "claude-code")
+            self.agent.kind.name if self.agent else AGENT_CLAUDE)
         outcome = self.store.acquire(ws.key, Caller(self.session, holder, agent), ws.toplevel,
                                      branch, self.settings.refresh_interval_ms, keep_branch)
         common = {"key": ws.key, "workspace": ws.toplevel}

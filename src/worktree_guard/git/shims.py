@@ -40,6 +40,8 @@ from __future__ import annotations
 import os
 import sys
 
+from worktree_guard.core.identity import SESSION_VARIABLES
+
 HOOK_NAMES = (
     "pre-commit",
     "prepare-commit-msg",
@@ -83,9 +85,17 @@ if [ "${{0##*/}}" != {name} ]; then
 fi
 """
 
-# The agent session, as identity.session_from_env picks it; empty for a person.
-_SESSION = """sid=${GUARD_SESSION_ID:-${CLAUDE_CODE_SESSION_ID:-$COPILOT_AGENT_SESSION_ID}}
-sid=${sid:-$CODEX_THREAD_ID}
+# The agent session, as identity.session_from_env picks it; empty for a person. Two agents'
+# variables at once (one agent started in another's shell) are guard's to tell apart (the
+# nearest agent process is the caller): `?` matches no pass, so guard is asked.
+_AGENT_SESSIONS = " ".join(f'"${{{name}:-}}"' for name in SESSION_VARIABLES[1:])
+_SESSION = f"""sid=${{{SESSION_VARIABLES[0]}:-}}
+if [ -z "$sid" ]; then
+    for one in {_AGENT_SESSIONS}; do
+        [ -z "$one" ] && continue
+        if [ -z "$sid" ]; then sid=$one; else sid='?'; fi
+    done
+fi
 """
 
 # prepare-commit-msg runs once per commit of a rebase: a person's ends here.

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from worktree_guard.core.agents import BY_NAME, CLAUDE, NAMES
 from worktree_guard.install.launcher import Launcher, as_launcher, parse_words
 from worktree_guard.install.settings import SettingsError
 
@@ -31,7 +32,7 @@ class AgentSpec:
 # Timeouts: the hook answers well inside them (its own deadline is 4 s).
 SPECS: dict[str, AgentSpec] = {
     "codex": AgentSpec(
-        "codex", "Codex CLI", os.path.join(".codex", "hooks.json"),
+        "codex", BY_NAME["codex"].title, os.path.join(".codex", "hooks.json"),
         (("PreToolUse", 10), ("PostToolUse", 10), ("Stop", 10), ("SessionEnd", 5)),
         copilot_shape=False, event_in_command=False,
         # exit 127 (guard missing) already fails open; and a changed command string
@@ -44,7 +45,7 @@ SPECS: dict[str, AgentSpec] = {
             "that changes guard's path needs that review again)."),
     ),
     "gemini": AgentSpec(
-        "gemini", "Gemini CLI", os.path.join(".gemini", "settings.json"),
+        "gemini", BY_NAME["gemini"].title, os.path.join(".gemini", "settings.json"),
         (("BeforeTool", 10000), ("AfterTool", 10000), ("SessionEnd", 5000)),
         copilot_shape=False, event_in_command=False, never_fail_closed=True,
         trust_step=(
@@ -54,7 +55,8 @@ SPECS: dict[str, AgentSpec] = {
             "runs them."),
     ),
     "copilot": AgentSpec(
-        "copilot", "Copilot CLI", os.path.join(".github", "hooks", "worktree-guard.json"),
+        "copilot", BY_NAME["copilot"].title,
+        os.path.join(".github", "hooks", "worktree-guard.json"),
         (("preToolUse", 10), ("postToolUse", 10), ("sessionEnd", 5)),
         copilot_shape=True, event_in_command=True, never_fail_closed=True,
         trust_step=(
@@ -62,7 +64,9 @@ SPECS: dict[str, AgentSpec] = {
             "trust the folder (or `copilot --trust-folder`)."),
     ),
 }
-AGENT_NAMES = ("claude", *SPECS)
+# Every agent of the agent table; Claude Code's entries go in its settings files instead.
+AGENT_NAMES = NAMES
+assert set(SPECS) == set(NAMES) - {CLAUDE}, "one hook file spec per agent of the table"
 
 
 def parse_agents(text: str) -> tuple[str, ...]:

@@ -15,10 +15,12 @@ from typing import Any
 
 from worktree_guard.install.launcher import Launcher, as_launcher, parse_command
 
-# The file tools and Bash, and the client tools that change trees (agents/claude.py says how
-# each is judged): without their names here the client would never ask.
+# The file tools and Bash, the client tools that change trees, and every MCP server's tools
+# (agents/claude.py and agents/pipeline.py say how each is judged): without their names here
+# the client would never ask.
 TOOL_MATCHER = (
     "Edit|Write|MultiEdit|NotebookEdit|Bash|EnterWorktree|ExitWorktree|Agent|CronCreate"
+    "|mcp__.*"
 )
 
 
