@@ -1,0 +1,1 @@
+"""The benchmark: `bench/run.py` is its command, one module per group family."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests import guard_failures
 from tests.repos import git, make_bare, make_repo
 from worktree_guard.install.launcher import Launcher, package_folder
 
@@ -33,6 +34,22 @@ def installed_launcher() -> Launcher:
 PAYLOADS = Path(__file__).resolve().parent / "data" / "hook-payloads.jsonl"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{guard_failures.MARKER}: the test expects guard to fail (an internal "
+        "error, failing open or closed); without it a failure turns the test red")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Guard's failures fail the test by default (tests/guard_failures.py): every hook runner
+    checks its calls, and every lock folder under the test's tmp_path is checked at its end
+    (when the test passed: a failed test has already said what went wrong)."""
+    guard_failures.start_test(item.get_closest_marker(guard_failures.MARKER) is not None)
+    yield
+    tmp = getattr(item, "funcargs", {}).get("tmp_path")
+    if isinstance(tmp, Path):
+        guard_failures.check_lock_dirs(tmp)
 
 
 @pytest.fixture
@@ -80,21 +97,33 @@ class HookRun:
         return str(out["hookSpecificOutput"]["permissionDecisionReason"]) if out else ""
 
 
+def checked(run: HookRun, payload: object, env: dict[str, str],
+            expect_failure: bool | None = None) -> HookRun:
+    """`run`, once it is known that guard did not fail in it and that an allowed write left
+    its tree with the caller (tests/guard_failures.py)."""
+    guard_failures.check_answer("claude", payload, run.denied, run.stderr, env, expect_failure)
+    return run
+
+
 def run_hook(
     payload: dict[str, Any] | bytes | str,
     env: dict[str, str],
     argv_prefix: list[str] | None = None,
+    expect_failure: bool | None = None,
+    guard: str = GUARD,
 ) -> HookRun:
-    """Run the real `guard hook` with one payload on stdin, as Claude Code does."""
+    """Run the real `guard hook` with one payload on stdin, as Claude Code does; the test
+    fails when guard fails in it, unless `expect_failure` (or the `guard_fails` marker)."""
     if isinstance(payload, dict):
         data = json.dumps(payload).encode()
     else:
         data = payload.encode() if isinstance(payload, str) else payload
     done = subprocess.run(
-        [*(argv_prefix or []), GUARD, "hook"],
+        [*(argv_prefix or []), guard, "hook"],
         input=data, env=env, capture_output=True, timeout=60,
     )
-    return HookRun(done.returncode, done.stdout.decode(), done.stderr.decode(errors="replace"))
+    run = HookRun(done.returncode, done.stdout.decode(), done.stderr.decode(errors="replace"))
+    return checked(run, payload, env, expect_failure)
 
 
 def pre_tool(
@@ -130,6 +159,17 @@ def read_lease(lock_dir: Path) -> dict[str, Any]:
     assert len(files) == 1, files
     parsed: dict[str, Any] = json.loads(files[0].read_text())
     return parsed
+
+
+def backdate_leases(lock_dir: Path, by_ms: int) -> None:
+    """Move every lease record's stamps `by_ms` into the past: how a test lets a ttl of
+    minutes pass without sleeping through it (docs/testing.md)."""
+    for path in lease_files(lock_dir):
+        record = json.loads(path.read_text())
+        for name in ("acquired_at", "last_active_at"):
+            if isinstance(record.get(name), int):
+                record[name] -= by_ms
+        path.write_text(json.dumps(record))
 
 
 def read_log(lock_dir: Path) -> list[dict[str, Any]]:
@@ -176,7 +216,8 @@ def fake_claude(tmp_path: Path) -> Iterator[Any]:
     script.chmod(0o755)
     started: list[FakeClaude] = []
 
-    def start(payload: dict[str, Any], env: dict[str, str]) -> FakeClaude:
+    def start(payload: dict[str, Any], env: dict[str, str],
+              expect_failure: bool | None = None) -> FakeClaude:
         n = len(started)
         payload_file, out_file = tmp_path / f"claude-in-{n}", tmp_path / f"claude-out-{n}"
         payload_file.write_text(json.dumps(payload))
@@ -194,6 +235,7 @@ def fake_claude(tmp_path: Path) -> Iterator[Any]:
         json_lines = [line for line in text.splitlines() if line.startswith("{")]
         fake = FakeClaude(proc, HookRun(0, "\n".join(json_lines), text))
         started.append(fake)
+        checked(fake.answer, payload, env, expect_failure)
         return fake
 
     yield start
@@ -227,6 +269,7 @@ class AgentShell:
         session_variable, pid_variable = AGENT_SHELL_VARIABLES[binary.name]
         if session is not None:
             full[session_variable] = session
+        self.env = full
         self.session = session
         self.scratch = scratch
         self.cwd = cwd
@@ -268,10 +311,11 @@ class AgentShell:
         code = int(answer.split()[1])
         return subprocess.CompletedProcess(command, code, out.read_text(), err.read_text())
 
-    def hook(self, payload: dict[str, Any]) -> HookRun:
+    def hook(self, payload: dict[str, Any], expect_failure: bool | None = None) -> HookRun:
         """`guard hook` run by this agent, as Claude Code runs its hooks."""
         done = self.run('"$GUARD_BIN" hook', stdin=json.dumps(payload))
-        return HookRun(done.returncode, done.stdout, done.stderr)
+        return checked(HookRun(done.returncode, done.stdout, done.stderr), payload,
+                       self.env, expect_failure)
 
     def kill(self) -> None:
         if self.process.poll() is None:

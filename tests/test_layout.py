@@ -220,11 +220,9 @@ _NAMED_PATH = re.compile(
     r")(?![\w/*<{-])"
 )
 # Docstrings that name files that are not the repository's: the scratch copy the
-# classifier's table runs its commands in; and one stale name left to the rework of agents/
-# (the routing it means is in entry.py): drop it with that rework.
+# classifier's table runs its commands in.
 _NOT_OURS = {"tests/shell/classifier_table.py": {"src/app.py", "src/util.py", "docs/guide.md",
-                                                 "main.py", "setup.py"},
-             "src/worktree_guard/agents/copilot.py": {"agents/registry.py"}}
+                                                 "main.py", "setup.py"}}
 
 
 def _documented_files() -> list[Path]:

@@ -84,6 +84,7 @@ def test_read_only_calls_pass_for_everyone_without_a_lease(
     # ...and still pass while another session holds the tree.
     assert not run_hook(pre_tool("writer", repo), guard_env).denied
     assert not run_hook(pre_tool("reader", repo, "Bash", command="cat README"), guard_env).denied
+    assert read_lease(lock_dir)["session_id"] == "writer"  # a read takes nothing
     assert run_hook(pre_tool("reader", repo, "Bash", command="cat README > x"), guard_env).denied
 
 
@@ -115,6 +116,7 @@ def test_hook_bypass_is_denied_even_for_the_holder(
         assert "switches git hooks off" in answer.reason
     assert not run_hook(pre_tool("holder", repo, "Bash", command="git commit -m x"),
                         guard_env).denied
+    assert read_lease(lock_dir)["session_id"] == "holder"
 
 
 def test_refresh_events_keep_the_lease_and_never_create_one(
@@ -260,6 +262,7 @@ def test_the_holders_own_checkout_is_no_hijack(
     env = {**guard_env, "GUARD_REFRESH_INTERVAL_MS": "0"}
     command = "git checkout -b mine"
     assert not run_hook(pre_tool("holder", repo, "Bash", command=command), env).denied
+    assert read_lease(lock_dir)["session_id"] == "holder"  # allowed: the tree taken for it
     git(repo, "checkout", "-q", "-b", "mine")  # the tool runs
     post = {**pre_tool("holder", repo, "Bash", command=command),
             "hook_event_name": "PostToolUse", "tool_response": {}}
@@ -299,6 +302,7 @@ def test_a_switch_during_the_holders_long_command_is_still_a_hijack(
 ) -> None:
     env = {**guard_env, "GUARD_REFRESH_INTERVAL_MS": "0"}
     assert not run_hook(pre_tool("holder", repo, "Bash", command="make test"), env).denied
+    assert read_lease(lock_dir)["session_id"] == "holder"
     git(repo, "checkout", "-q", "-b", "switched-meanwhile")  # someone else, mid-command
     post = {**pre_tool("holder", repo, "Bash", command="make test"),
             "hook_event_name": "PostToolUse", "tool_response": {}}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import GUARD, installed_launcher, make_repo, read_lease
+from tests.guard_failures import check_answer
 from worktree_guard.install.agent_hooks import SPECS, merge_agent
 
 PATCH = """*** Begin Patch
@@ -23,11 +24,15 @@ PATCH = """*** Begin Patch
 """
 
 
-def codex_hook(payload: dict[str, Any] | bytes, env: dict[str, str]
+def codex_hook(payload: dict[str, Any] | bytes, env: dict[str, str],
+               expect_failure: bool | None = None
                ) -> subprocess.CompletedProcess[str]:
+    """The real hook; the test fails when guard fails in it (tests/guard_failures.py)."""
     data = json.dumps(payload).encode() if isinstance(payload, dict) else payload
-    return subprocess.run([GUARD, "hook", "--agent", "codex"], input=data.decode(), env=env,
+    done = subprocess.run([GUARD, "hook", "--agent", "codex"], input=data.decode(), env=env,
                           capture_output=True, text=True, timeout=60)
+    check_answer("codex", payload, bool(done.stdout.strip()), done.stderr, env, expect_failure)
+    return done
 
 
 def pre_tool(session: str, repo: Path, tool: str, **tool_input: Any) -> dict[str, Any]:
@@ -67,6 +72,7 @@ def test_apply_patch_takes_the_lease_and_a_second_session_is_denied(
                                         guard_env)) is not None, command
     assert denied_reason(codex_hook(pre_tool("c2", repo, "Bash", command="git log -1"),
                                     guard_env)) is None
+    assert read_lease(lock_dir)["session_id"] == "c1"  # a read takes nothing
 
 
 def test_a_patch_is_judged_by_every_file_it_names(tmp_path: Path, repo: Path,
@@ -114,6 +120,7 @@ def test_session_end_releases_and_stop_refreshes(repo: Path, guard_env: dict[str
                                     guard_env)) is None
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_bad_input_allows_silently_on_stdout(repo: Path, guard_env: dict[str, str]) -> None:
     for raw in (b"", b"{", b"null", json.dumps({"hook_event_name": "PreToolUse"}).encode()):
         done = codex_hook(raw, guard_env)

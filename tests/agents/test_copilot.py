@@ -10,14 +10,20 @@ from typing import Any
 import pytest
 
 from tests.conftest import GUARD, installed_launcher, read_lease
+from tests.guard_failures import check_answer, check_call
 from worktree_guard.install.agent_hooks import SPECS, merge_agent
 
 
 def copilot_hook(payload: dict[str, Any] | bytes, env: dict[str, str],
-                 event: str = "preToolUse") -> subprocess.CompletedProcess[str]:
+                 event: str = "preToolUse", expect_failure: bool | None = None
+                 ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """The real hook; the test fails when guard fails in it (tests/guard_failures.py)."""
     data = json.dumps(payload).encode() if isinstance(payload, dict) else payload
-    return subprocess.run([GUARD, "hook", "--agent", "copilot", event], input=data.decode(),
+    done = subprocess.run([GUARD, "hook", "--agent", "copilot", event], input=data.decode(),
                           env=env, capture_output=True, text=True, timeout=60)
+    check_answer("copilot", payload if event == "preToolUse" else None, bool(done.stdout.strip()),
+                 done.stderr, env, expect_failure)
+    return done
 
 
 def pre_tool(session: str, repo: Path, tool: str, args: Any) -> dict[str, Any]:
@@ -50,6 +56,7 @@ def test_create_edit_and_bash_of_a_second_session_are_denied(
     assert denied_reason(copilot_hook(view, guard_env)) is None
     ls = pre_tool("p2", repo, "bash", {"command": "git status"})
     assert denied_reason(copilot_hook(ls, guard_env)) is None
+    assert read_lease(lock_dir)["session_id"] == "p1"  # a read takes nothing
 
 
 def test_session_end_frees_the_tree(repo: Path, guard_env: dict[str, str]) -> None:
@@ -60,6 +67,7 @@ def test_session_end_frees_the_tree(repo: Path, guard_env: dict[str, str]) -> No
     assert denied_reason(copilot_hook(pre_tool("p2", repo, "create", create), guard_env)) is None
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 @pytest.mark.parametrize("raw", [b"", b"garbage", b"[1]", b'{"toolName": "create"}'])
 @pytest.mark.parametrize("event", ["preToolUse", "postToolUse", "sessionEnd", "noSuchEvent"])
 def test_never_a_non_zero_exit_whatever_comes_in(raw: bytes, event: str, repo: Path,
@@ -69,6 +77,7 @@ def test_never_a_non_zero_exit_whatever_comes_in(raw: bytes, event: str, repo: P
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_a_broken_lock_folder_still_exits_0(repo: Path, guard_env: dict[str, str],
                                             tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
@@ -105,9 +114,11 @@ def claude_file_hook_under(argv0: str, payload: dict[str, Any], env: dict[str, s
                            ) -> subprocess.CompletedProcess[str]:
     import sys
 
-    return subprocess.run(["bash", "-c", f'exec -a {argv0} "$0" -c "$1" "$2"', sys.executable,
+    done = subprocess.run(["bash", "-c", f'exec -a {argv0} "$0" -c "$1" "$2"', sys.executable,
                            _AS_COPILOT, GUARD], input=json.dumps(payload), env=env,
                           capture_output=True, text=True, timeout=60)
+    check_call(done.stderr, env, what=f"guard hook under {argv0}")
+    return done
 
 
 def claude_shaped(session: str, repo: Path, tool: str, **tool_input: Any) -> dict[str, Any]:

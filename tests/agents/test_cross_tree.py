@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git, make_repo, pre_tool, read_log, run_hook
+from tests.guard_failures import holder_of
 from worktree_guard.core.workspace import workspace_key
 
 # (command, the folder it runs in: "a", "b", or "out", a folder in no repository).
@@ -94,6 +95,11 @@ ALLOWED: list[tuple[str, str]] = [
 ]
 
 
+# Checked when the module loads (not by a test of its own, which would pass with guard
+# broken): the tables are big enough to mean something.
+assert len(DENIED) + len(ALLOWED) >= 40
+
+
 def _snapshot(tree: Path) -> dict[str, object]:
     """Everything of A another session could break: files and modes, index, HEAD, branch,
     stash."""
@@ -113,6 +119,15 @@ def _snapshot(tree: Path) -> dict[str, object]:
         "main": git(tree, "rev-parse", "refs/heads/main"),
         "stash": git(tree, "stash", "list"),
     }
+
+
+def _linked_state(tree: Path) -> tuple[object, ...]:
+    """What a line may change in a linked worktree of its own: files, index, HEAD (the
+    branch list is shared by every tree of the repository: not one tree's)."""
+    files = sorted((str(p.relative_to(tree)), p.is_file() and p.read_bytes())
+                   for p in tree.rglob("*") if ".git" not in p.relative_to(tree).parts)
+    return (files, git(tree, "ls-files", "-s"), git(tree, "rev-parse", "HEAD"),
+            git(tree, "symbolic-ref", "-q", "HEAD"))
 
 
 def _setup(tmp_path: Path, env: dict[str, str]) -> tuple[Path, Path, Path]:
@@ -138,10 +153,18 @@ def _run_case(
     line = command.format(A=a, B=b, OUT=outside)
     cwd = {"a": a, "b": b, "out": outside}[where]
     answer = run_hook(pre_tool("session-b", cwd, "Bash", command=line), env)
-    before = _snapshot(a)
+    lock_dir = env["GUARD_LOCK_DIR"]
+    # Allowed or denied, A stays session A's; B is taken only by a line that was allowed.
+    assert holder_of(lock_dir, str(a)) == "session-a"
+    b_holder = holder_of(lock_dir, str(b))
+    assert b_holder in ((None,) if answer.denied else (None, "session-b")), b_holder
+    before, b_before = _snapshot(a), _linked_state(b)
     shell_env = {k: v for k, v in env.items() if not k.startswith("GIT_")}
     subprocess.run(["bash", "-c", line], cwd=cwd, env=shell_env, capture_output=True,
                    timeout=60)
+    if not answer.denied and _linked_state(b) != b_before:
+        # What allowing means: a line that changed B ran under session B's lease of B.
+        assert b_holder == "session-b", f"{line!r} changed B, but guard took no lease of it"
     return answer.denied, answer.reason, _snapshot(a) != before
 
 
@@ -165,10 +188,6 @@ def test_allowed_commands_leave_the_held_tree_alone(
     denied, reason, changed = _run_case(tmp_path, guard_env, command, where)
     assert not denied, f"guard denied {command!r}: {reason}"
     assert not changed, f"{command!r} changed A although guard allowed it"
-
-
-def test_the_table_is_big_enough() -> None:
-    assert len(DENIED) + len(ALLOWED) >= 40
 
 
 def test_a_call_over_several_trees_takes_all_or_none(

@@ -17,6 +17,8 @@ import pytest
 from tests.conftest import pre_tool, read_log, run_hook
 from worktree_guard.core.workspace import workspace_key
 
+pytestmark = pytest.mark.guard_fails  # every test here is of a failure
+
 
 @pytest.fixture
 def lock_held_elsewhere(repo: Path, lock_dir: Path) -> Iterator[None]:
@@ -46,6 +48,7 @@ def test_lock_timeout_fails_closed_when_asked(repo: Path, guard_env: dict[str, s
     answer = run_hook(pre_tool("s1", repo), env)
     assert answer.returncode == 0 and answer.denied
     assert "GUARD_FAIL_CLOSED" in answer.reason
+    assert "timed out after 300 ms locking" in answer.reason  # the lock: not another error
 
 
 @pytest.mark.usefixtures("lock_held_elsewhere")

@@ -7,14 +7,21 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import GUARD, make_repo, read_lease, read_log
+from tests.guard_failures import check_answer
 
 
-def gemini_hook(payload: dict[str, Any] | bytes, env: dict[str, str]
+def gemini_hook(payload: dict[str, Any] | bytes, env: dict[str, str],
+                expect_failure: bool | None = None
                 ) -> subprocess.CompletedProcess[str]:
+    """The real hook; the test fails when guard fails in it (tests/guard_failures.py)."""
     data = json.dumps(payload).encode() if isinstance(payload, dict) else payload
-    return subprocess.run([GUARD, "hook", "--agent", "gemini"], input=data.decode(), env=env,
+    done = subprocess.run([GUARD, "hook", "--agent", "gemini"], input=data.decode(), env=env,
                           capture_output=True, text=True, timeout=60)
+    check_answer("gemini", payload, bool(done.stdout.strip()), done.stderr, env, expect_failure)
+    return done
 
 
 def before_tool(session: str, repo: Path, tool: str = "write_file",
@@ -50,6 +57,7 @@ def test_a_second_session_is_denied_in_gemini_form(repo: Path, guard_env: dict[s
     for payload in (before_tool("g2", repo, "read_file", file_path="README.md"),
                     before_tool("g2", repo, "run_shell_command", command="git status")):
         assert denied_reason(gemini_hook(payload, guard_env)) is None
+        assert read_lease(lock_dir)["session_id"] == "g1"  # a read takes nothing
 
 
 def test_a_shell_command_that_switches_git_hooks_off_is_denied_even_to_the_holder(
@@ -85,6 +93,7 @@ def test_session_end_frees_the_tree(repo: Path, guard_env: dict[str, str],
                for e in read_log(lock_dir))
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_bad_input_allows_with_one_line_and_exit_0(repo: Path, guard_env: dict[str, str]
                                                    ) -> None:
     for raw in (b"", b"garbage", b"[]", json.dumps({"hook_event_name": "BeforeTool"}).encode()):
@@ -93,6 +102,7 @@ def test_bad_input_allows_with_one_line_and_exit_0(repo: Path, guard_env: dict[s
         assert "internal error" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_fail_closed_denies_in_gemini_form(repo: Path, guard_env: dict[str, str]) -> None:
     done = gemini_hook(b"garbage", {**guard_env, "GUARD_FAIL_CLOSED": "1"})
     reason = denied_reason(done)

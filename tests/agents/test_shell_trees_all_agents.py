@@ -20,6 +20,7 @@ from tests.agents import test_copilot as copilot
 from tests.agents import test_gemini as gemini
 from tests.agents.test_cross_tree import _snapshot
 from tests.conftest import git, make_repo
+from tests.guard_failures import holder_of
 
 Ask = Callable[[str, Path, dict[str, str], str], str | None]
 Hold = Callable[[str, Path, dict[str, str]], str | None]
@@ -120,6 +121,10 @@ def test_committing_into_ones_own_tree_from_as_folder_is_allowed(
     a, b = _setup(tmp_path, guard_env, hold)
     line = "git -C ../b commit -q --allow-empty -m mine"
     assert ask("session-b", a, guard_env, line) is None
+    # What allowing means: B is session B's now, A still session A's.
+    lock_dir = guard_env["GUARD_LOCK_DIR"]
+    assert (holder_of(lock_dir, str(b)), holder_of(lock_dir, str(a))) == ("session-b",
+                                                                           "session-a")
     assert not _run_without_guard(line, a, guard_env, a), "the allowed line changed A"
     assert git(b, "log", "-1", "--format=%s").strip() == "mine"  # it did its work in B
     # The way out a deny offers: a new tree beside A, made from A's folder.
@@ -139,8 +144,10 @@ def test_a_branch_checked_out_in_held_a_cannot_be_moved_from_b(
         reason = ask("session-b", b, guard_env, line)
         assert reason is not None and "main is checked out in" in reason, (line, reason)
         assert str(a) in reason
-    # B's own branch is B's to move.
+    # B's own branch is B's to move: allowed, and B taken for it.
+    assert holder_of(guard_env["GUARD_LOCK_DIR"], str(b)) is None
     assert ask("session-b", b, guard_env, "git branch -f b2 HEAD") is None
+    assert holder_of(guard_env["GUARD_LOCK_DIR"], str(b)) == "session-b"
     # update-ref would move A's branch (git refuses `branch -f` of a checked-out branch
     # itself, but not update-ref); once A is free the same line goes through.
     assert _run_without_guard("git update-ref refs/heads/main HEAD", b, guard_env, a)
@@ -152,8 +159,11 @@ def test_the_same_lines_from_bs_tree_are_allowed_once_a_is_free(
     a, b = _setup(tmp_path, guard_env, _gemini_write)
     end = {"session_id": "session-a", "cwd": str(a), "hook_event_name": "SessionEnd"}
     assert gemini.gemini_hook(end, guard_env).returncode == 0
+    assert holder_of(guard_env["GUARD_LOCK_DIR"], str(a)) is None
     for command in DENIED_FROM_B:
         assert _gemini("session-b", b, guard_env, command.format(A=a)) is None, command
+    # Allowed because A was free: session B holds it now (and B, its own).
+    assert holder_of(guard_env["GUARD_LOCK_DIR"], str(a)) == "session-b"
 
 
 def test_a_line_that_may_reach_held_a_is_denied(tmp_path: Path, guard_env: dict[str, str]
@@ -162,4 +172,5 @@ def test_a_line_that_may_reach_held_a_is_denied(tmp_path: Path, guard_env: dict[
     reason = _codex("session-b", b, guard_env, 'rm -rf "$TARGET"')
     assert reason is not None and "$TARGET" in reason and str(a) in reason
     assert _codex("session-b", b, guard_env, f"rm -f {b}/*.tmp") is None
+    assert holder_of(guard_env["GUARD_LOCK_DIR"], str(b)) == "session-b"
 

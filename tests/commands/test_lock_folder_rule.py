@@ -9,12 +9,12 @@ import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import other_user
 from tests.commands.test_cli_commands import guard
 from tests.conftest import GUARD, make_repo, pre_tool, run_hook
 from worktree_guard.core.workspace import workspace_key
@@ -98,6 +98,7 @@ def test_a_pass_marker_outside_the_lock_folder_is_never_left(
         assert marker.exists() is left, marker
 
 
+@pytest.mark.guard_fails  # the hook cannot record its failure: what this test is about
 def test_an_unusable_home_is_refused_clearly(repo: Path, guard_env: dict[str, str],
                                               tmp_path: Path) -> None:  # fmt: skip
     home_file = tmp_path / "home-is-a-file"
@@ -118,38 +119,46 @@ def test_an_unusable_home_is_refused_clearly(repo: Path, guard_env: dict[str, st
 
 @pytest.fixture
 def as_another_user(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
-    """(argv prefix, a folder that user may read but not write). As root: uid 65534 through
-    setpriv (root writes anywhere, so a read-only folder proves nothing for root)."""
+    """(the argv that runs guard, a folder that user may read but not write). As root: uid
+    65534 through setpriv (root writes anywhere, so a read-only folder proves nothing for
+    root), with a copy of guard that user can run when this checkout is out of its reach
+    (tests/other_user.py)."""
     if os.geteuid() != 0:
         folder = tmp_path / "read-only-home"
         folder.mkdir()
-        yield [], folder  # the test makes it read-only once its repository is in it
+        yield [GUARD], folder  # the test makes it read-only once its repository is in it
         folder.chmod(0o755)
         return
     if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: no user to whom a folder is read-only")
-    base = Path(tempfile.mkdtemp(prefix="guard-home-"))  # /tmp: readable by that user
-    base.chmod(0o755)
+        other_user.unavailable("running as root without setpriv (util-linux): no user to "
+                               "whom a folder is read-only")
+    base = other_user.shared_folder(other_user.SETPRIV)  # readable by that user
     try:
-        yield ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], base
+        home = base / "home"
+        home.mkdir()
+        guard_bin = other_user.guard_for_other_user(GUARD, base)
+        yield [*other_user.SETPRIV, guard_bin], home
     finally:
         shutil.rmtree(base)
 
 
+@pytest.mark.guard_fails  # the hook cannot record its failure: what this test is about
 def test_a_home_nobody_may_write_is_refused_clearly(
     guard_env: dict[str, str], as_another_user: tuple[list[str], Path]
 ) -> None:
-    prefix, home = as_another_user
+    guard_argv, home = as_another_user
+    other = guard_argv[0] != GUARD
     repo = make_repo(home / "repo")  # owned by us, read-only for the user running guard
     repo.chmod(0o755)
-    home.chmod(0o755 if prefix else 0o555)  # as root, the other user may not write it
+    home.chmod(0o755 if other else 0o555)  # as root, the other user may not write it
     env = _env(guard_env, HOME=str(home), NO_COLOR="1", GIT_CONFIG_COUNT="1",
                GIT_CONFIG_KEY_0="safe.directory", GIT_CONFIG_VALUE_0="*")  # fmt: skip
     env.pop("CLAUDE_CODE_SESSION_ID")
-    status = subprocess.run([*prefix, GUARD, "status"], cwd=repo, env=env, capture_output=True,
+    status = subprocess.run([*guard_argv, "status"], cwd=repo, env=env, capture_output=True,
                             text=True, timeout=120, check=False)  # fmt: skip
     assert status.returncode == 1, status.stderr
     assert f"lock folder {home}/.claude/runtime cannot be created" in status.stdout
-    answer = run_hook(pre_tool("s1", repo), env, argv_prefix=prefix)
-    assert not answer.denied and "(not recorded: lock folder" in answer.stderr
+    answer = run_hook(pre_tool("s1", repo), env, argv_prefix=guard_argv[:-1],
+                      guard=guard_argv[-1])
+    assert not answer.denied and "(not recorded: lock folder" in answer.stderr, answer.stderr
     assert not (home / ".claude").exists()

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import GUARD, lease_files, pre_tool, read_lease, read_log
 
 SAFETY_S = 60.0  # how long a test waits for a process to get somewhere; never asserted on
@@ -231,6 +233,7 @@ def test_help_lists_exit_codes() -> None:
     assert "75" in done.stdout and "Examples:" in done.stdout
 
 
+@pytest.mark.guard_fails  # a heartbeat that cannot lock logs an error
 def test_a_failed_heartbeat_never_orphans_the_command(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
 ) -> None:

@@ -139,6 +139,7 @@ def _statusline(repo: Path, env: dict[str, str]) -> str:
                  stdin=json.dumps({"session_id": OTHER, "cwd": str(repo)})).stdout  # fmt: skip
 
 
+@pytest.mark.guard_fails  # what a person sees of a failure
 def test_failing_open_is_shown_until_a_person_acknowledges_it(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, lock_held_elsewhere: None
 ) -> None:
@@ -174,6 +175,7 @@ def test_failing_open_is_shown_until_a_person_acknowledges_it(
     assert "nothing to acknowledge" in guard(repo, env, "doctor", "--ack").stderr
 
 
+@pytest.mark.guard_fails  # what a person sees of a failure
 def test_failing_closed_is_not_counted_as_failing_open(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, lock_held_elsewhere: None
 ) -> None:
@@ -183,6 +185,7 @@ def test_failing_closed_is_not_counted_as_failing_open(
     assert read_log(lock_dir)[-1]["event"] == "error"
 
 
+@pytest.mark.guard_fails  # what a person sees of a failure
 def test_a_broken_lock_folder_is_said_where_it_can_be(
     repo: Path, guard_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -201,6 +204,7 @@ def test_a_broken_lock_folder_is_said_where_it_can_be(
         doctor.stdout
 
 
+@pytest.mark.guard_fails  # what a person sees of a failure
 def test_the_other_agents_hooks_fail_open_visibly_too(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, lock_held_elsewhere: None
 ) -> None:

@@ -3,7 +3,8 @@
 An audit hook (sys.addaudithook) in the real `guard hook` process SIGKILLs it at the N-th
 file-system step it takes (open, flock, rename, unlink, truncate), for every N until a run
 completes. After each kill the lease file holds a whole record or none, the lock is free
-at once, and another session gets an answer (never a hang) and the tree within one ttl.
+at once, and another session gets an answer (never a hang) and the tree once one ttl has
+passed (the record's stamps backdated past a ttl of minutes, not slept through).
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import lease_files, pre_tool, run_hook
+from tests.conftest import backdate_leases, lease_files, pre_tool, run_hook
 
 KILL_AT_STEP = """
 import os, signal, sys
@@ -55,7 +55,10 @@ def lease_is_whole_or_absent(lock_dir: Path) -> dict[str, object] | None:
 @pytest.mark.parametrize("scenario", ["fresh acquire", "take over expired", "refresh", "release"])
 def test_kill_at_every_step(scenario: str, repo: Path, guard_env: dict[str, str],
                             lock_dir: Path) -> None:
-    env = {**guard_env, "GUARD_TTL_MS": "1000", "GUARD_REFRESH_INTERVAL_MS": "0",
+    # No holder process guard can check (the hooks run from this test, no agent above):
+    # only the ttl frees a lease, and a ttl passes by backdating the record past it.
+    ttl = 300_000
+    env = {**guard_env, "GUARD_TTL_MS": str(ttl), "GUARD_REFRESH_INTERVAL_MS": "0",
            "GUARD_LOCK_TIMEOUT_MS": "3000"}
     kills = 0
     for step in range(1, 50):
@@ -63,7 +66,7 @@ def test_kill_at_every_step(scenario: str, repo: Path, guard_env: dict[str, str]
             path.unlink()
         if scenario == "take over expired":
             run_hook(pre_tool("old", repo), env)
-            time.sleep(1.05)
+            backdate_leases(lock_dir, ttl + 60_000)
         elif scenario in ("refresh", "release"):
             run_hook(pre_tool("victim", repo), env)
         before = lease_is_whole_or_absent(lock_dir)
@@ -85,7 +88,7 @@ def test_kill_at_every_step(scenario: str, repo: Path, guard_env: dict[str, str]
         assert answer.returncode == 0 and "Traceback" not in answer.stderr
         if answer.denied:
             assert after is not None and after["session_id"] != "next"
-            time.sleep(1.05)
+            backdate_leases(lock_dir, ttl + 60_000)
             assert not run_hook(pre_tool("next", repo), env).denied
         final = lease_is_whole_or_absent(lock_dir)
         assert final is not None and final["session_id"] == "next"

@@ -4,6 +4,7 @@ is the caller itself or one of its ancestors (real processes, real /proc)."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -308,20 +309,24 @@ def _child_of_any(pid: int) -> int:
     raise AssertionError(f"{pid} has no child")
 
 
-def test_a_client_script_named_within_the_first_4_kib_of_argv_counts(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("end", "is_agent"), [(4096, True), (4097, False)])
+def test_a_client_script_named_within_the_first_4_kib_of_argv_counts(
+    tmp_path: Path, end: int, is_agent: bool
+) -> None:
     """The client's argv is read up to 4 KiB: a script name that ends on its last byte is
-    still whole. Catches: the read cut shorter than 4096 bytes."""
+    whole, one that ends a byte later is cut and names nothing. Catches: the read made
+    shorter or longer than 4096 bytes."""
     binary = tmp_path / "node"
     shutil.copy2(shutil.which("bash") or "/bin/bash", binary)
     (tmp_path / "claude").write_text("sleep 600; :\n")
     head = [str(binary), "--norc", "--noprofile"]
-    room = 4096 - sum(len(word) + 1 for word in head) - len("claude")
+    room = end - sum(len(word) + 1 for word in head) - len("claude")
     script = ("./" * (room // 2)) + ("/" * (room % 2)) + "claude"
-    assert sum(len(word) + 1 for word in head) + len(script) == 4096
+    assert sum(len(word) + 1 for word in head) + len(script) == end
     agent = subprocess.Popen([*head, script], cwd=tmp_path, start_new_session=True)
     try:
         found = find_agent({}, start_pid=_child_of(agent.pid))
-        assert found is not None and found.pid == agent.pid
+        assert (found is not None and found.pid == agent.pid) is is_agent
     finally:
         os.killpg(agent.pid, 9)
         agent.wait()
@@ -405,3 +410,46 @@ def test_a_launcher_gone_before_its_argv_is_read_is_no_agent(
     monkeypatch.setattr(identity, "_chain_cache", {})
     assert [pid for pid, _ in identity.ancestry(4242)] == [4242]
     assert find_agent({}, start_pid=4242) is None
+
+
+def test_a_process_is_the_same_process_by_value() -> None:
+    """Two readings of one process are equal (and hash alike); another start time is
+    another process. Catches: the comparison inverted or reduced to the type."""
+    me, again = process_id(os.getpid()), process_id(os.getpid())
+    assert me == again and hash(me) == hash(again) and len({me, again}) == 1
+    assert me != ProcessId(me.pid, (me.start_time or 0) + 1, me.boot_id, me.pid_ns)
+
+
+def test_an_agent_that_is_pid_2_of_its_namespace_is_found() -> None:
+    """In a container started with an init (`docker run --init`: tini is pid 1), the agent
+    is pid 2: only pid 1 is left out of the walk. Catches: the walk stopping above pid 2."""
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare(1) to make a pid namespace")
+    hook = ("from worktree_guard.core.identity import find_agent; import os;"
+            "agent = find_agent({}); print(os.getpid(), agent and agent.pid)")
+    agent = (_NAMED_CLAUDE + "import subprocess; subprocess.run([sys.executable, '-c', "
+             f"{hook!r}], check=True, env={{'PYTHONPATH': ':'.join(sys.path)}})")
+    inner = shlex.join([sys.executable, "-c", agent, *sys.path]) + "; :"  # sh stays pid 1
+    done = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", inner],
+                          capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0 and "unshare" in done.stderr:
+        pytest.skip(f"no pid namespace here: {done.stderr.strip()}")
+    assert done.stdout.split() == ["3", "2"], done.stdout + done.stderr
+
+
+def test_without_proc_another_users_live_process_is_alive(
+    sleeper: subprocess.Popen[bytes]
+) -> None:
+    """kill(pid, 0) refused (EPERM) means the pid is taken, by another user's process:
+    ALIVE. Asked here by an unprivileged user about root's process. Catches: the check
+    made with a signal number the kernel refuses before it looks at permissions."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to ask as another user")
+    # The boot id is read as root first: as nobody, the codec could not even be loaded.
+    code = ("import os, sys; sys.path[:0] = sys.argv[2:]; from worktree_guard.core import identity;"
+            "identity.boot_id(); os.setgroups([]); os.setgid(65534); os.setuid(65534);"
+            "identity._PROC = '/nonexistent-proc';"
+            "print(identity.liveness(identity.ProcessId(int(sys.argv[1]), 7, None)))")
+    done = subprocess.run([sys.executable, "-c", code, str(sleeper.pid), *sys.path],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip() == "alive", done.stdout + done.stderr

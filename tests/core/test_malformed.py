@@ -54,6 +54,7 @@ def bad_fields(repo: Path) -> list[tuple[str, dict[str, object]]]:
     ]
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 @pytest.mark.parametrize(("name", "data"), BAD_PAYLOADS, ids=[n for n, _ in BAD_PAYLOADS])
 def test_bad_payload_fails_open_without_traceback(
     name: str, data: bytes, guard_env: dict[str, str], lock_dir: Path
@@ -67,6 +68,7 @@ def test_bad_payload_fails_open_without_traceback(
         assert read_log(lock_dir)[-1]["event"] == "error"
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 @pytest.mark.parametrize("name", ["empty", "half JSON", "array", "non-UTF-8"])
 def test_bad_payload_fails_closed_when_asked(name: str, guard_env: dict[str, str]) -> None:
     data = dict(BAD_PAYLOADS)[name]
@@ -75,6 +77,7 @@ def test_bad_payload_fails_closed_when_asked(name: str, guard_env: dict[str, str
     assert "GUARD_FAIL_CLOSED" in answer.reason
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_bad_fields(repo: Path, guard_env: dict[str, str], lock_dir: Path) -> None:
     for name, payload in bad_fields(repo):
         answer = run_hook(payload, guard_env)
@@ -187,6 +190,7 @@ def test_fifo_lease_file_never_hangs(repo: Path, guard_env: dict[str, str]) -> N
     assert path.is_file()
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_directory_at_the_lease_path_is_an_internal_error(
     repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:
@@ -268,6 +272,7 @@ def test_future_schema_without_stamps_is_held_by_its_mtime(
     assert read_lease(lock_dir)["session_id"] == "s1"
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 def test_a_fifo_where_the_event_log_belongs_never_hangs_a_hook(
     repo: Path, guard_env: dict[str, str], lock_dir: Path
 ) -> None:

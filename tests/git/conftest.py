@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import read_log
+from tests.guard_failures import check_call
 from worktree_guard.core.workspace import workspace_key
 from worktree_guard.git.shims import HOOK_NAMES
 
@@ -57,16 +58,22 @@ class World:
         assert self.git("push", "-q", "origin", "main").returncode == 0
 
     def run(self, argv: list[str], cwd: Path, session: str | None = None,
-            input: str | None = None, env: dict[str, str] | None = None) -> Done[str]:
+            input: str | None = None, env: dict[str, str] | None = None,
+            expect_failure: bool | None = None) -> Done[str]:
+        """Run `argv`; the test fails when one of guard's git hooks failed in it, unless
+        `expect_failure` (or the `guard_fails` marker) says so (tests/guard_failures.py)."""
         full = dict(self.env if env is None else env)
         if session is not None:
             full["CLAUDE_CODE_SESSION_ID"] = session
-        return subprocess.run(argv, cwd=cwd, env=full, input=input, capture_output=True,
+        done = subprocess.run(argv, cwd=cwd, env=full, input=input, capture_output=True,
                               text=True, timeout=120, check=False)
+        check_call(done.stderr, full, expect_failure, " ".join(argv[:2]))
+        return done
 
     def git(self, *args: str, session: str | None = None, cwd: Path | None = None,
-            input: str | None = None, env: dict[str, str] | None = None) -> Done[str]:
-        return self.run(["git", *args], cwd or self.repo, session, input, env)
+            input: str | None = None, env: dict[str, str] | None = None,
+            expect_failure: bool | None = None) -> Done[str]:
+        return self.run(["git", *args], cwd or self.repo, session, input, env, expect_failure)
 
     def out(self, *args: str, cwd: Path | None = None) -> str:
         done = self.git(*args, cwd=cwd)

@@ -4,6 +4,7 @@ folder and guard's git hook shims, and agent sessions (real long-lived processes
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -129,8 +130,18 @@ def start_daemon(base: Path) -> tuple[subprocess.Popen[bytes], str]:
         if proc.poll() is not None:
             raise AssertionError("git daemon exited")
         time.sleep(0.01)
-    proc.kill()
+    stop_daemon(proc)
     raise AssertionError("git daemon never listened")
+
+
+def stop_daemon(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the daemon and what it started: `git daemon` runs `git-daemon` as its child, which
+    a kill of the parent alone leaves running (and listening) after the test."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
 
 
 def free_port() -> int:

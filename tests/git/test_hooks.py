@@ -454,6 +454,7 @@ def test_a_pass_of_another_session_or_tree_is_no_pass(world: World, counted: Pat
     assert done.returncode == 1 and len(starts(counted)) == 1
 
 
+@pytest.mark.guard_fails  # the failure policy itself
 @pytest.mark.parametrize("closed", ["", "env", "git config"])
 def test_an_internal_error_lets_git_go_on_unless_fail_closed(world: World, closed: str) -> None:
     world.lock_dir.mkdir(exist_ok=True)

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
-from tests.conftest import GUARD, pre_tool, read_lease, run_hook
+from tests.conftest import GUARD, backdate_leases, pre_tool, read_lease, run_hook
 from worktree_guard.core.passes import PASS_DIR_NAME, head_line, leave_pass, prune
 from worktree_guard.core.workspace import workspace_key
 
@@ -22,14 +21,17 @@ def marker(lock_dir: Path, tree: Path, session: str) -> Path:
 def test_takeover_and_force_release_void_the_losers_passes(
     repo: Path, guard_env: dict[str, str], lock_dir: Path, tmp_path: Path
 ) -> None:
-    env = {**guard_env, "GUARD_TTL_MS": "1000"}
+    ttl = 300_000  # no holder process to check: only the ttl frees the loser's lease
+    env = {**guard_env, "GUARD_TTL_MS": str(ttl)}
     assert not run_hook(pre_tool("loser", repo), env).denied
     loser_pass = marker(lock_dir, repo, "loser")
     elsewhere = marker(lock_dir, tmp_path / "another-tree", "bystander")
     leave_pass(str(loser_pass), "ref: refs/heads/main")
     leave_pass(str(elsewhere), "ref: refs/heads/main")
     assert loser_pass.exists()
-    time.sleep(1.1)  # the loser's lease expires
+    assert run_hook(pre_tool("winner", repo), env).denied  # the loser's, until its ttl
+    assert loser_pass.exists()
+    backdate_leases(lock_dir, ttl + 60_000)  # the loser's lease expires
     assert not run_hook(pre_tool("winner", repo), env).denied
     assert read_lease(lock_dir)["session_id"] == "winner"
     assert not loser_pass.exists()

@@ -23,6 +23,7 @@ from tests.git.remote_world import (
     make_remote,
     out,
     start_daemon,
+    stop_daemon,
 )
 
 A, B = "aaaaaaaa-on-laptop", "bbbbbbbb-in-cloud"
@@ -74,8 +75,7 @@ def daemon_two(tmp_path: Path, agent_shell: Any) -> Iterator[Two]:
     try:
         yield Two(tmp_path, f"{base}/remote.git", bare, agent_shell)
     finally:
-        proc.kill()
-        proc.wait(timeout=30)
+        stop_daemon(proc)
 
 
 def assert_refused_naming_a(done: subprocess.CompletedProcess[str]) -> None:

@@ -27,6 +27,7 @@ def _hijacked(world: World, long_command: str) -> dict[str, str]:
     assert world.git("push", "-q", "origin", "deploy").returncode == 0
     assert not run_hook(pre_tool(A, world.repo), env).denied  # A holds its tree, on main
     assert not run_hook(pre_tool(A, world.repo, "Bash", command=long_command), env).denied
+    assert world.holder() == A
     # Meanwhile someone else switches A's tree (a person: an agent would be refused first).
     assert world.git("checkout", "-q", "deploy").returncode == 0
     run_hook(post_tool(A, world, long_command), env)

@@ -20,6 +20,7 @@ from tests.git.remote_world import (
     make_remote,
     out,
     start_daemon,
+    stop_daemon,
 )
 
 A = "aaaaaaaa-with-guard"
@@ -169,5 +170,4 @@ def test_the_server_hook_holds_a_push_over_git_daemon(tmp_path: Path) -> None:
         assert done.returncode != 0 and "not a fast-forward" in done.stderr, done.stderr
         assert out(bare, "rev-parse", "main") == pushed
     finally:
-        proc.kill()
-        proc.wait(timeout=30)
+        stop_daemon(proc)

@@ -4,7 +4,7 @@ Copilot CLI reads two kinds of hook files: its own (`.github/hooks/*.json`, payl
 `{sessionId, cwd, toolName, toolArgs}`, the event known only from the installed command)
 and Claude Code's settings files (Claude's payload, but the file path in `path`). Both come
 here: `guard hook` sends a call to this module when the process that started it is
-Copilot's (see `agents/registry.py`).
+Copilot's (the agent table, `core/agents.py`, names each agent's process).
 Under Copilot a crash, exit 1 or a missing command DENIES the call, so this hook always
 exits 0; a deny is `{"permissionDecision": "deny", "permissionDecisionReason": R}`.
 """
