@@ -49,11 +49,11 @@ def sandboxed(argv: list[str], env: Mapping[str, str]) -> int:
 
     inner = {**env, INSIDE_VARIABLE: mount_namespace()}
     if not chosen.held:
-        return exec_argv(argv, inner)
+        return _exec(argv, inner)
     # A tree of another session is read-only: wait for the command, to say why it failed.
     pid = posix.fork()
     if pid == 0:
-        exec_argv(argv, inner)
+        _exec(argv, inner)
         posix._exit(127)
     return _relay(pid, chosen)
 
@@ -95,10 +95,10 @@ def _failed(argv: list[str], env: Mapping[str, str], exc: BaseException) -> int:
                      f"{unrecorded}\n")
     if closed:
         return REFUSED
-    return exec_argv(argv)
+    return _exec(argv)
 
 
-def exec_argv(argv: list[str], env: Mapping[str, str] | None = None) -> int:
+def _exec(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     from worktree_guard.sandbox.prefix import exec_argv as run
 
     return run(argv, env)
