@@ -41,7 +41,7 @@ PREFIX_HELD = "prefix, a tree held by another session"
 
 def sandbox_group(ctx: Context, plan: Plan) -> GroupResult:
     from worktree_guard.install.launcher import Launcher
-    from worktree_guard.install.shell_prefix import prefix_command
+    from worktree_guard.install.shell_prefix import PREFIX_FILE, prefix_script
     from worktree_guard.sandbox.detect import probe
 
     mech = probe({})
@@ -53,7 +53,10 @@ def sandbox_group(ctx: Context, plan: Plan) -> GroupResult:
     free_dir, held_dir = ctx.tmp / "sandbox-locks-free", ctx.tmp / "sandbox-locks-held"
     free_dir.mkdir()
     package = str(Path(__import__("worktree_guard").__file__).parent.parent)
-    prefix = prefix_command(Launcher(str(ctx.python), package))
+    program = ctx.tmp / PREFIX_FILE  # what install writes into the git hooks folder
+    program.write_bytes(prefix_script(Launcher(str(ctx.python), package)))
+    program.chmod(0o755)
+    prefix = shlex.quote(str(program))
     ready = ctx.tmp / "sandbox-a-held"
     holder = subprocess.Popen([str(ctx.guard), "run", "--", SH, "-c",
                                f"touch {shlex.quote(str(ready))}; exec sleep 3600"],

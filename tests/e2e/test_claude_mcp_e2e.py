@@ -1,10 +1,12 @@
 """MCP tools are judged too, with the real Claude Code client and a real MCP server over stdio.
 
 A small filesystem-like MCP server (written here, started by the client from
-`--mcp-config`) offers `write_file {path, content}`, which really writes. Tree A is held by
-another session; a Claude Code session working in its own repository B asks the server to
-write into A (denied, nothing written) and into B (written: the server does write, so the
-deny is guard's). The settings are what `guard install` writes.
+`--mcp-config`) offers `write_file {path, content}`, which really writes, and `note {}`,
+which writes a file the call does not name (the path comes from the server's own
+environment). Tree A is held by another session; a Claude Code session working in its own
+repository B asks the server to write into A (denied, nothing written) and into B (written:
+the server does write, so the deny is guard's). The settings are exactly what `guard
+install` writes, shell prefix included: the client starts the stdio server through it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .fake_model_api import FakeModelAPI, Text, ToolUse, Turn
 pytestmark = pytest.mark.e2e
 
 SERVER = r'''
-import json, sys
+import json, os, sys
 def send(msg):
     sys.stdout.write(json.dumps(msg) + "\n"); sys.stdout.flush()
 for line in sys.stdin:
@@ -37,13 +39,20 @@ for line in sys.stdin:
             "name": "write_file", "description": "Write a file",
             "inputSchema": {"type": "object", "properties": {
                 "path": {"type": "string"}, "content": {"type": "string"}},
-                "required": ["path", "content"]}}]}})
+            "required": ["path", "content"]}}, {
+            "name": "note", "description": "Write a note",
+            "inputSchema": {"type": "object", "properties": {}}}]}})
     elif method == "tools/call":
         args = msg["params"]["arguments"]
-        with open(args["path"], "w") as fh:
-            fh.write(args["content"])
+        path = args.get("path") or os.environ["NOTE_PATH"]
+        try:
+            with open(path, "w") as fh:
+                fh.write(args.get("content", "note"))
+            text, failed = "written", False
+        except OSError as exc:
+            text, failed = f"refused: {exc.strerror}", True
         send({"jsonrpc": "2.0", "id": ident, "result": {
-            "content": [{"type": "text", "text": "written"}]}})
+            "content": [{"type": "text", "text": text}], "isError": failed}})
     elif ident is not None:
         send({"jsonrpc": "2.0", "id": ident, "result": {}})
 '''
@@ -61,19 +70,20 @@ def make_repo(path: Path) -> Path:
 def test_an_mcp_write_into_a_held_tree_is_denied(tmp_path: Path, claude_bin: Path,
                                                   guard_bin: Path) -> None:
     """Catches: the installed matcher without `mcp__.*` (the client never asks guard), or
-    MCP calls passed by the pipeline as calls that change nothing."""
+    MCP calls passed by the pipeline as calls that change nothing; and a shell prefix that
+    is not one program path (the `<python> -ISc ... shell-prefix` string install wrote
+    before: the client spawns it whole as a program, the server never starts, and the
+    model is told "No such tool available"), seen red on both pinned clients; and the server
+    started outside the sandbox (`note`, whose path no call shows, then writes into A:
+    seen red with prefix.main running every command unsandboxed)."""
     a = make_repo(tmp_path / "A").resolve()
     b = make_repo(tmp_path / "B").resolve()
     env = {**base_env(tmp_path / "home"), "GIT_CONFIG_NOSYSTEM": "1"}
     done = subprocess.run([str(guard_bin), "install"], cwd=b, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
-    # The kernel sandbox's shell prefix is not what this test is about (the client starts
-    # stdio MCP servers through it too): only the hooks stay.
-    local = b / ".claude" / "settings.local.json"
-    settings = json.loads(local.read_text())
-    settings.pop("env", None)
-    local.write_text(json.dumps(settings))
+    settings = json.loads((b / ".claude" / "settings.local.json").read_text())
+    assert "shell-prefix" in settings["env"]["CLAUDE_CODE_SHELL_PREFIX"], settings
     lock_dir = tmp_path / "locks"
     lock_dir.mkdir()
     holder = {"session_id": "holder-of-a", "cwd": str(a), "hook_event_name": "PreToolUse",
@@ -86,11 +96,13 @@ def test_an_mcp_write_into_a_held_tree_is_denied(tmp_path: Path, claude_bin: Pat
     server.write_text(SERVER)
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps({"mcpServers": {"fs": {
-        "type": "stdio", "command": sys.executable, "args": [str(server)]}}}))
+        "type": "stdio", "command": sys.executable, "args": [str(server)],
+        "env": {"NOTE_PATH": str(a / "noted")}}}}))
     with FakeModelAPI() as api:
         api.scripts.update(m=[
             Turn([ToolUse("mcp__fs__write_file", {"path": str(a / "stolen"), "content": "p"})]),
             Turn([ToolUse("mcp__fs__write_file", {"path": str(b / "own"), "content": "o"})]),
+            Turn([ToolUse("mcp__fs__note", {})]),
             Turn([Text("done")]),
         ])
         run_env = {**base_env(tmp_path / "home-m"), "ANTHROPIC_BASE_URL": api.base_url,
@@ -107,8 +119,13 @@ def test_an_mcp_write_into_a_held_tree_is_denied(tmp_path: Path, claude_bin: Pat
         assert run.returncode == 0, report
         denied = api.tool_result("m", 0)
         written = api.tool_result("m", 1)
+        noted = api.tool_result("m", 2)
     assert denied is not None and denied.get("is_error") is True, (denied, report)
     assert DENY_PHRASE.lower() in result_text(denied).lower(), denied
     assert not (a / "stolen").exists()
     assert written is not None and not written.get("is_error"), (written, report)
     assert (b / "own").read_text() == "o"  # the server really writes: the deny was guard's
+    # A call guard cannot judge by its input runs, but in the sandbox the server started in:
+    # A is read-only for it (A was held when the session began).
+    assert noted is not None and "refused" in result_text(noted), (noted, report)
+    assert not (a / "noted").exists()

@@ -110,7 +110,8 @@ def test_install_merges_settings_and_chains_a_foreign_hook(
 
     settings = settings_of(repo / ".claude" / "settings.local.json")
     assert settings["model"] == "opus"
-    assert settings["env"].pop("CLAUDE_CODE_SHELL_PREFIX").endswith(" shell-prefix")
+    program = repo / ".git" / "hooks" / "guard-shell-prefix"
+    assert settings["env"].pop("CLAUDE_CODE_SHELL_PREFIX") == str(program)
     assert settings["env"] == {"NAME": "caf\u00e9"}
     assert settings["permissions"] == {"allow": ["Bash(ls:*)"]}
     assert settings["hooks"]["Notification"] == [

@@ -3,11 +3,14 @@ holder process), B works in a worktree of its own and runs commands through the 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
-import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,16 +19,28 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GUARD, git, installed_launcher, make_repo
-from worktree_guard.install.shell_prefix import prefix_command
+from worktree_guard.install.shell_prefix import PREFIX_FILE, prefix_script
 from worktree_guard.sandbox import kernel
 
 SAFETY_NET_S = 60.0  # never the thing asserted
 ORIGINAL = "from A\n"
 
 
+@functools.cache
+def _prefix_program() -> str:
+    folder = tempfile.mkdtemp(prefix="guard-prefix-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = os.path.join(folder, PREFIX_FILE)
+    with open(path, "wb") as fh:
+        fh.write(prefix_script(installed_launcher()))
+    os.chmod(path, 0o755)
+    return path
+
+
 def prefix_words() -> list[str]:
-    """The prefix as `guard install` writes it (the hooks' launcher, `shell-prefix`)."""
-    return shlex.split(prefix_command(installed_launcher()))
+    """The prefix as `guard install` writes it: one program path (a sh program execing the
+    hooks' launcher with `shell-prefix`)."""
+    return [_prefix_program()]
 
 
 def wait_for(path: Path, proc: subprocess.Popen[bytes] | None = None) -> None:

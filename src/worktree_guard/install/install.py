@@ -41,7 +41,12 @@ from worktree_guard.install.settings import (
     parse_settings,
     render_settings,
 )
-from worktree_guard.install.shell_prefix import sandbox_available
+from worktree_guard.install.shell_prefix import (
+    PREFIX_VARIABLE,
+    prefix_file,
+    prefix_script,
+    sandbox_available,
+)
 from worktree_guard.install.targets import (
     GuardError,
     RepoPaths,
@@ -176,9 +181,11 @@ class SettingsPlan:
     before: bytes | None
     after: bytes
     notes: tuple[str, ...]
+    prefix: str | None = None  # the shell prefix program the settings name, to be written
 
 
-def plan_settings(path: str, guard: Launcher | str, statusline: bool) -> SettingsPlan:
+def plan_settings(path: str, guard: Launcher | str, statusline: bool,
+                  common_dir: str) -> SettingsPlan:
     before = read_bytes(path)
     if before is not None and len(before) > _MAX_SETTINGS_BYTES:
         raise GuardError(f"{path} is larger than {_MAX_SETTINGS_BYTES} bytes; not touching it")
@@ -186,15 +193,18 @@ def plan_settings(path: str, guard: Launcher | str, statusline: bool) -> Setting
         text = before.decode("utf-8") if before is not None else ""
     except UnicodeDecodeError:
         raise GuardError(f"{path} is not UTF-8 text; nothing was changed") from None
+    prefix = prefix_file(common_dir) if sandbox_available() else None  # install/shell_prefix.py
     try:
-        merged = merge_guard(parse_settings(text, path), guard, statusline,
-                             with_prefix=sandbox_available())  # install/shell_prefix.py
+        merged = merge_guard(parse_settings(text, path), guard, statusline, prefix=prefix)
     except SettingsError as exc:
         raise GuardError(f"{exc}; nothing was changed") from None
     after = render_settings(merged.settings, detect_style(text)).encode("utf-8")
     if before is not None and parse_settings(text, path) == merged.settings:
         after = before  # already in place: keep the bytes as they are, formatting and all
-    return SettingsPlan(path, before, after, merged.notes)
+    env = merged.settings.get("env")
+    written = env.get(PREFIX_VARIABLE) if isinstance(env, dict) else None
+    return SettingsPlan(path, before, after, merged.notes,
+                        prefix if written == prefix else None)
 
 
 def plan_agent_file(path: str, spec: AgentSpec, guard: Launcher | str) -> SettingsPlan:
@@ -390,7 +400,19 @@ class Installer:
             mf.save(self.repo.common_dir, self.manifest)
             os.mkdir(path)
 
+    def apply_prefix(self, path: str) -> None:
+        """Write the shell prefix program the settings name (recorded as a shim: uninstall
+        removes it while it is still guard's)."""
+        data = prefix_script(self.launcher)
+        if read_bytes(path) == data and file_mode(path) == _HOOK_MODE:
+            return
+        self._record(FileEntry(path, "hook", os.path.lexists(path)))
+        self._make_dirs(os.path.dirname(path))
+        write_hook(path, data)
+
     def apply_settings(self, plan: SettingsPlan) -> None:
+        if plan.prefix is not None:  # before the settings that start it
+            self.apply_prefix(plan.prefix)
         shown = shown_path(plan.path, self.repo)
         self.report.warnings.extend(plan.notes)
         if plan.before == plan.after:
@@ -587,7 +609,7 @@ def install(cwd: str, options: InstallOptions, guard: Launcher | str) -> Report:
             shown = shown_path(path, repo)
             raise GuardError("not installing: " + tracked_settings_message(
                 shown, launcher, forced=False) + "\nNothing was changed.")  # fmt: skip
-        plan = plan_settings(path, launcher, options.statusline)
+        plan = plan_settings(path, launcher, options.statusline, repo.common_dir)
         exclude = options.scope is Scope.LOCAL and not tracked and _needs_exclude(repo, path)
     agent_plans: list[tuple[AgentSpec, SettingsPlan, bool, bool]] = []
     for name in options.agents:

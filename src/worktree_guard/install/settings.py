@@ -163,7 +163,7 @@ class MergeResult:
 
 def merge_guard(
     settings: dict[str, Any], guard: Launcher | str, with_statusline: bool = False,
-    with_prefix: bool = False,
+    prefix: str | None = None,
 ) -> MergeResult:
     """`settings` with guard's hook entries (and statusLine) in; everything else untouched.
 
@@ -182,10 +182,10 @@ def merge_guard(
             continue
         hooks[spec.event] = [*_without_guard(groups, "hook"), wanted]
     notes: list[str] = []
-    if with_prefix:  # the shell sandbox (install/shell_prefix.py)
+    if prefix is not None:  # the shell sandbox's program (install/shell_prefix.py)
         from worktree_guard.install.shell_prefix import merge_prefix
 
-        notes += filter(None, [merge_prefix(result, guard)])
+        notes += filter(None, [merge_prefix(result, prefix)])
     if with_statusline:
         current = result.get("statusLine")
         wanted_line = {"type": "command", "command": statusline_command(guard)}

@@ -1,59 +1,71 @@
 """Guard's shell prefix in Claude Code's settings: `env.CLAUDE_CODE_SHELL_PREFIX`, the
-program Claude Code starts every Bash command through (sandbox/prefix.py). Pure, like
-install/settings.py, except `sandbox_available`, asked once per install.
+program Claude Code starts every Bash command, hook command and stdio MCP server through
+(sandbox/prefix.py). Pure, like install/settings.py, except `sandbox_available`, asked once
+per install.
 
 Written only where the sandbox can run here (otherwise every command would report a
 failed sandbox); never over a prefix of the user's own, which is left as it is, with a note.
-Recognised by its command in every launcher form, so uninstall removes it and a re-install
-replaces it.
+Recognised by its command in every form install ever wrote, so uninstall removes it and a
+re-install replaces it.
 
-Its shape is Claude Code's: the client (2.1.332) splits the prefix at its last " -": what
-comes before is quoted as one program path, the rest is passed to the shell as it is, then
-the quoted command. So the prefix is `<python> -ISc <launch code> <package folder>
-shell-prefix` (one " -" only, the interpreter's flags in one word), or `<guard>
---shell-prefix` for a guard command; a program path that needs quoting, or a path or code
-holding " -", cannot be written so, and install says so instead.
+Its shape is Claude Code's (2.1.197 and 2.1.332): for a Bash call or a hook the client
+splits the prefix at its last " -" (the part before is quoted as one program path, the rest
+passed to the shell as it is), but a stdio MCP server it spawns with the whole prefix as
+the program path, no shell, no split, and the server's command line as one argument. Only
+a prefix that is one program path, without arguments, works for both; so the prefix is a
+small sh program install writes into the repository's git hooks folder (`PREFIX_FILE`:
+not a hook name, so git never runs it; read-only in the sandbox and refused to the file
+tools like the hooks beside it), which execs guard's launcher with `shell-prefix`. A path
+holding " -" cannot be written so, and install says so instead.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from functools import cache
 from typing import Any
 
-from worktree_guard.git.shims import LAUNCH_CODE
+from worktree_guard.git.shims import LAUNCH_CODE, MARKER
 from worktree_guard.install.launcher import Launcher, as_launcher, parse_command
 
 PREFIX_VARIABLE = "CLAUDE_CODE_SHELL_PREFIX"
 SUBCOMMAND = "shell-prefix"
+PREFIX_FILE = "guard-shell-prefix"  # in the git hooks folder; not a name git runs
+
+_FLAGS = "-ISc"  # the one-string form earlier installs wrote, still recognised
 
 
-_FLAGS = "-ISc"  # -I -S -c in one word: the one " -" Claude Code splits the prefix at
+def prefix_file(common_dir: str) -> str:
+    """Where install writes the prefix program: the repository's own hooks folder (not
+    core.hooksPath's, which may be tracked)."""
+    return os.path.join(common_dir, "hooks", PREFIX_FILE)
 
 
-def prefix_command(guard: Launcher | str) -> str:
-    launcher = as_launcher(guard)
-    if launcher.package_dir is None:
-        return f"{launcher.executable} --{SUBCOMMAND}"
-    return shlex.join([launcher.executable, _FLAGS, LAUNCH_CODE, launcher.package_dir,
-                       SUBCOMMAND])
+def prefix_words(guard: Launcher | str) -> list[str]:
+    """What the prefix program execs, before the client's arguments."""
+    return as_launcher(guard).words(SUBCOMMAND)
 
 
-def prefix_problem(guard: Launcher | str) -> str | None:
-    """Why Claude Code could not run guard's prefix from this install, or None."""
-    launcher = as_launcher(guard)
-    exe = launcher.executable
-    tail = prefix_command(guard)[len(exe):]
-    if shlex.quote(exe) != exe or " -" in exe:
-        return f"the path {exe!r} would need quoting"
-    if tail.count(" -") != 1:
-        return f"the package folder {launcher.package_dir!r} holds ' -'"
+def prefix_script(guard: Launcher | str) -> bytes:
+    return (f"#!/bin/sh\n# {MARKER}: Claude Code's env.{PREFIX_VARIABLE} (the shell sandbox).\n"
+            "# One program path without arguments: the client spawns stdio MCP servers with\n"
+            "# the whole prefix as the program (install/shell_prefix.py).\n"
+            f'exec {shlex.join(prefix_words(guard))} "$@"\n').encode()
+
+
+def prefix_problem(path: str) -> str | None:
+    """Why Claude Code could not run the prefix program at `path`, or None."""
+    if " -" in path or not os.path.isabs(path):
+        return f"the path {path!r} holds ' -'"
     return None
 
 
 def is_guard_prefix(value: Any) -> bool:
     if not isinstance(value, str):
         return False
+    if os.path.isabs(value) and os.path.basename(value) == PREFIX_FILE:
+        return True
     try:
         words = shlex.split(value)
     except ValueError:
@@ -73,23 +85,24 @@ def sandbox_available() -> bool:
     return probe().on
 
 
-def merge_prefix(settings: dict[str, Any], guard: Launcher | str) -> str | None:
-    """Put guard's prefix into `settings` (changed in place); a note when it cannot be."""
+def merge_prefix(settings: dict[str, Any], path: str) -> str | None:
+    """Put guard's prefix program `path` into `settings` (changed in place); a note when it
+    cannot be."""
     env = settings.get("env")
     if env is None:
         env = settings["env"] = {}
     if not isinstance(env, dict):
         return '"env" is not a JSON object: the shell sandbox prefix was not added'
     current = env.get(PREFIX_VARIABLE)
-    problem = prefix_problem(guard)
+    problem = prefix_problem(path)
     if problem is not None:
         return (f"Claude Code's shell commands are not sandboxed: {problem} in "
                 f"env.{PREFIX_VARIABLE}, which Claude Code splits at its last ' -'")
     if current is not None and not is_guard_prefix(current):
         return (f"env.{PREFIX_VARIABLE} already runs {current!r}; left as it is, so Claude "
                 "Code's shell commands are not sandboxed (guard's prefix: "
-                f"`{prefix_command(guard)}`)")
-    env[PREFIX_VARIABLE] = prefix_command(guard)
+                f"`{path}`)")
+    env[PREFIX_VARIABLE] = path
     return None
 
 

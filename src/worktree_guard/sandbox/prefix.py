@@ -1,7 +1,9 @@
 """`guard shell-prefix`: the program an agent's shell commands start through.
 
 Claude Code runs `PREFIX '<the whole command string>'` for every Bash call (the string is
-for a shell), and the same prefix before every hook command. The prefix:
+for a shell), the same prefix before every hook command, and spawns every stdio MCP server
+as `PREFIX '<its command line>'` (install/shell_prefix.py: why the prefix is one program
+path). Each is one string for a shell here. The prefix:
 
 1. runs guard's own hook commands as they are, without a shell and unsandboxed: they must
    write the lock folder. A hook command is recognised by its words alone (guard's launcher,
