@@ -689,20 +689,20 @@ def test_scanners_match_the_regexes_they_replaced(s: str) -> None:
     )
     for i in range(len(s) + 1):
         assert lexer._redirect_end(s, i) == end(redir.match(s, i), -1)
-        assert lexer._name_end(s, i) == end(re.compile(r"[A-Za-z_]\w*", re.A).match(s, i), i)
+        assert lexer.name_end(s, i) == end(re.compile(r"[A-Za-z_]\w*", re.A).match(s, i), i)
         sed_number = re.compile(r"[+~]?\d+(?:~\d+)?|\$").match(s, i)
         assert text_tools._sed_number_end(s, i) == end(sed_number, -1)
     glob = re.compile(r"[*?]|\[[^\]]*\]|\{[^{}]*(?:,|\.\.)[^{}]*\}")
     assert lexer._has_pattern(s) == bool(glob.search(s))
     m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?\+?=", s)
     expected = (m.group(1), s.partition("=")[2]) if m else None
-    assert walk._assignment(_RawWord(s)) == expected  # type: ignore[arg-type]
-    assert lexer._arith_assigns(s) == bool(re.search(r"(?<![=!<>])=(?!=)|\+\+|--", s))
+    assert walk.split_assignment(_RawWord(s)) == expected  # type: ignore[arg-type]
+    assert lexer.arith_assigns(s) == bool(re.search(r"(?<![=!<>])=(?!=)|\+\+|--", s))
     risky = re.compile(
         r"(?:LD_|DYLD_|BASH_FUNC_|GIT_|XDG_|LESS|PYTHON|NODE_|PERL|RUBY|npm_config_|NPM_CONFIG_)"
         r"|.*PAGER$"
     )
-    assert walk._risky_env(s) == (s in walk._RISKY_ENV or bool(risky.match(s)))
+    assert walk.risky_env(s) == (s in walk._RISKY_ENV or bool(risky.match(s)))
     pager_plus = re.fullmatch(r"\+(?:\d*[gGF]?|/.*)", "+" + s, re.S)
     assert commands._pager_plus_safe("+" + s) == bool(pager_plus)
     awk_danger = "@" in s or "|&" in s or bool(text_tools._awk_keywords(s, "system"))

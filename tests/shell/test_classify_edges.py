@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from worktree_guard.shell.classify import classify_command
-from worktree_guard.shell.lexer import _MAX_DEPTH
+from worktree_guard.shell.lexer import MAX_DEPTH
 
 
 @pytest.mark.parametrize("prefix", ["! ", "then ", "do ", "time ", "nice "])
@@ -13,16 +13,16 @@ def test_nesting_is_followed_to_the_limit_and_refused_past_it(prefix: str) -> No
     """Catches: a keyword or wrapper counted as more than one level (a legitimate line
     nested within the limit would be refused) or the limit not enforced (a line nested
     without end would be followed without end). Past the limit guard fails safe: mutating."""
-    at_limit = classify_command(prefix * _MAX_DEPTH + "cat README")
+    at_limit = classify_command(prefix * MAX_DEPTH + "cat README")
     assert at_limit.read_only, at_limit.reason
-    past = classify_command(prefix * (_MAX_DEPTH + 1) + "cat README")
+    past = classify_command(prefix * (MAX_DEPTH + 1) + "cat README")
     assert not past.read_only and "nested too deeply" in past.reason
 
 
 @pytest.mark.parametrize("runner", ["sh -c", "bash -c"])
 def test_a_nested_shell_is_one_level(runner: str) -> None:
     """Catches: a string run as shell code counted as more than one level of nesting."""
-    inner = "! " * (_MAX_DEPTH - 1) + "cat README"
+    inner = "! " * (MAX_DEPTH - 1) + "cat README"
     assert classify_command(f"{runner} '{inner}'").read_only
     deeper = classify_command(f"{runner} '! {inner}'")
     assert not deeper.read_only and "nested too deeply" in deeper.reason

@@ -99,6 +99,6 @@ def _failed(argv: list[str], env: Mapping[str, str], exc: BaseException) -> int:
 
 
 def _exec(argv: list[str], env: Mapping[str, str] | None = None) -> int:
-    from worktree_guard.sandbox.prefix import _exec as run
+    from worktree_guard.sandbox.prefix import exec_argv as run
 
     return run(argv, env)

@@ -111,9 +111,9 @@ def main(args: list[str]) -> int:
     if len(args) == 1:
         words = simple_words(args[0])
         if words is not None and is_guard_hook(words):
-            return _exec(words)
+            return exec_argv(words)
     if sandbox_off(env) or inside(env):
-        return _exec(argv)
+        return exec_argv(argv)
     try:
         from worktree_guard.sandbox.enter import sandboxed
 
@@ -123,7 +123,7 @@ def main(args: list[str]) -> int:
         verdict = "not running it (fail-closed)" if closed else "running it without the sandbox"
         sys.stderr.write(f"worktree-guard: internal error in the shell prefix, {verdict}: "
                          f"{type(exc).__name__}: {exc}\n")
-        return REFUSED if closed else _exec(argv)
+        return REFUSED if closed else exec_argv(argv)
 
 
 def mount_namespace() -> str:
@@ -138,7 +138,7 @@ def inside(env: Mapping[str, str]) -> bool:
     return bool(marker) and marker == mount_namespace()
 
 
-def _exec(argv: list[str], env: Mapping[str, str] | None = None) -> int:
+def exec_argv(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     try:
         if env is None:
             posix.execv(argv[0], argv) if argv[0].startswith("/") else _execvp(argv, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Simple
+    from worktree_guard.shell.lexer import Simple
 
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789")
 _ARITH_OPERATORS = frozenset(" \t\n+-*/%<>=!&|^~?:(),")
@@ -16,7 +16,7 @@ _DIGITS = frozenset("0123456789")
 _NUMBER_CHARS = _NAME_CHARS | frozenset("#@")
 
 
-def _arith_literal(body: str) -> bool:
+def arith_literal(body: str) -> bool:
     """Whether an arithmetic expression is only numbers (0x1F, 2#101 ...) and operators.
 
     Anything else names a variable (whose value bash evaluates as arithmetic in turn,
@@ -35,7 +35,7 @@ def _arith_literal(body: str) -> bool:
     return True
 
 
-def _arith_assigns(body: str) -> bool:
+def arith_assigns(body: str) -> bool:
     """Whether an arithmetic expression has =, ++ or -- (not ==, !=, <=, >=)."""
     if "++" in body or "--" in body:
         return True
@@ -53,7 +53,7 @@ def _odd_backslashes(line: str) -> bool:
     return count % 2 == 1
 
 
-def _heredoc_close(src: str, pos: int, delimiter: str, strip_tabs: bool, joined: bool) -> int:
+def heredoc_close(src: str, pos: int, delimiter: str, strip_tabs: bool, joined: bool) -> int:
     """Index after the delimiter line starting at pos, or -1 when it does not close.
 
     With joined, lines ending in a backslash are also tried joined with the lines
@@ -80,7 +80,7 @@ def _heredoc_close(src: str, pos: int, delimiter: str, strip_tabs: bool, joined:
         pos = after
 
 
-def _prints_object_names(cmd: _Simple) -> bool:
+def prints_object_names(cmd: Simple) -> bool:
     """`git rev-parse REV...` / `git merge-base A B`: prints object names only.
 
     Such a substitution expands to words that cannot be options or globs.  An

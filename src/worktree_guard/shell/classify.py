@@ -1,7 +1,7 @@
 """The entry point: ``classify_command(command) -> ShellVerdict``.
 
 Walks the lexer's simple commands, checks redirections and assignments, and
-dispatches each command to its handler in the registry (commands._HANDLERS).
+dispatches each command to its handler in the registry (commands.HANDLERS).
 
 Import DAG (arrows point at what is imported; nothing imports classify):
   verdict, bashtext <- lexer <- walk <- git <- text_tools, wrappers, tools <- commands
@@ -52,24 +52,24 @@ Decisions for unclear cases:
 from __future__ import annotations
 
 from worktree_guard.shell.commands import (
-    _ARG_FREE,
-    _HANDLERS,
-    _KEYWORDS,
-    _LOOP_HEADERS,
-    _STRING_RUNNERS,
+    ARG_FREE,
+    HANDLERS,
+    KEYWORDS,
+    LOOP_HEADERS,
+    STRING_RUNNERS,
 )
-from worktree_guard.shell.git import _loose_hook_flags, _scan_unknown
-from worktree_guard.shell.lexer import _MAX_DEPTH, _lazy, _ParseError
+from worktree_guard.shell.git import loose_hook_flags, scan_unknown
+from worktree_guard.shell.lexer import MAX_DEPTH, ParseError, lazy_pattern
 from worktree_guard.shell.parsed import parse_line
 from worktree_guard.shell.switches import check_words, line_switch
 from worktree_guard.shell.verdict import ShellVerdict
-from worktree_guard.shell.walk import _Acc, _assignment, _check_assignment, _risky_env
+from worktree_guard.shell.walk import Acc, check_assignment, risky_env, split_assignment
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Redirect, _Simple, _Word
+    from worktree_guard.shell.lexer import Redirect, Simple, Word
     from worktree_guard.shell.targets import Targets
-    from worktree_guard.shell.walk import _WalkNested
+    from worktree_guard.shell.walk import WalkNested
 
 __all__ = ["ShellVerdict", "classify_command", "command_targets"]
 
@@ -104,13 +104,13 @@ def command_targets(command: str, cwd: str, home: str | None) -> Targets:
     return extract_targets(command, cwd, home, _simple_mutates)
 
 
-def _simple_mutates(cmd: _Simple) -> bool:
+def _simple_mutates(cmd: Simple) -> bool:
     budget = [_MAX_LEXED]
 
-    def walk_nested(src: str, depth: int) -> _Acc:
+    def walk_nested(src: str, depth: int) -> Acc:
         return _walk_nested(src, depth, budget, walk_nested)
 
-    acc = _Acc(_check_argv, walk_nested)
+    acc = Acc(_check_argv, walk_nested)
     try:
         _check_simple(cmd, acc, 0)
     except Exception:  # odd input: unsure means mutating
@@ -125,13 +125,13 @@ def _classify(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdi
         return _unparsable(command, f"command too long to classify ({len(command)} characters)")
     budget = [_MAX_LEXED]
 
-    def walk_nested(src: str, depth: int) -> _Acc:
+    def walk_nested(src: str, depth: int) -> Acc:
         return _walk_nested(src, depth, budget, walk_nested)
 
-    acc = _Acc(_check_argv, walk_nested)
+    acc = Acc(_check_argv, walk_nested)
     try:
         _walk(command, acc, 0, budget)
-    except _ParseError as exc:
+    except ParseError as exc:
         return _unparsable(command, f"could not parse command: {exc}", protected_paths)
     switch = line_switch(command, not acc.mutating and not acc.bypass, acc.mutating,
                          protected_paths)
@@ -144,10 +144,10 @@ def _classify(command: str, protected_paths: tuple[str, ...] = ()) -> ShellVerdi
     return ShellVerdict(read_only=True, disables_git_hooks=False, reason="")
 
 
-def _walk(src: str, acc: _Acc, depth: int, budget: list[int]) -> None:
+def _walk(src: str, acc: Acc, depth: int, budget: list[int]) -> None:
     budget[0] -= len(src)
     if budget[0] < 0:
-        raise _ParseError("nested commands too long to classify")
+        raise ParseError("nested commands too long to classify")
     parsed = parse_line(src, depth)
     acc.mutating.extend(parsed.problems)
     for cmd in parsed.commands:
@@ -155,13 +155,13 @@ def _walk(src: str, acc: _Acc, depth: int, budget: list[int]) -> None:
 
 
 def _walk_nested(
-    src: str, depth: int, budget: list[int], walk_nested: _WalkNested
-) -> _Acc:
+    src: str, depth: int, budget: list[int], walk_nested: WalkNested
+) -> Acc:
     """Classify a string that some command will run as shell code."""
-    inner = _Acc(_check_argv, walk_nested)
+    inner = Acc(_check_argv, walk_nested)
     try:
         _walk(src, inner, depth + 1, budget)
-    except _ParseError as exc:
+    except ParseError as exc:
         inner.mutating.append(f"could not parse nested command: {exc}")
         if _fallback_bypass(src):
             inner.bypass.append("nested command mentions --no-verify or core.hooksPath")
@@ -185,7 +185,10 @@ def _fallback_bypass(command: str) -> bool:
         word in lowered for word in ("--no-veri", "core.hookspath", "commit")
     ):
         return False
-    return bool(_lazy(_FALLBACK_BYPASS).search(command) and _lazy(_FALLBACK_GIT).search(command))
+    return bool(
+        lazy_pattern(_FALLBACK_BYPASS).search(command)
+        and lazy_pattern(_FALLBACK_GIT).search(command)
+    )
 
 
 def _unparsable(command: object, reason: str,
@@ -199,7 +202,7 @@ def _unparsable(command: object, reason: str,
     return ShellVerdict(read_only=False, disables_git_hooks=bypass, reason=reason)
 
 
-def _redirect_problem(redirect: _Redirect) -> str | None:
+def _redirect_problem(redirect: Redirect) -> str | None:
     op, target = redirect.op, redirect.target
     if op in _INPUT_REDIRECTS:
         return None
@@ -212,7 +215,7 @@ def _redirect_problem(redirect: _Redirect) -> str | None:
     return f"output redirection to {target.text!r}"
 
 
-def _check_simple(cmd: _Simple, acc: _Acc, depth: int) -> None:
+def _check_simple(cmd: Simple, acc: Acc, depth: int) -> None:
     check_words(cmd.words, acc)
     for redirect in cmd.redirects:
         problem = _redirect_problem(redirect)
@@ -221,20 +224,20 @@ def _check_simple(cmd: _Simple, acc: _Acc, depth: int) -> None:
     _check_words(cmd.words, acc, depth)
 
 
-def _check_words(words: list[_Word], acc: _Acc, depth: int) -> None:
+def _check_words(words: list[Word], acc: Acc, depth: int) -> None:
     """Assignments, then the command they prefix (if any)."""
     i = 0
-    while i < len(words) and _assignment(words[i]) is not None:
+    while i < len(words) and split_assignment(words[i]) is not None:
         i += 1
     head = words[i].text if i < len(words) and words[i].literal else ""
     scoped = _SCOPED_PREFIX.get(_command_name(head), frozenset())
     for word in words[:i]:
-        name, value = _assignment(word) or ("", "")
+        name, value = split_assignment(word) or ("", "")
         if "[" in word.raw.partition("=")[0]:
             acc.mutating.append("array element assignment")
-        if name in scoped and _risky_env(name):
+        if name in scoped and risky_env(name):
             continue
-        _check_assignment(name, value, acc)
+        check_assignment(name, value, acc)
     if i < len(words):
         _check_argv(words[i:], acc, depth, extra_args=False)
 
@@ -246,12 +249,12 @@ def _command_name(text: str) -> str:
     return text
 
 
-def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> None:
+def _check_argv(words: list[Word], acc: Acc, depth: int, extra_args: bool) -> None:
     """Classify one command and its arguments.
 
     extra_args: the command will get more, unseen arguments (xargs).
     """
-    if depth > _MAX_DEPTH:
+    if depth > MAX_DEPTH:
         acc.mutating.append("command nested too deeply")
         return
     head, args = words[0], words[1:]
@@ -259,32 +262,32 @@ def _check_argv(words: list[_Word], acc: _Acc, depth: int, extra_args: bool) -> 
         check_words(words, acc)  # a command a wrapper runs (`nice env -u ...`)
     if not head.literal:
         acc.mutating.append("the command name is not a literal word")
-        _loose_hook_flags(args, acc)  # `$(which git) commit --no-verify`
-        _scan_unknown(args, acc, depth, strings=True)
+        loose_hook_flags(args, acc)  # `$(which git) commit --no-verify`
+        scan_unknown(args, acc, depth, strings=True)
         return
     name = _command_name(head.text)
-    if name in _KEYWORDS:
+    if name in KEYWORDS:
         if args and not extra_args:
             _check_words(args, acc, depth + 1)  # `while IFS= read -r line`
         elif args:
             _check_argv(args, acc, depth + 1, extra_args)
         return
-    if name in _ARG_FREE:
+    if name in ARG_FREE:
         return
-    if name in _LOOP_HEADERS and extra_args:
+    if name in LOOP_HEADERS and extra_args:
         acc.mutating.append(f"{name} would receive unseen arguments from xargs")
         return
-    handler = _HANDLERS.get(name)
+    handler = HANDLERS.get(name)
     if handler is None:
         acc.mutating.append(f"{name} is not a known read-only command")
         # The name is scanned too, so /opt/tools/git is seen as git.
-        _scan_unknown(words, acc, depth, strings=name in _STRING_RUNNERS)
+        scan_unknown(words, acc, depth, strings=name in STRING_RUNNERS)
         return
     if name not in _SPLIT_OK and any(word.split for word in args):
         # Handlers skip the value of an option (`sort -k $x`) without looking: split,
         # x='1 -o out' brings in an option they never saw.
         acc.mutating.append(f"{name}: an unquoted expansion may split into options")
-        _scan_unknown(args, acc, depth, strings=False)
+        scan_unknown(args, acc, depth, strings=False)
         # Still read by its handler: what splits may also switch hooks off (`git push $f`
         # with f=--no-verify), and only the handler knows that command's switches.
         handler(args, acc, depth)

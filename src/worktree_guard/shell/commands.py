@@ -1,39 +1,39 @@
 """Per-command read-only rules: the name tables, the plain commands, and the registry
-``_HANDLERS`` mapping a command name to its handler (from this and the other rule modules).
+``HANDLERS`` mapping a command name to its handler (from this and the other rule modules).
 """
 
 from __future__ import annotations
 
-from worktree_guard.shell.bashtext import _arith_literal
-from worktree_guard.shell.git import _git, _scan_unknown, _unsure
-from worktree_guard.shell.lexer import _name_end
+from worktree_guard.shell.bashtext import arith_literal
+from worktree_guard.shell.git import git, scan_unknown, unsure
+from worktree_guard.shell.lexer import name_end
 from worktree_guard.shell.state import STATE_HANDLERS
-from worktree_guard.shell.text_tools import _awk, _find, _sed
-from worktree_guard.shell.tools import _TOOL_HANDLERS
+from worktree_guard.shell.text_tools import awk, find, sed
+from worktree_guard.shell.tools import TOOL_HANDLERS
 from worktree_guard.shell.walk import (
-    _OPAQUE,
-    _assignment,
-    _check_assignment,
-    _long_hit,
-    _risky_env,
-    _scan_opts,
+    OPAQUE,
+    check_assignment,
+    long_hit,
+    risky_env,
+    scan_opts,
+    split_assignment,
 )
 from worktree_guard.shell.wrappers import (
-    _SHELL_READ_ONLY,
-    _eval,
-    _exec,
-    _shell,
-    _shell_strict,
+    SHELL_READ_ONLY,
+    eval_builtin,
+    exec_builtin,
+    shell_command,
+    strict_shell_command,
     wrapper,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc, _Handler
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc, Handler
 
 # Read-only whatever their arguments: safe even with arguments from xargs.
-_ARG_FREE = frozenset(
+ARG_FREE = frozenset(
     {"ls", "cat", "head", "tail", "wc", "grep", "egrep", "fgrep", "pwd", "echo", "which",
      "whereis", "type", "stat", "du", "df", "diff", "cmp", "cut", "tr", "nl", "basename",
      "dirname", "realpath", "readlink", "whoami", "id", "uname", "printenv", "true", "false",
@@ -45,23 +45,23 @@ _ARG_FREE = frozenset(
      "break", "continue"}
 )  # fmt: skip
 # Reserved words that only introduce or close a compound command.
-_KEYWORDS = frozenset(
+KEYWORDS = frozenset(
     {"!", "if", "then", "elif", "else", "do", "while", "until", "{", "}", "fi", "done"}
 )
-_LOOP_HEADERS = frozenset({"for", "select"})  # handled by _loop_header
+LOOP_HEADERS = frozenset({"for", "select"})  # handled by _loop_header
 # Commands that run a string argument as shell code (locally or remotely).
-_STRING_RUNNERS = frozenset({"watch", "ssh", "su", "runuser", "script", "tmux", "screen"})
+STRING_RUNNERS = frozenset({"watch", "ssh", "su", "runuser", "script", "tmux", "screen"})
 
 
 # --- plain commands ----------------------------------------------------------
 
 
-def _sort(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "ktoST", _SORT_LONG_VALUES)
+def _sort(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "ktoST", _SORT_LONG_VALUES)
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts = parsed[0]
-    if "-o" in opts or _long_hit(opts, ("--output", "--compress-program")):
+    if "-o" in opts or long_hit(opts, ("--output", "--compress-program")):
         return "-o/--compress-program write a file or run a program"
     return None
 
@@ -73,42 +73,42 @@ _SORT_LONG_VALUES = frozenset(
 )  # fmt: skip
 
 
-def _uniq(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "fsw", frozenset({"--skip-fields", "--skip-chars", "--check-chars"}))
+def _uniq(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "fsw", frozenset({"--skip-fields", "--skip-chars", "--check-chars"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     if len(parsed[1]) > 1:
         return "a second file operand is written as output"
     return None
 
 
-def _date(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "dfr", frozenset({"--date", "--file", "--reference"}), "I")
+def _date(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "dfr", frozenset({"--date", "--file", "--reference"}), "I")
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts, operands = parsed
-    if "-s" in opts or _long_hit(opts, ("--set",)):
+    if "-s" in opts or long_hit(opts, ("--set",)):
         return "sets the clock"
     if any(not w.text.startswith("+") for w in operands):
         return "a time operand sets the clock"
     return None
 
 
-def _tree(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "LPIoHT", frozenset({"--charset", "--filelimit", "--timefmt"}))
+def _tree(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "LPIoHT", frozenset({"--charset", "--filelimit", "--timefmt"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     if "-o" in parsed[0] or "-R" in parsed[0]:
         return "-o/-R write files"
     return None
 
 
-def _file(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _file(args: list[Word], acc: Acc, depth: int) -> str | None:
     long_values = frozenset({"--exclude", "--magic-file", "--files-from", "--separator"})
-    parsed = _scan_opts(args, "emfFP", long_values)
+    parsed = scan_opts(args, "emfFP", long_values)
     if parsed is None:
-        return _OPAQUE
-    if "-C" in parsed[0] or _long_hit(parsed[0], ("--compile",)):
+        return OPAQUE
+    if "-C" in parsed[0] or long_hit(parsed[0], ("--compile",)):
         return "-C compiles a magic file"
     return None
 
@@ -131,12 +131,12 @@ def _pager_plus_safe(text: str) -> bool:
     return not rest or rest.isdecimal()
 
 
-def _pager(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _pager(args: list[Word], acc: Acc, depth: int) -> str | None:
     # less can log to files (-o) and run start-up commands (+cmd), so allow-list.
     for word in args:
         text = word.text
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         if text.startswith("+"):
             if not _pager_plus_safe(text):
                 return f"start-up command {text}"
@@ -148,10 +148,10 @@ def _pager(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None
 
 
-def _rg(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "ABCefgjmMtTrdE", _RG_LONG_VALUES)
+def _rg(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "ABCefgjmMtTrdE", _RG_LONG_VALUES)
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     if "--pre" in parsed[0]:
         return "--pre runs a preprocessor command"
     return None
@@ -165,36 +165,36 @@ _RG_LONG_VALUES = frozenset(
 )  # fmt: skip
 
 
-def _ag(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "ABCGgm", frozenset({"--after", "--before", "--context"}))
+def _ag(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "ABCGgm", frozenset({"--after", "--before", "--context"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     if "--pager" in parsed[0]:
         return "--pager runs a command"
     return None
 
 
-def _fd(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "edtESjco", frozenset({"--extension", "--type", "--exclude"}))
+def _fd(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "edtESjco", frozenset({"--extension", "--type", "--exclude"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts = parsed[0]
     if {"-x", "-X", "--exec", "--exec-batch"} & set(opts):
         return "-x/--exec runs commands"
     return None
 
 
-def _yq(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "opI", frozenset({"--output-format", "--input-format"}))
+def _yq(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "opI", frozenset({"--output-format", "--input-format"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts = parsed[0]
-    if {"-i", "-s"} & set(opts) or _long_hit(opts, ("--inplace", "--in-place", "--split-exp")):
+    if {"-i", "-s"} & set(opts) or long_hit(opts, ("--inplace", "--in-place", "--split-exp")):
         return "-i/-s write files"
     return None
 
 
-def _set(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _set(args: list[Word], acc: Acc, depth: int) -> str | None:
     # set -k puts every NAME=value argument into the command's environment, so
     # `git log GIT_PAGER=cmd` would run cmd; the other options only affect the shell.
     for word in args:
@@ -208,12 +208,12 @@ def _set(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None
 
 
-def _read(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _read(args: list[Word], acc: Acc, depth: int) -> str | None:
     # read only assigns shell variables, which matters for risky names, and for
     # subscripts: `read 'a[$(cmd)]'` evaluates the subscript and runs cmd.
-    parsed = _scan_opts(args, "adinNptu")
+    parsed = scan_opts(args, "adinNptu")
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     names = list(parsed[1])
     for i, word in enumerate(args[:-1]):
         if word.text == "-a" or (word.text.startswith("-") and word.text.endswith("a")):
@@ -221,17 +221,17 @@ def _read(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return _variable_names_problem(names, "assigns")
 
 
-def _variable_names_problem(names: list[_Word], verb: str) -> str | None:
+def _variable_names_problem(names: list[Word], verb: str) -> str | None:
     """Why assigning these shell variables is not harmless (None when it is)."""
     for word in names:
-        if not word.literal or _name_end(word.text, 0) != len(word.text):
+        if not word.literal or name_end(word.text, 0) != len(word.text):
             return f"{verb} {word.text!r}, which is not a plain variable name"
-        if _risky_env(word.text):
+        if risky_env(word.text):
             return f"{verb} {word.text}, which can change what runs"
     return None
 
 
-def _loop_header(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _loop_header(args: list[Word], acc: Acc, depth: int) -> str | None:
     """`for NAME in WORDS` / `select NAME in WORDS`: the loop assigns NAME."""
     if not args:
         return "a loop without a variable"
@@ -240,11 +240,11 @@ def _loop_header(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return _variable_names_problem(args[:1], "the loop assigns")
 
 
-def _jobs(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _jobs(args: list[Word], acc: Acc, depth: int) -> str | None:
     # jobs -x CMD ARGS runs CMD; the other options only list jobs.
     for word in args:
         if word.opaque or not word.literal:
-            return _OPAQUE
+            return OPAQUE
         if word.text.startswith("-") and not set(word.text[1:]) <= set("lnprs"):
             return f"option {word.text} may run a command"
     return None
@@ -253,7 +253,7 @@ def _jobs(args: list[_Word], acc: _Acc, depth: int) -> str | None:
 _ARITH_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
 
 
-def _double_bracket(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _double_bracket(args: list[Word], acc: Acc, depth: int) -> str | None:
     # [[ ]] evaluates both sides of -eq ... -ge as arithmetic, and -v evaluates a
     # subscript: `[[ $x -gt 0 ]]` with x='a[$(cmd)]' runs cmd.
     for i, word in enumerate(args):
@@ -261,7 +261,7 @@ def _double_bracket(args: list[_Word], acc: _Acc, depth: int) -> str | None:
             continue
         if word.text in _ARITH_TESTS:
             for side in (args[i - 1] if i else None, args[i + 1] if i + 1 < len(args) else None):
-                if side is None or not side.literal or not _arith_literal(side.text):
+                if side is None or not side.literal or not arith_literal(side.text):
                     return f"{word.text} evaluates an operand as arithmetic"
         elif word.text == "-v":
             name = args[i + 1] if i + 1 < len(args) else None
@@ -270,7 +270,7 @@ def _double_bracket(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None
 
 
-def _test(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _test(args: list[Word], acc: Acc, depth: int) -> str | None:
     # test / [ do no arithmetic, but -v NAME evaluates a subscript in NAME. A word
     # that expands (`"$op"`) could be -v; one that splits could be both words.
     if args and args[-1].literal and args[-1].text == "]":
@@ -292,22 +292,22 @@ _HOSTNAME_OPTS = frozenset(
 )  # fmt: skip
 
 
-def _hostname(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _hostname(args: list[Word], acc: Acc, depth: int) -> str | None:
     if all(w.literal and w.text in _HOSTNAME_OPTS for w in args):
         return None
     return "may set the host name"
 
 
-def _export(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _export(args: list[Word], acc: Acc, depth: int) -> str | None:
     for word in args:
         if word.literal and word.text in ("-p", "--"):
             continue
         if word.opaque or word.text.startswith("-"):
-            return _unsure(args, acc, depth, "unclear export arguments")
-        assignment = _assignment(word)
+            return unsure(args, acc, depth, "unclear export arguments")
+        assignment = split_assignment(word)
         if assignment is not None:
-            _check_assignment(*assignment, acc)
-        elif _risky_env(word.text):
+            check_assignment(*assignment, acc)
+        elif risky_env(word.text):
             return f"exports {word.text}, which can change what runs"
     return None
 
@@ -323,23 +323,23 @@ _VERSION_ARGS: dict[str, frozenset[str]] = {
 }
 
 
-def _make_version_handler(name: str) -> _Handler:
+def _make_version_handler(name: str) -> Handler:
     allowed = _VERSION_ARGS[name]
 
-    def handler(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    def handler(args: list[Word], acc: Acc, depth: int) -> str | None:
         if len(args) == 1 and args[0].literal and args[0].text in allowed:
             return None
-        _scan_unknown(args, acc, depth)
+        scan_unknown(args, acc, depth)
         return "can run arbitrary code"
 
     return handler
 
 
-_HANDLERS: dict[str, _Handler] = {
-    "git": _git,
-    "find": _find,
-    "sed": _sed,
-    **dict.fromkeys(("awk", "gawk", "mawk", "nawk"), _awk),
+HANDLERS: dict[str, Handler] = {
+    "git": git,
+    "find": find,
+    "sed": sed,
+    **dict.fromkeys(("awk", "gawk", "mawk", "nawk"), awk),
     "xargs": wrapper("xargs"),
     "env": wrapper("env"),
     "time": wrapper("time"),
@@ -368,13 +368,13 @@ _HANDLERS: dict[str, _Handler] = {
     "[": _test,
     "for": _loop_header,
     "select": _loop_header,
-    **_TOOL_HANDLERS,
+    **TOOL_HANDLERS,
     **STATE_HANDLERS,
     "hostname": _hostname,
     "export": _export,
-    **dict.fromkeys(_SHELL_READ_ONLY, _shell),
-    **dict.fromkeys(("zsh", "ksh"), _shell_strict),
-    "eval": _eval,
-    "exec": _exec,
+    **dict.fromkeys(SHELL_READ_ONLY, shell_command),
+    **dict.fromkeys(("zsh", "ksh"), strict_shell_command),
+    "eval": eval_builtin,
+    "exec": exec_builtin,
     **{name: _make_version_handler(name) for name in _VERSION_ARGS},
 }

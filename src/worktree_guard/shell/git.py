@@ -1,7 +1,7 @@
 """git: which subcommands only read, which config keys are harmless, and hook bypasses.
 
 Also the best-effort hook-bypass scan of commands that cannot be interpreted
-(``_scan_unknown``), which looks for git invocations inside them; every handler
+(``scan_unknown``), which looks for git invocations inside them; every handler
 module uses it.
 
 Hook bypass rules:
@@ -34,26 +34,26 @@ Hook bypass rules:
 from __future__ import annotations
 
 from worktree_guard.shell.git_dry import (
-    _git_add,
-    _git_apply,
-    _git_clean,
-    _git_format_patch,
-    _git_push,
+    git_add,
+    git_apply,
+    git_clean,
+    git_format_patch,
+    git_push,
 )
-from worktree_guard.shell.lexer import _arg, _literal_word
-from worktree_guard.shell.walk import _OPAQUE, _assignment, _bypass_env, _long_hit, _scan_opts
+from worktree_guard.shell.lexer import literal_word, option_value
+from worktree_guard.shell.walk import OPAQUE, bypass_env, long_hit, scan_opts, split_assignment
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc
 
 # --- commands that cannot be interpreted -------------------------------------
 
 
-def _scan_unknown(args: list[_Word], acc: _Acc, depth: int, strings: bool = False) -> None:
+def scan_unknown(args: list[Word], acc: Acc, depth: int, strings: bool = False) -> None:
     """Best-effort hook-bypass scan of the arguments of a command we cannot interpret.
 
     Wrappers such as sudo, nohup or strace run their arguments as a command, so a
@@ -68,16 +68,16 @@ def _scan_unknown(args: list[_Word], acc: _Acc, depth: int, strings: bool = Fals
         text = word.text
         if text == "git" or text.endswith("/git"):  # every one: `sudo -u git git ...`
             scratch = acc.child()
-            _git(args[i + 1 :], scratch, depth + 1)
+            git(args[i + 1 :], scratch, depth + 1)
             acc.bypass.extend(scratch.bypass)
-        assignment = _assignment(word)
-        if assignment is not None and _bypass_env(*assignment):
+        assignment = split_assignment(word)
+        if assignment is not None and bypass_env(*assignment):
             acc.bypass.append(f"{assignment[0]} puts core.hooksPath into git's configuration")
         elif strings and "git" in text.lower() and any(c in text for c in " \t\n;&|"):
             acc.bypass.extend(acc.walk_nested(text, depth).bypass)
 
 
-def _loose_hook_flags(args: list[_Word], acc: _Acc) -> None:
+def loose_hook_flags(args: list[Word], acc: Acc) -> None:
     """When we cannot tell what runs, a standalone hook-disabling word counts."""
     for word in args:
         name = word.text.partition("=")[0]
@@ -86,8 +86,8 @@ def _loose_hook_flags(args: list[_Word], acc: _Acc) -> None:
             return
 
 
-def _unsure(args: list[_Word], acc: _Acc, depth: int, reason: str, strings: bool = False) -> str:
-    _scan_unknown(args, acc, depth, strings)
+def unsure(args: list[Word], acc: Acc, depth: int, reason: str, strings: bool = False) -> str:
+    scan_unknown(args, acc, depth, strings)
     return reason
 
 
@@ -136,7 +136,7 @@ def _hook_config_key(key: str) -> str | None:
     return None
 
 
-def _git_config_override(word: _Word, acc: _Acc, depth: int, aliases: dict[str, str]) -> None:
+def _git_config_override(word: Word, acc: Acc, depth: int, aliases: dict[str, str]) -> None:
     """Handle the value of `git -c key=value` or `git --config-env key=envvar`."""
     key, eq, value = word.text.partition("=")
     key = key.lower()  # git config section and key names are case-insensitive
@@ -156,7 +156,7 @@ def _git_config_override(word: _Word, acc: _Acc, depth: int, aliases: dict[str, 
         aliases[key[len("alias.") :]] = value
 
 
-def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def git(args: list[Word], acc: Acc, depth: int) -> str | None:
     aliases: dict[str, str] = {}  # from -c alias.name=value, to see through `git ci -n`
     i = 0
     while i < len(args):
@@ -173,14 +173,14 @@ def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
             i += 2
         elif eq and name in _GIT_GLOBAL_VALUES and name.startswith("--"):
             if name == "--config-env":
-                _git_config_override(_literal_word(text[len(name) + 1 :]), acc, depth, aliases)
+                _git_config_override(literal_word(text[len(name) + 1 :]), acc, depth, aliases)
             i += 1
         elif text in _GIT_GLOBAL_FLAGS:
             i += 1
         elif text in _GIT_INFO or name == "--list-cmds":
             return None
         else:
-            return _unsure(args[i:], acc, depth, f"global option {name} is not understood")
+            return unsure(args[i:], acc, depth, f"global option {name} is not understood")
     if i >= len(args):
         return None  # prints usage
     if not args[i].literal:
@@ -190,7 +190,7 @@ def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     sub, rest = args[i].text, args[i + 1 :]
     if sub in aliases and aliases[sub].split():
         expansion = aliases[sub].split()
-        _git_bypass(expansion[0], [_literal_word(w) for w in expansion[1:]] + rest, acc, depth)
+        _git_bypass(expansion[0], [literal_word(w) for w in expansion[1:]] + rest, acc, depth)
     else:
         _git_bypass(sub, rest, acc, depth)
     if rest and rest[0].literal and rest[0].text == "--help":
@@ -203,32 +203,32 @@ def _git(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return f"{sub} {reason}" if reason else None
 
 
-def _git_plain(rest: list[_Word]) -> str | None:
+def _git_plain(rest: list[Word]) -> str | None:
     return None
 
 
-def _git_difflike(rest: list[_Word]) -> str | None:
+def _git_difflike(rest: list[Word]) -> str | None:
     for word in rest:
         if word.literal and word.text == "--":
             break
         if word.opaque:
-            return _OPAQUE
-        if _long_hit([word.text.partition("=")[0]], ("--output",)):
+            return OPAQUE
+        if long_hit([word.text.partition("=")[0]], ("--output",)):
             return "--output writes a file"
     return None
 
 
-def _git_grep(rest: list[_Word]) -> str | None:
-    parsed = _scan_opts(rest, "efABCm", frozenset({"--max-depth", "--threads"}), "O")
+def _git_grep(rest: list[Word]) -> str | None:
+    parsed = scan_opts(rest, "efABCm", frozenset({"--max-depth", "--threads"}), "O")
     if parsed is None:
-        return _OPAQUE
-    if "-O" in parsed[0] or _long_hit(parsed[0], ("--open-files-in-pager",)):
+        return OPAQUE
+    if "-O" in parsed[0] or long_hit(parsed[0], ("--open-files-in-pager",)):
         return "-O runs a pager command"
     return None
 
 
 def _git_list_refs(
-    rest: list[_Word],
+    rest: list[Word],
     flags: frozenset[str],
     letters: frozenset[str],
     listing_letters: str,
@@ -242,7 +242,7 @@ def _git_list_refs(
         text = word.text
         i += 1
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         name, eq, _ = text.partition("=")
         if text in flags:
             listing = (
@@ -281,16 +281,16 @@ _TAG_FLAGS = frozenset(
 )  # fmt: skip
 
 
-def _git_branch(rest: list[_Word]) -> str | None:
+def _git_branch(rest: list[Word]) -> str | None:
     return _git_list_refs(rest, _BRANCH_FLAGS, frozenset("arvliq"), "l")
 
 
-def _git_tag(rest: list[_Word]) -> str | None:
+def _git_tag(rest: list[Word]) -> str | None:
     # -n<num> prints annotation lines and, like -l and -v, implies listing.
     return _git_list_refs(rest, _TAG_FLAGS, frozenset("lniv0123456789"), "lnv")
 
 
-def _git_remote(rest: list[_Word]) -> str | None:
+def _git_remote(rest: list[Word]) -> str | None:
     i = 0
     while i < len(rest) and rest[i].literal and rest[i].text in ("-v", "--verbose"):
         i += 1
@@ -319,7 +319,7 @@ _CONFIG_READ_SUBS = frozenset({"get", "list"})
 _CONFIG_WRITE_SUBS = frozenset({"set", "unset", "rename-section", "remove-section", "edit"})
 
 
-def _git_config_mode(rest: list[_Word]) -> tuple[str, list[str]]:
+def _git_config_mode(rest: list[Word]) -> tuple[str, list[str]]:
     """("read" | "write" | "unknown", operands) for the arguments of git config."""
     action = ""
     operands: list[str] = []
@@ -351,12 +351,12 @@ def _git_config_mode(rest: list[_Word]) -> tuple[str, list[str]]:
     return ("write" if len(operands) >= 2 else "read"), operands  # old "key value" form
 
 
-def _git_config(rest: list[_Word]) -> str | None:
+def _git_config(rest: list[Word]) -> str | None:
     mode, _ = _git_config_mode(rest)
     return None if mode == "read" else "may change configuration"
 
 
-def _git_config_hooks(rest: list[_Word]) -> str | None:
+def _git_config_hooks(rest: list[Word]) -> str | None:
     """Why a `git config` could switch hooks or guard off: it writes core.hooksPath,
     guard.*, an include, or an alias (an alias can carry --no-verify); or a key we cannot
     read; or opens the file in an editor."""
@@ -386,7 +386,7 @@ def _git_config_hooks(rest: list[_Word]) -> str | None:
     return None
 
 
-def _git_config_unclear(rest: list[_Word]) -> str | None:
+def _git_config_unclear(rest: list[Word]) -> str | None:
     """`git config` with a word we cannot see: any literal key that switches hooks off
     counts, and so does a key position that is not literal, unless git only reads."""
     if any(w.literal and (w.text in _CONFIG_READS or w.text in _CONFIG_READ_SUBS)
@@ -404,7 +404,7 @@ def _git_config_unclear(rest: list[_Word]) -> str | None:
     return None
 
 
-def _git_stash(rest: list[_Word]) -> str | None:
+def _git_stash(rest: list[Word]) -> str | None:
     if rest and rest[0].literal and rest[0].text in ("list", "show"):
         return _git_difflike(rest[1:])
     return "changes the working tree"
@@ -414,7 +414,7 @@ def _git_stash(rest: list[_Word]) -> str | None:
 NEW_WORKTREE = "adds a new worktree"
 
 
-def _git_worktree(rest: list[_Word]) -> str | None:
+def _git_worktree(rest: list[Word]) -> str | None:
     if rest and rest[0].literal and rest[0].text == "list":
         return None
     if rest and rest[0].literal and rest[0].text == "add" and all(w.literal for w in rest[1:]):
@@ -422,7 +422,7 @@ def _git_worktree(rest: list[_Word]) -> str | None:
     return "changes worktrees"
 
 
-def _git_reflog(rest: list[_Word]) -> str | None:
+def _git_reflog(rest: list[Word]) -> str | None:
     if not rest or (rest[0].literal and rest[0].text.startswith("-")):
         return _git_difflike(rest)
     if rest[0].literal and rest[0].text in ("show", "exists", "list"):
@@ -430,11 +430,11 @@ def _git_reflog(rest: list[_Word]) -> str | None:
     return f"{rest[0].text} may change the reflog"
 
 
-def _git_symbolic_ref(rest: list[_Word]) -> str | None:
+def _git_symbolic_ref(rest: list[Word]) -> str | None:
     operands = 0
     for word in rest:
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         if word.text in ("-q", "--quiet", "--short", "--no-short", "--recurse", "--no-recurse"):
             continue
         if word.text.startswith("-"):
@@ -453,13 +453,13 @@ _GIT_PLAIN_SUBCOMMANDS = (
 )  # fmt: skip
 
 
-def _git_ls_remote(rest: list[_Word]) -> str | None:
+def _git_ls_remote(rest: list[Word]) -> str | None:
     # --upload-pack runs a program; an ext:: URL runs a command (when allowed).
     for word in rest:
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         name = word.text.partition("=")[0]
-        if name == "-u" or _long_hit([name], ("--upload-pack", "--exec")):
+        if name == "-u" or long_hit([name], ("--upload-pack", "--exec")):
             return "--upload-pack runs a program"
         if word.text.startswith("-u") and not word.text.startswith("--"):
             return "-u runs a program"
@@ -468,16 +468,16 @@ def _git_ls_remote(rest: list[_Word]) -> str | None:
     return None
 
 
-def _git_fsck(rest: list[_Word]) -> str | None:
+def _git_fsck(rest: list[Word]) -> str | None:
     for word in rest:
         if word.opaque:
-            return _OPAQUE
-        if _long_hit([word.text.partition("=")[0]], ("--lost-found",)):
+            return OPAQUE
+        if long_hit([word.text.partition("=")[0]], ("--lost-found",)):
             return "--lost-found writes the dangling objects out"
     return None
 
 
-def _git_notes(rest: list[_Word]) -> str | None:
+def _git_notes(rest: list[Word]) -> str | None:
     i = 0
     while i < len(rest) and rest[i].literal and rest[i].text.startswith("--ref"):
         i += 2 if rest[i].text == "--ref" else 1
@@ -486,17 +486,17 @@ def _git_notes(rest: list[_Word]) -> str | None:
     return f"{rest[i].text} may change notes"
 
 
-def _git_submodule(rest: list[_Word]) -> str | None:
+def _git_submodule(rest: list[Word]) -> str | None:
     words = [w for w in rest if not (w.literal and w.text in ("-q", "--quiet"))]
     if not words or (words[0].literal and words[0].text == "status"):
         for word in words[1:]:
             if word.opaque:
-                return _OPAQUE
+                return OPAQUE
         return None
     return f"{words[0].text} may change submodules"
 
 
-_GIT_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
+_GIT_READERS: dict[str, Callable[[list[Word]], str | None]] = {
     **dict.fromkeys(_GIT_PLAIN_SUBCOMMANDS, _git_plain),
     **dict.fromkeys(
         ("log", "diff", "show", "whatchanged", "diff-tree", "diff-files", "diff-index"),
@@ -515,17 +515,17 @@ _GIT_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
     "ls-remote": _git_ls_remote,
     "fsck": _git_fsck,
     "notes": _git_notes,
-    "clean": _git_clean,
-    "add": _git_add,
-    "apply": _git_apply,
-    "format-patch": _git_format_patch,
+    "clean": git_clean,
+    "add": git_add,
+    "apply": git_apply,
+    "format-patch": git_format_patch,
 }
 # Read-only forms of subcommands that run hooks otherwise (push runs pre-push): the
 # hook-bypass scan still reads them first.
-_GIT_SCANNED_DRY: dict[str, Callable[[list[_Word]], str | None]] = {"push": _git_push}
+_GIT_SCANNED_DRY: dict[str, Callable[[list[Word]], str | None]] = {"push": git_push}
 # Read-only forms of subcommands whose other forms run commands: looked up after
 # the hook-bypass scan (see _git_bypass), not with the plain readers above.
-_GIT_SCANNED_READERS: dict[str, Callable[[list[_Word]], str | None]] = {
+_GIT_SCANNED_READERS: dict[str, Callable[[list[Word]], str | None]] = {
     "submodule": _git_submodule,
 }
 
@@ -586,7 +586,7 @@ def _may_be_option(text: str, value_letters: str) -> bool:
     return False
 
 
-def _git_bypass(sub: str, rest: list[_Word], acc: _Acc, depth: int) -> None:
+def _git_bypass(sub: str, rest: list[Word], acc: Acc, depth: int) -> None:
     """Record whether `git <sub> <rest>` switches git hooks off."""
     if sub == "config":
         why = _git_config_hooks(rest)
@@ -625,7 +625,7 @@ def _git_bypass(sub: str, rest: list[_Word], acc: _Acc, depth: int) -> None:
                 no_verify = False
             elif name in _GIT_LONG_VALUES:
                 if not eq:
-                    value = _arg(rest, i).text
+                    value = option_value(rest, i).text
                     i += 1
                 if sub == "rebase" and name == "--exec":
                     exec_commands.append(value)
@@ -637,7 +637,7 @@ def _git_bypass(sub: str, rest: list[_Word], acc: _Acc, depth: int) -> None:
                 if letter in value_letters:
                     value = text[j + 1 :]
                     if not value:
-                        value = _arg(rest, i).text
+                        value = option_value(rest, i).text
                         i += 1
                     if sub == "rebase" and letter == "x":
                         exec_commands.append(value)
@@ -650,7 +650,7 @@ def _git_bypass(sub: str, rest: list[_Word], acc: _Acc, depth: int) -> None:
         acc.bypass.extend(acc.walk_nested(command, depth).bypass)
 
 
-def _git_nested_commands(rest: list[_Word], acc: _Acc, depth: int) -> None:
+def _git_nested_commands(rest: list[Word], acc: Acc, depth: int) -> None:
     """`git submodule foreach CMD` runs shell code, `git bisect run CMD ARGS` a command."""
     words = [w for w in rest if not (w.literal and w.text in ("--recursive", "-q", "--quiet"))]
     if len(words) < 2 or not words[0].literal or words[0].text not in ("foreach", "run"):

@@ -7,14 +7,14 @@ any option not on the list, or an argument that could expand to one, is not read
 
 from __future__ import annotations
 
-from worktree_guard.shell.walk import _OPAQUE, _long_hit
+from worktree_guard.shell.walk import OPAQUE, long_hit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
+    from worktree_guard.shell.lexer import Word
 
 
-def _dry_run(rest: list[_Word], flags: frozenset[str], letters: str, values: frozenset[str],
+def _dry_run(rest: list[Word], flags: frozenset[str], letters: str, values: frozenset[str],
              dry: tuple[str, ...], dry_letter: str, value_letters: str = "") -> str | None:
     """A writing subcommand in its dry-run form: one of `dry` (or `-<dry_letter>`, also in a
     cluster) is given, and every other option is one of `flags` / short `letters` (or takes
@@ -28,7 +28,7 @@ def _dry_run(rest: list[_Word], flags: frozenset[str], letters: str, values: fro
         if word.literal and text == "--":
             break
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         name, eq, _ = text.partition("=")
         if not text.startswith("-") or text == "-":
             continue
@@ -48,20 +48,20 @@ def _dry_run(rest: list[_Word], flags: frozenset[str], letters: str, values: fro
     return None if is_dry else "writes without --dry-run"
 
 
-def _git_clean(rest: list[_Word]) -> str | None:
+def git_clean(rest: list[Word]) -> str | None:
     # -n wins over -f: git clean -nf lists. -i (interactive) is never dry.
     return _dry_run(rest, frozenset({"--force", "--quiet"}), "dfxXq",
                     frozenset({"--exclude"}), ("--dry-run",), "n", "e")
 
 
-def _git_add(rest: list[_Word]) -> str | None:
+def git_add(rest: list[Word]) -> str | None:
     flags = frozenset({"--verbose", "--force", "--all", "--no-all", "--update",
                        "--ignore-removal", "--no-ignore-removal", "--ignore-missing",
                        "--ignore-errors", "--sparse", "--intent-to-add"})
     return _dry_run(rest, flags, "vfAuN", frozenset(), ("--dry-run",), "n")
 
 
-def _git_push(rest: list[_Word]) -> str | None:
+def git_push(rest: list[Word]) -> str | None:
     """`git push --dry-run`: contacts the remote and sends nothing; no --set-upstream (a
     config write), no --receive-pack/--exec program, no remote helper URL."""
     for word in rest:
@@ -76,36 +76,36 @@ def _git_push(rest: list[_Word]) -> str | None:
                     ("--dry-run",), "n")
 
 
-def _git_apply(rest: list[_Word]) -> str | None:
+def git_apply(rest: list[Word]) -> str | None:
     """`git apply --check` / `--stat` / `--numstat` / `--summary` without `--apply`: the
     patch is read, never applied."""
     checking = False
     for word in rest:
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         name = word.text.partition("=")[0]
         if not word.literal or not name.startswith("-"):
             continue
         if name in ("--check", "--stat", "--numstat", "--summary"):
             checking = True
-        elif _long_hit([name], ("--apply", "--build-fake-ancestor", "--reject")) or \
+        elif long_hit([name], ("--apply", "--build-fake-ancestor", "--reject")) or \
                 name in ("--apply", "--build-fake-ancestor", "--reject"):
             return f"{name} writes"
     return None if checking else "applies the patch"
 
 
-def _git_format_patch(rest: list[_Word]) -> str | None:
+def git_format_patch(rest: list[Word]) -> str | None:
     """`git format-patch --stdout`: the patches go to standard output, no file is made."""
     stdout = False
     for word in rest:
         if word.literal and word.text == "--":
             break
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         name = word.text.partition("=")[0]
         if name == "--stdout":
             stdout = True
         elif (not name.startswith("--") and "o" in name) or \
-                _long_hit([name], ("--output-directory", "--output")):
+                long_hit([name], ("--output-directory", "--output")):
             return f"{name} writes files"
     return None if stdout else "writes patch files"

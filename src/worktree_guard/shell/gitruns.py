@@ -7,7 +7,7 @@ Pure, like shell/targets.py, which re-exports these names.
 from __future__ import annotations
 
 from worktree_guard.lite import system
-from worktree_guard.shell.lexer import _ParseError
+from worktree_guard.shell.lexer import ParseError
 from worktree_guard.shell.parsed import parse_line
 from worktree_guard.shell.runners import RUNNERS, runner_of, unwrap
 
@@ -27,7 +27,7 @@ def git_subcommands(command: str) -> list[tuple[str, list[str]]] | None:
     None when the line cannot be parsed."""
     try:
         parsed = parse_line(command)
-    except _ParseError:
+    except ParseError:
         return None
     found: list[tuple[str, list[str]]] = []
     for cmd in parsed.commands:

@@ -4,7 +4,7 @@ The lexer is a model of bash rather than :mod:`shlex`, because the classifier ne
 the operator, redirection, heredoc and substitution structure that shlex does not
 expose.  Commands inside $(...), backticks, <(...), >(...) and unquoted heredoc
 bodies are parsed too and flattened into one list.  Syntax it does not model
-(``case``, function definitions, ``$[ ]`` ...) raises ``_ParseError``; a line
+(``case``, function definitions, ``$[ ]`` ...) raises ``ParseError``; a line
 that cannot be parsed is never read-only.
 
 Every place where bash evaluates text as arithmetic is a way to run code: a name in
@@ -20,10 +20,10 @@ package docstring); the rare $'...' decoding compiles its pattern lazily.
 from __future__ import annotations
 
 from worktree_guard.shell.bashtext import (
-    _arith_assigns,
-    _arith_literal,
-    _heredoc_close,
-    _prints_object_names,
+    arith_assigns,
+    arith_literal,
+    heredoc_close,
+    prints_object_names,
 )
 
 TYPE_CHECKING = False
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     import re
 
 # Limit on nesting (substitutions, nested shells, wrappers) before giving up.
-_MAX_DEPTH = 24
+MAX_DEPTH = 24
 
-# Placeholders in _Word.raw for characters that did not come from unquoted text.
+# Placeholders in Word.raw for characters that did not come from unquoted text.
 _QUOTED = "\x01"
 _EXPANDED = "\x00"
 # A substitution that prints only object names (`$(git rev-parse HEAD)`): its words are
@@ -64,7 +64,7 @@ _ANSI_SIMPLE = {
 _LAZY_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
-def _lazy(pattern: str) -> re.Pattern[str]:
+def lazy_pattern(pattern: str) -> re.Pattern[str]:
     """A compiled regex; `re` is imported on first use only (rare constructs only)."""
     compiled = _LAZY_PATTERNS.get(pattern)
     if compiled is None:
@@ -97,7 +97,7 @@ def _has_pattern(raw: str) -> bool:
     return False
 
 
-def _name_end(src: str, i: int) -> int:
+def name_end(src: str, i: int) -> int:
     """Index after a shell variable name starting at i, or i when there is none."""
     n = len(src)
     if i < n and src[i] in _NAME_START:
@@ -107,7 +107,7 @@ def _name_end(src: str, i: int) -> int:
     return i
 
 
-def _digits_end(text: str, i: int) -> int:
+def digits_end(text: str, i: int) -> int:
     """Index after a run of decimal digits (what `\\d` matches) starting at i."""
     n = len(text)
     while i < n and text[i].isdecimal():
@@ -119,9 +119,9 @@ def _redirect_end(src: str, i: int) -> int:
     """Index after a redirection operator (with an fd or {name} prefix) at i, or -1."""
     if src.startswith("&>", i):
         return i + 3 if src.startswith(">", i + 2) else i + 2
-    j = _digits_end(src, i)
+    j = digits_end(src, i)
     if j == i and src.startswith("{", i):
-        end = _name_end(src, i + 1)
+        end = name_end(src, i + 1)
         if end > i + 1 and src.startswith("}", end):
             j = end + 1
     if src[j : j + 1] in ("<", ">"):
@@ -131,11 +131,11 @@ def _redirect_end(src: str, i: int) -> int:
     return -1
 
 
-class _ParseError(Exception):
+class ParseError(Exception):
     """The command uses syntax this lexer does not model."""
 
 
-class _Word:
+class Word:
     """One shell word after quote removal, with what is known about its value."""
 
     __slots__ = ("literal", "opaque", "quoted", "raw", "split", "text")
@@ -167,21 +167,21 @@ def _visible_long_option(text: str) -> bool:
     return eq > 2 and all(c in _NAME_CHARS or c == "-" for c in text[2:eq])
 
 
-class _Redirect:
+class Redirect:
     __slots__ = ("op", "target")
 
-    def __init__(self, op: str, target: _Word) -> None:
+    def __init__(self, op: str, target: Word) -> None:
         self.op = op  # operator without its file descriptor prefix
         self.target = target
 
 
-class _Simple:
+class Simple:
     """One simple command, and the separator that ends it (`;`, `&&`, `||`, `|`, `|&`, `&`,
     newline as `;`, `)` closing a group or substitution, or `end`)."""
 
     __slots__ = ("redirects", "separator", "words")
 
-    def __init__(self, words: list[_Word], redirects: list[_Redirect],
+    def __init__(self, words: list[Word], redirects: list[Redirect],
                  separator: str = ")") -> None:
         self.words = words
         self.redirects = redirects
@@ -202,7 +202,7 @@ def _ansi_unescape(match: re.Match[str]) -> str:
     return _ANSI_SIMPLE.get(code, "\\" + code)
 
 
-class _Parser:
+class Parser:
     """Splits bash source into a flat list of simple commands.
 
     Commands found inside substitutions and heredoc bodies are appended to the
@@ -215,23 +215,23 @@ class _Parser:
         self.src = src
         self.pos = 0
         self.depth = depth
-        self.commands: list[_Simple] = []
+        self.commands: list[Simple] = []
         self.problems: list[str] = []  # constructs that are never read-only
         self.heredocs: list[tuple[str, bool, bool]] = []  # delimiter, quoted, strip tabs
 
     def parse_list(self, closer: bool) -> None:
         """Parse commands up to the end, or up to the ')' closing a substitution."""
         self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise _ParseError("nested too deeply")
+        if self.depth > MAX_DEPTH:
+            raise ParseError("nested too deeply")
         src = self.src
-        words: list[_Word] = []
-        redirects: list[_Redirect] = []
+        words: list[Word] = []
+        redirects: list[Redirect] = []
         groups = 0  # open '(' subshells in this list
         while True:
             if self.pos >= len(src):
                 if closer or groups:
-                    raise _ParseError("unbalanced parentheses")
+                    raise ParseError("unbalanced parentheses")
                 self._flush(words, redirects)
                 break
             c = src[self.pos]
@@ -248,7 +248,7 @@ class _Parser:
                 self._array(words)
             elif c == "(":
                 if redirects or not _command_start(words):
-                    raise _ParseError("unexpected '('")
+                    raise ParseError("unexpected '('")
                 if src.startswith("((", self.pos) and self._arith_command():
                     continue
                 groups += 1
@@ -261,7 +261,7 @@ class _Parser:
                 elif closer:
                     break
                 else:
-                    raise _ParseError("unbalanced ')'")
+                    raise ParseError("unbalanced ')'")
             elif c in "<>" and src.startswith("(", self.pos + 1):
                 words.append(self._word())  # process substitution
             elif c in "<>&0123456789{" and (end := _redirect_end(src, self.pos)) >= 0:
@@ -272,7 +272,7 @@ class _Parser:
                 self._flush(words, redirects)
                 pair = src[self.pos : self.pos + 2]
                 if pair in (";;", ";&"):
-                    raise _ParseError("case syntax")
+                    raise ParseError("case syntax")
                 self.pos += 2 if pair in ("&&", "||", "|&") else 1
             elif (
                 c == "["
@@ -285,7 +285,7 @@ class _Parser:
                 words.append(self._word())
         self.depth -= 1
 
-    def _array(self, words: list[_Word]) -> None:
+    def _array(self, words: list[Word]) -> None:
         """`NAME=(a b c)`: the elements are words (their substitutions parsed as usual);
         an element `[subscript]=value` has its subscript evaluated as arithmetic."""
         src = self.src
@@ -296,27 +296,27 @@ class _Parser:
             while self.pos < n and (src[self.pos] in " \t\n" or src.startswith("\\\n", self.pos)):
                 self.pos += 2 if src[self.pos] == "\\" else 1
             if self.pos >= n:
-                raise _ParseError("unterminated array")
+                raise ParseError("unterminated array")
             c = src[self.pos]
             if c == ")":
                 self.pos += 1
                 break
             if c == "#":
-                raise _ParseError("a comment inside an array")
+                raise ParseError("a comment inside an array")
             if c in ";&|<>(":
-                raise _ParseError(f"unexpected {c!r} in an array")
+                raise ParseError(f"unexpected {c!r} in an array")
             element = self._word()
             if element.text.startswith("["):
                 close = element.text.find("]")
-                if close < 0 or not _arith_literal(element.text[1:close]):
+                if close < 0 or not arith_literal(element.text[1:close]):
                     self.problems.append("a subscript is evaluated as arithmetic")
         head = words[-1]
-        words[-1] = _Word(head.text + src[start : self.pos], head.raw + _EXPANDED,
-                          quoted=head.quoted, expanded=True, split=False)
+        words[-1] = Word(head.text + src[start : self.pos], head.raw + _EXPANDED,
+                         quoted=head.quoted, expanded=True, split=False)
 
-    def _flush(self, words: list[_Word], redirects: list[_Redirect]) -> None:
+    def _flush(self, words: list[Word], redirects: list[Redirect]) -> None:
         if words or redirects:
-            self.commands.append(_Simple(words[:], redirects[:], self._separator_here()))
+            self.commands.append(Simple(words[:], redirects[:], self._separator_here()))
             words.clear()
             redirects.clear()
 
@@ -326,7 +326,7 @@ class _Parser:
             return rest
         return rest[:1] or "end"
 
-    def _redirect(self, op: str) -> _Redirect:
+    def _redirect(self, op: str) -> Redirect:
         kind = op.lstrip("0123456789")
         if kind.startswith("{"):
             kind = kind[kind.index("}") + 1 :]
@@ -337,11 +337,11 @@ class _Parser:
             src[self.pos] in "\n;&|()"
             or (src[self.pos] in "<>" and not src.startswith("(", self.pos + 1))
         ):
-            raise _ParseError("redirection without a target")
+            raise ParseError("redirection without a target")
         target = self._word()
         if kind in ("<<", "<<-"):
             self.heredocs.append((target.text, target.quoted, kind == "<<-"))
-        return _Redirect(kind, target)
+        return Redirect(kind, target)
 
     def _read_heredocs(self) -> None:
         """Consume the bodies of heredocs opened on the line just ended.
@@ -357,7 +357,7 @@ class _Parser:
             start = self.pos
             body_end = n
             while self.pos < n:
-                end = _heredoc_close(src, self.pos, delimiter, strip_tabs, joined=not quoted)
+                end = heredoc_close(src, self.pos, delimiter, strip_tabs, joined=not quoted)
                 if end >= 0:
                     body_end = self.pos
                     self.pos = end
@@ -375,48 +375,48 @@ class _Parser:
         self.pos += 2
         try:
             self._arith()
-        except _ParseError:
+        except ParseError:
             self.pos = start
             del self.commands[commands:]
             del self.problems[problems:]
             return False
         return True
 
-    def _conditional(self, words: list[_Word]) -> None:
+    def _conditional(self, words: list[Word]) -> None:
         """Parse `[[ ... ]]` into words: inside it < > ( ) && || are operators."""
         src = self.src
         n = len(src)
         self.pos += 2
-        words.append(_literal_word("[["))
+        words.append(literal_word("[["))
         while True:
             while self.pos < n and (
                 src[self.pos] in " \t\n" or src.startswith("\\\n", self.pos)
             ):
                 self.pos += 2 if src[self.pos] == "\\" else 1
             if self.pos >= n:
-                raise _ParseError("unterminated [[")
+                raise ParseError("unterminated [[")
             c = src[self.pos]
             if src.startswith("]]", self.pos) and src[self.pos + 2 : self.pos + 3] in (
                 "", " ", "\t", "\n", ";", "&", "|", ")", "<", ">",
             ):  # fmt: skip
                 self.pos += 2
-                words.append(_literal_word("]]"))
+                words.append(literal_word("]]"))
                 return
             if c in "<>" and not src.startswith("(", self.pos + 1):
-                words.append(_literal_word(c))
+                words.append(literal_word(c))
                 self.pos += 1
             elif src.startswith(("&&", "||"), self.pos) or c in "()":
                 op = c if c in "()" else src[self.pos : self.pos + 2]
-                words.append(_literal_word(op))
+                words.append(literal_word(op))
                 self.pos += len(op)
             elif c in ";&|":
-                raise _ParseError(f"unexpected {c!r} in [[ ]]")
+                raise ParseError(f"unexpected {c!r} in [[ ]]")
             elif words[-1].literal and words[-1].text == "=~":
                 words.append(self._regex_word())
             else:
                 words.append(self._word())
 
-    def _regex_word(self) -> _Word:
+    def _regex_word(self) -> Word:
         """The pattern after =~, where ( ) and | belong to the word."""
         src = self.src
         n = len(src)
@@ -437,7 +437,7 @@ class _Parser:
             elif c == "'":
                 end = src.find("'", self.pos + 1)
                 if end < 0:
-                    raise _ParseError("unterminated single quote")
+                    raise ParseError("unterminated single quote")
                 self.pos = end + 1
             elif c == '"':
                 self.pos += 1
@@ -449,11 +449,11 @@ class _Parser:
             else:
                 self.pos += 2 if c == "\\" else 1
         if self.pos == start:
-            raise _ParseError("=~ without a pattern")
-        return _Word(src[start : self.pos], _EXPANDED, quoted=True, expanded=True, split=False)
+            raise ParseError("=~ without a pattern")
+        return Word(src[start : self.pos], _EXPANDED, quoted=True, expanded=True, split=False)
 
     def _nested(self, src: str, heredoc: bool = False) -> None:
-        sub = _Parser(src, self.depth)
+        sub = Parser(src, self.depth)
         if heredoc:
             sub._dq(None)
         else:
@@ -461,7 +461,7 @@ class _Parser:
         self.commands.extend(sub.commands)
         self.problems.extend(sub.problems)
 
-    def _word(self) -> _Word:
+    def _word(self) -> Word:
         src = self.src
         n = len(src)
         stop = _WORD_STOP
@@ -490,7 +490,7 @@ class _Parser:
             elif c == "'":
                 end = src.find("'", self.pos + 1)
                 if end < 0:
-                    raise _ParseError("unterminated single quote")
+                    raise ParseError("unterminated single quote")
                 text.append(src[self.pos + 1 : end])
                 raw.append(_QUOTED)
                 quoted = True
@@ -523,7 +523,7 @@ class _Parser:
                 break  # a metacharacter ends the word
         raw_text = "".join(raw)
         expanded = expanded or _NAMES in raw_text
-        return _Word("".join(text), raw_text, quoted, expanded, split)
+        return Word("".join(text), raw_text, quoted, expanded, split)
 
     def _dq(self, terminator: str | None) -> tuple[str, str]:
         """Double-quoted text (or an unquoted heredoc body when terminator is None)."""
@@ -536,7 +536,7 @@ class _Parser:
             if self.pos >= n:
                 if terminator is None:
                     break
-                raise _ParseError("unterminated double quote")
+                raise ParseError("unterminated double quote")
             c = src[self.pos]
             if c == terminator:
                 self.pos += 1
@@ -578,7 +578,7 @@ class _Parser:
                 self.pos = start + 2
                 first = len(self.commands)
                 self.parse_list(closer=True)
-                if len(self.commands) == first + 1 and _prints_object_names(self.commands[first]):
+                if len(self.commands) == first + 1 and prints_object_names(self.commands[first]):
                     return src[start : self.pos], _NAMES, False
             return src[start : self.pos], _EXPANDED, not in_dq
         if nxt == "{":
@@ -586,14 +586,14 @@ class _Parser:
             self._param(in_dq)
             return src[start : self.pos], _EXPANDED, not in_dq
         if nxt == "[":
-            raise _ParseError("$[ ] arithmetic")
+            raise ParseError("$[ ] arithmetic")
         if nxt == "'" and not in_dq:
             return self._ansi_c(), _QUOTED, False
         if nxt == '"' and not in_dq:
             self.pos = start + 2
             seg, seg_raw = self._dq('"')
             return seg, seg_raw or _QUOTED, False
-        end = _name_end(src, start + 1)
+        end = name_end(src, start + 1)
         if end > start + 1:
             self.pos = end
             return src[start : self.pos], _EXPANDED, not in_dq
@@ -609,12 +609,12 @@ class _Parser:
         while i < len(src) and src[i] != "'":
             i += 2 if src[i] == "\\" else 1
         if i >= len(src):
-            raise _ParseError("unterminated $'...'")
+            raise ParseError("unterminated $'...'")
         body = src[self.pos + 2 : i]
         self.pos = i + 1
         if "\\" not in body:
             return body
-        return _lazy(_ANSI_ESCAPE).sub(_ansi_unescape, body)  # rare: `re` only here
+        return lazy_pattern(_ANSI_ESCAPE).sub(_ansi_unescape, body)  # rare: `re` only here
 
     def _backtick(self) -> str:
         src = self.src
@@ -623,7 +623,7 @@ class _Parser:
         inner: list[str] = []
         while True:
             if i >= len(src):
-                raise _ParseError("unterminated backquote")
+                raise ParseError("unterminated backquote")
             c = src[i]
             if c == "`":
                 break
@@ -650,11 +650,11 @@ class _Parser:
             elif c == ")":
                 if depth == 0:
                     if not src.startswith("))", self.pos):
-                        raise _ParseError("unbalanced arithmetic")
+                        raise ParseError("unbalanced arithmetic")
                     body = src[start : self.pos]
-                    if _arith_assigns(body):
+                    if arith_assigns(body):
                         self.problems.append("arithmetic expansion assigns a variable")
-                    elif not _arith_literal(body):
+                    elif not arith_literal(body):
                         self.problems.append("arithmetic evaluates a name or an expansion")
                     self.pos += 2
                     return
@@ -669,7 +669,7 @@ class _Parser:
                 self._dq('"')
             else:
                 self.pos += 2 if c == "\\" else 1
-        raise _ParseError("unterminated $((")
+        raise ParseError("unterminated $((")
 
     def _param(self, in_dq: bool) -> None:
         """Parse a ${ } body: the substitutions inside it, and the forms that evaluate text.
@@ -685,13 +685,13 @@ class _Parser:
         indirect = src.startswith("!", i) and not src.startswith("!}", i)
         if indirect or (src.startswith("#", i) and not src.startswith("#}", i)):
             i += 1  # ${!name...} or the length ${#name}
-        end = _name_end(src, i)
+        end = name_end(src, i)
         if end == i:
-            end = _digits_end(src, i)
+            end = digits_end(src, i)
         if end == i and i < n and src[i] in "@*#?-$!":
             end = i + 1
         if end == i:
-            raise _ParseError("unsupported ${...} form")
+            raise ParseError("unsupported ${...} form")
         self.pos = end
         subscript = None
         if src.startswith("[", self.pos):
@@ -700,10 +700,10 @@ class _Parser:
             self._param_word("]", quotes=False)
             subscript = src[sub_start : self.pos]
             self.pos += 1
-            if subscript not in ("@", "*") and not _arith_literal(subscript):
+            if subscript not in ("@", "*") and not arith_literal(subscript):
                 self.problems.append("a subscript is evaluated as arithmetic")
         if self.pos >= n:
-            raise _ParseError("unterminated ${")
+            raise ParseError("unterminated ${")
         c = src[self.pos]
         if indirect:
             if c in "*@" and subscript is None and src.startswith("}", self.pos + 1):
@@ -720,7 +720,7 @@ class _Parser:
             self.pos += 1
             start = self.pos
             self._param_word("}", quotes=False)
-            if not _arith_literal(src[start : self.pos]):
+            if not arith_literal(src[start : self.pos]):
                 self.problems.append("a substring offset or length is evaluated as arithmetic")
             self.pos += 1
             return
@@ -728,7 +728,7 @@ class _Parser:
             self.pos += 1
             c = src[self.pos : self.pos + 1]
         if not c or c not in "-=?+#%/^,@":
-            raise _ParseError("unsupported ${...} operator")
+            raise ParseError("unsupported ${...} operator")
         self.pos += 1
         # In patterns single quotes quote, in the word of - = ? + only outside "...".
         self._param_word("}", quotes=c in "#%/^,@" or not in_dq)
@@ -752,7 +752,7 @@ class _Parser:
             elif c == "'" and quotes:
                 end = src.find("'", self.pos + 1)
                 if end < 0:
-                    raise _ParseError("unterminated single quote")
+                    raise ParseError("unterminated single quote")
                 self.pos = end + 1
             elif c == '"':
                 self.pos += 1
@@ -765,22 +765,22 @@ class _Parser:
                 self._backtick()
             else:
                 self.pos += 2 if c == "\\" else 1
-        raise _ParseError("unterminated ${")
+        raise ParseError("unterminated ${")
 
 
-def _array_start(src: str, i: int, words: list[_Word]) -> bool:
+def _array_start(src: str, i: int, words: list[Word]) -> bool:
     """Whether the '(' at i opens an array value: right after `NAME=` or `NAME+=`, in a
     word that stands where assignments do (only assignments before it)."""
     if not words or i == 0 or src[i - 1] != "=":
         return False
     raw = words[-1].raw
-    end = _name_end(raw, 0)
+    end = name_end(raw, 0)
     if end == 0 or raw[end:] not in ("=", "+="):
         return False
-    return all(_name_end(w.raw, 0) > 0 and "=" in w.raw for w in words[:-1])
+    return all(name_end(w.raw, 0) > 0 and "=" in w.raw for w in words[:-1])
 
 
-def _command_start(words: list[_Word]) -> bool:
+def _command_start(words: list[Word]) -> bool:
     """Whether the next word starts a command (nothing but reserved words before it)."""
     return all(w.literal and w.text in _BEFORE_COMMAND for w in words)
 
@@ -788,12 +788,12 @@ def _command_start(words: list[_Word]) -> bool:
 # Words made up by handlers (option values found inside another word, missing values).
 
 
-def _literal_word(text: str) -> _Word:
-    return _Word(text, _QUOTED, quoted=True, expanded=False, split=False)
+def literal_word(text: str) -> Word:
+    return Word(text, _QUOTED, quoted=True, expanded=False, split=False)
 
 
-def _arg(args: list[_Word], i: int) -> _Word:
+def option_value(args: list[Word], i: int) -> Word:
     """The option value at index i; a missing one is treated as unknown."""
     if i < len(args):
         return args[i]
-    return _Word("", _EXPANDED, quoted=False, expanded=True, split=True)
+    return Word("", _EXPANDED, quoted=False, expanded=True, split=True)

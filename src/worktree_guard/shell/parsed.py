@@ -6,11 +6,11 @@ parse is done once and kept here (a hook process judges a handful of lines).
 
 from __future__ import annotations
 
-from worktree_guard.shell.lexer import _ParseError, _Parser
+from worktree_guard.shell.lexer import ParseError, Parser
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Simple
+    from worktree_guard.shell.lexer import Simple
 
 __all__ = ["Parsed", "parse_line"]
 
@@ -21,7 +21,7 @@ class Parsed:
 
     __slots__ = ("commands", "problems")
 
-    def __init__(self, commands: list[_Simple], problems: list[str]) -> None:
+    def __init__(self, commands: list[Simple], problems: list[str]) -> None:
         self.commands = commands
         self.problems = problems
 
@@ -33,15 +33,15 @@ _PARSED_KEPT = 32
 
 
 def parse_line(src: str, depth: int = 0) -> Parsed:
-    """The parse of src (raises _ParseError as the parser does), done once per line."""
+    """The parse of src (raises ParseError as the parser does), done once per line."""
     key = (src, depth)
     found = _PARSED.get(key)
     if found is None:
-        parser = _Parser(src, depth)
+        parser = Parser(src, depth)
         try:
             parser.parse_list(closer=False)
             found = Parsed(parser.commands, parser.problems)
-        except _ParseError as exc:
+        except ParseError as exc:
             found = str(exc)
         except RecursionError:
             found = "nested too deeply"
@@ -49,5 +49,5 @@ def parse_line(src: str, depth: int = 0) -> Parsed:
             _PARSED.clear()
         _PARSED[key] = found
     if isinstance(found, str):
-        raise _ParseError(found)
+        raise ParseError(found)
     return found

@@ -8,39 +8,39 @@ write nothing either, when every option is one known not to write.
 
 from __future__ import annotations
 
-from worktree_guard.shell.bashtext import _arith_literal
-from worktree_guard.shell.lexer import _name_end
-from worktree_guard.shell.walk import _OPAQUE, _risky_env, _scan_opts
+from worktree_guard.shell.bashtext import arith_literal
+from worktree_guard.shell.lexer import name_end
+from worktree_guard.shell.walk import OPAQUE, risky_env, scan_opts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc, _Handler
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc, Handler
 
 
 def _plain_name(text: str) -> bool:
     """A variable name that changes nothing but itself (no subscript, not a risky one)."""
-    return bool(text) and _name_end(text, 0) == len(text) and not _risky_env(text)
+    return bool(text) and name_end(text, 0) == len(text) and not risky_env(text)
 
 
-def _let(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _let(args: list[Word], acc: Acc, depth: int) -> str | None:
     if not args:
         return "let without an expression"
     for word in args:
         if not word.literal:
-            return _OPAQUE
+            return OPAQUE
         name, eq, value = word.text.partition("=")
         if eq and not value.startswith("=") and name[-1:] not in "!<>":
             if not _plain_name(name):
                 return f"let assigns {name!r}"
-            if not _arith_literal(value):
+            if not arith_literal(value):
                 return "let evaluates a name or an expansion"
-        elif not _arith_literal(word.text):
+        elif not arith_literal(word.text):
             return "let evaluates a name or an expansion"
     return None
 
 
-def _printf(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _printf(args: list[Word], acc: Acc, depth: int) -> str | None:
     """printf prints, or with -v NAME sets a plain variable."""
     if not args:
         return None
@@ -58,10 +58,10 @@ def _printf(args: list[_Word], acc: _Acc, depth: int) -> str | None:
 _MAPFILE_VALUES = "dnOsu"  # delimiter, count, origin, skip, file descriptor
 
 
-def _mapfile(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, _MAPFILE_VALUES + "Cc")
+def _mapfile(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, _MAPFILE_VALUES + "Cc")
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts, operands = parsed
     # Not -C (a callback it runs for every line, with -c its quantum): only these.
     unknown = [o for o in opts if o[1:] not in _MAPFILE_VALUES + "t"]
@@ -78,11 +78,11 @@ _SHOPT_GLOBS = frozenset({"globstar", "nullglob", "dotglob", "nocaseglob", "fail
                           "nocasematch", "globasciiranges"})
 
 
-def _shopt(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _shopt(args: list[Word], acc: Acc, depth: int) -> str | None:
     setting = False
     for word in args:
         if not word.literal:
-            return _OPAQUE
+            return OPAQUE
         if word.text in ("-s", "-u"):
             setting = True
         elif word.text in ("-p", "-q"):
@@ -103,10 +103,10 @@ _GZIP_PRINT_ONLY = frozenset({"-c", "-l", "-t", "-h", "-V", "-L", "--stdout",
                               "--to-stdout", "--list", "--test", "--help", "--version"})
 
 
-def _gzip(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    parsed = _scan_opts(args, "S", frozenset({"--suffix"}))
+def _gzip(args: list[Word], acc: Acc, depth: int) -> str | None:
+    parsed = scan_opts(args, "S", frozenset({"--suffix"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts = parsed[0]
     for opt in opts:
         if opt.startswith("--") and opt not in _GZIP_LONG | {"--suffix"}:
@@ -126,12 +126,12 @@ _PATCH_VALUES = frozenset({"-p", "--strip", "-i", "--input", "-F", "--fuzz", "-d
                            "--directory"})
 
 
-def _patch(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _patch(args: list[Word], acc: Acc, depth: int) -> str | None:
     """Only `patch --dry-run` with options that read (no -o, -r, -b, --merge ...)."""
-    parsed = _scan_opts(args, "piFd", frozenset({"--strip", "--input", "--fuzz",
-                                                 "--directory"}))
+    parsed = scan_opts(args, "piFd", frozenset({"--strip", "--input", "--fuzz",
+                                                "--directory"}))
     if parsed is None:
-        return _OPAQUE
+        return OPAQUE
     opts = parsed[0]
     if "--dry-run" not in opts:
         return "patches files (no --dry-run)"
@@ -141,7 +141,7 @@ def _patch(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None
 
 
-STATE_HANDLERS: dict[str, _Handler] = {
+STATE_HANDLERS: dict[str, Handler] = {
     "let": _let,
     "printf": _printf,
     "mapfile": _mapfile,

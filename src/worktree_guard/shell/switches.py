@@ -30,13 +30,13 @@ commit message saying ``unset HOME``) are the price; the deny message says what 
 
 from __future__ import annotations
 
-from worktree_guard.shell.lexer import _lazy
-from worktree_guard.shell.walk import _assignment
+from worktree_guard.shell.lexer import lazy_pattern
+from worktree_guard.shell.walk import split_assignment
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc
 
 # Who is asking, and where guard keeps its state.
 _SESSION_NAMES = (
@@ -91,25 +91,25 @@ def line_switch(command: str, read_only: bool, mutating: list[str],
     if not read_only and _mentions_anything(command):
         # A commit message is text: `git commit -m "unset HOME in tests"` switches nothing.
         # One that expands (`"$(...)"`) runs code, so it stays in.
-        command = _lazy(_MESSAGE).sub(r"\1_", command)
+        command = lazy_pattern(_MESSAGE).sub(r"\1_", command)
     if not read_only:
         if _mentions_names(command):
-            found = _lazy(_CHANGES_VARIABLE).search(command)
+            found = lazy_pattern(_CHANGES_VARIABLE).search(command)
             if found:
                 return _variable_reason(found.group(0))
         if any(name in command for name in _PLUMBING):
-            found = _lazy(_PUSH_PLUMBING).search(command)
+            found = lazy_pattern(_PUSH_PLUMBING).search(command)
             if found:
                 return f"{found.group(0).strip()} pushes without git's pre-push hook"
     path = _protected_mention(command, protected_paths)
-    if path is not None and (not read_only or _lazy(_EVALUATES).search(command)):
+    if path is not None and (not read_only or lazy_pattern(_EVALUATES).search(command)):
         # A read-only line that also evaluates text (`$(...)`, `$((...))`, backticks) is
         # judged as changing: a miss of the classifier must not reach these folders.
         return f"a command that changes something names {path}"
     if read_only:
         return None
     unresolved = _UNRESOLVED_COMMAND in mutating or any(r.startswith("eval") for r in mutating)
-    if unresolved and _lazy(_NAMES_GIT).search(command):
+    if unresolved and lazy_pattern(_NAMES_GIT).search(command):
         return "a command names git but what runs cannot be resolved"
     return None
 
@@ -142,11 +142,11 @@ def _protected_mention(command: str, protected_paths: tuple[str, ...]) -> str | 
             return path
     if not any(mark in command for mark in _PATH_MARKS):
         return None
-    found = _lazy(_PROTECTED_PATHS).search(command)
+    found = lazy_pattern(_PROTECTED_PATHS).search(command)
     if found:
         return found.group(0)
     dotglob = "dotglob" in command or "GLOBIGNORE" in command
-    for part in _lazy(_GLOB_PART).findall(command):
+    for part in lazy_pattern(_GLOB_PART).findall(command):
         if not (dotglob or part.startswith((".", "["))):
             continue
         from fnmatch import fnmatchcase  # rare: only lines with a glob
@@ -165,14 +165,14 @@ _CLEARS_ALL = frozenset({"-i", "-", "--ignore-environment"})
 _PLUMBING_COMMANDS = frozenset({"git-send-pack", "git-http-push", "git-receive-pack"})
 
 
-def check_words(words: list[_Word], acc: _Acc) -> None:
+def check_words(words: list[Word], acc: Acc) -> None:
     """One simple command (nested ones included): does it change one of the variables,
     clear the environment, or push by plumbing? Read-only commands are checked here, so
     text that is only printed (`echo 'unset X'`) does not count."""
     if not words:
         return
     i = 0
-    while i < len(words) and _assignment(words[i]) is not None:
+    while i < len(words) and split_assignment(words[i]) is not None:
         i += 1  # NAME=value prefixes (and bare assignments)
     head = words[i] if i < len(words) else None
     texts = [w.text for w in words[: i + 1]]  # the assignments and the command name
@@ -182,7 +182,7 @@ def check_words(words: list[_Word], acc: _Acc) -> None:
     texts += [w.text for w in words if "((" in w.text or "${" in w.text or "[" in w.text]
     joined = " ".join(texts)
     if _mentions_names(joined):
-        found = _lazy(_CHANGES_VARIABLE).search(joined)
+        found = lazy_pattern(_CHANGES_VARIABLE).search(joined)
         if found:
             acc.bypass.append(_variable_reason(found.group(0)))
             return

@@ -33,14 +33,14 @@ from worktree_guard.lite import system
 from worktree_guard.shell.gitruns import PREFIX_WORDS as _PREFIX_WORDS
 from worktree_guard.shell.gitruns import SHELLS as _SHELLS
 from worktree_guard.shell.gitruns import branches_written, git_subcommands, shell_code
-from worktree_guard.shell.lexer import _ParseError
+from worktree_guard.shell.lexer import ParseError
 from worktree_guard.shell.parsed import parse_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from worktree_guard.shell.lexer import _Simple, _Word
+    from worktree_guard.shell.lexer import Simple, Word
 
 __all__ = ["Targets", "Unsure", "branches_written", "extract_targets", "git_subcommands",
            "shell_code"]
@@ -158,7 +158,7 @@ class _Scope:
 
 
 def extract_targets(
-    command: str, cwd: str, home: str | None, mutates: Callable[[_Simple], bool]
+    command: str, cwd: str, home: str | None, mutates: Callable[[Simple], bool]
 ) -> Targets:
     """The targets of a whole line. A line that cannot be parsed is unsure everywhere."""
     out = Targets()
@@ -167,7 +167,7 @@ def extract_targets(
         return out
     try:
         parsed = parse_line(command)
-    except _ParseError as exc:
+    except ParseError as exc:
         _string_tokens(command, _Scope(cwd, home), out, f"could not parse the command ({exc})")
         out.add(cwd)
         return out
@@ -183,7 +183,7 @@ def extract_targets(
 
 
 def _one_command(
-    cmd: _Simple, separator: str, scope: _Scope, mutates: Callable[[_Simple], bool],
+    cmd: Simple, separator: str, scope: _Scope, mutates: Callable[[Simple], bool],
     out: Targets,
 ) -> None:
     where = scope.current
@@ -259,7 +259,7 @@ _SUBTREE_ALWAYS = frozenset({"find", "cp", "mv", "rsync", "tar", "unzip", "insta
 _SUBTREE_RECURSIVE = frozenset({"rm", "chmod", "chown", "chgrp", "setfacl", "shred"})
 
 
-def _changes_subtrees(name: str, args: list[_Word]) -> bool:
+def _changes_subtrees(name: str, args: list[Word]) -> bool:
     if name in _SUBTREE_ALWAYS:
         return True
     if name not in _SUBTREE_RECURSIVE:
@@ -269,7 +269,7 @@ def _changes_subtrees(name: str, args: list[_Word]) -> bool:
         for w in args)
 
 
-def _operand_targets(name: str, argv: list[_Word], where: list[str | None], scope: _Scope,
+def _operand_targets(name: str, argv: list[Word], where: list[str | None], scope: _Scope,
                      out: Targets) -> None:
     """The paths a mutating command's own words name."""
     if name in _COPIERS:
@@ -285,7 +285,7 @@ def _operand_targets(name: str, argv: list[_Word], where: list[str | None], scop
                            where)
 
 
-def _link_sources(args: list[_Word], where: list[str | None], scope: _Scope,
+def _link_sources(args: list[Word], where: list[str | None], scope: _Scope,
                   out: Targets) -> None:
     """ln's sources (relative ones both as from here and from the link's folder)."""
     operands = [w for w in args if not (w.literal and w.text.startswith("-"))]
@@ -299,7 +299,7 @@ def _link_sources(args: list[_Word], where: list[str | None], scope: _Scope,
             _path_word(word, [_join(b, dest_dir) for b in where], scope, out)
 
 
-def _copy_destination(args: list[_Word]) -> _Word | None:
+def _copy_destination(args: list[Word]) -> Word | None:
     """The one folder or file a cp-like command writes, when every word is plain."""
     if not all(w.literal for w in args):
         return None
@@ -312,13 +312,13 @@ def _copy_destination(args: list[_Word]) -> _Word | None:
     return operands[-1] if len(operands) >= 2 else None
 
 
-def _without_redirects(cmd: _Simple) -> _Simple:
+def _without_redirects(cmd: Simple) -> Simple:
     if not cmd.redirects:
         return cmd
     return type(cmd)(cmd.words, [])
 
 
-def _is_assignment(word: _Word) -> bool:
+def _is_assignment(word: Word) -> bool:
     raw = word.raw
     eq = raw.find("=")
     if eq <= 0:
@@ -327,7 +327,7 @@ def _is_assignment(word: _Word) -> bool:
     return (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)
 
 
-def _remember(words: list[_Word], scope: _Scope) -> None:
+def _remember(words: list[Word], scope: _Scope) -> None:
     """NAME=value with a literal value: later `$NAME` means that value."""
     for word in words:
         if not _is_assignment(word):
@@ -350,8 +350,8 @@ def _remember(words: list[_Word], scope: _Scope) -> None:
                 scope.unknown.add(name)
 
 
-def _change_folder(name: str, args: list[_Word], separator: str, scope: _Scope,
-                   assignments: list[_Word]) -> None:
+def _change_folder(name: str, args: list[Word], separator: str, scope: _Scope,
+                   assignments: list[Word]) -> None:
     base = scope.current
     _remember(assignments, scope)  # `CDPATH=/x cd src` searches /x too
     operands = [w for w in args if not (w.literal and w.text.startswith("-") and w.text != "-")]
@@ -415,7 +415,7 @@ _GIT_LISTERS = frozenset({"ls-files", "diff", "grep"})
 _NAME_FLAGS = frozenset({"-l", "-L", "-rl", "-lr", "-Rl", "-lR", "--files-with-matches"})
 
 
-def _lists_local_paths(name: str, args: list[_Word], fed_local: bool) -> bool:
+def _lists_local_paths(name: str, args: list[Word], fed_local: bool) -> bool:
     if name == "echo":
         return _echoes_local_words(args)
     if name not in _LOCAL_LISTERS:
@@ -431,7 +431,7 @@ def _lists_local_paths(name: str, args: list[_Word], fed_local: bool) -> bool:
     return True
 
 
-def _echoes_local_words(args: list[_Word]) -> bool:
+def _echoes_local_words(args: list[Word]) -> bool:
     """`echo a.tmp b.tmp`: every word xargs will read from it is a relative path below.
     (No options: -e would decode escapes; no quotes or backslashes, which xargs decodes.)"""
     if not args or args[0].text.startswith("-"):
@@ -445,7 +445,7 @@ def _echoes_local_words(args: list[_Word]) -> bool:
     return True
 
 
-def _loop_variable(name: str, items: list[_Word], where: list[str | None], scope: _Scope) -> None:
+def _loop_variable(name: str, items: list[Word], where: list[str | None], scope: _Scope) -> None:
     """`for f in *.py src/*`: f is not known, but stays below the folder the loop runs in
     when every item is a relative word or glob that does not climb out of it."""
     inside = all(
@@ -512,7 +512,7 @@ def _expand(text: str, scope: _Scope) -> str | None:
     return "".join(out)
 
 
-def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
+def _path_word(word: Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
     """A word that may name a path: as a whole, after `=`, and after a short option."""
     if not word.literal and "{" in word.raw and "," in word.raw:
         # Brace expansion makes several words, one of which may be absolute
@@ -539,11 +539,11 @@ def _path_word(word: _Word, where: list[str | None], scope: _Scope, out: Targets
             _path(candidate, where, scope, out)
 
 
-def _plain_word(text: str) -> _Word:
+def _plain_word(text: str) -> Word:
     """An unquoted word of the given text (after brace expansion)."""
-    from worktree_guard.shell.lexer import _Word
+    from worktree_guard.shell.lexer import Word
 
-    return _Word(text, text, quoted=False, expanded="$" in text or "`" in text, split=False)
+    return Word(text, text, quoted=False, expanded="$" in text or "`" in text, split=False)
 
 
 MAX_BRACE_WORDS = 64
@@ -590,7 +590,7 @@ def _comma_braces(word: str) -> tuple[str, list[str], str] | None:
     return None
 
 
-def _value_paths(word: _Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
+def _value_paths(word: Word, where: list[str | None], scope: _Scope, out: Targets) -> None:
     value = word.text.partition("=")[2]
     known = value if word.literal else _expand(value, scope)
     if known is None:
@@ -682,7 +682,7 @@ def _string_tokens(text: str, scope: _Scope, out: Targets, what: str,
 # ---- git ------------------------------------------------------------------------------------
 
 
-def _git(args: list[_Word], where: list[str | None], scope: _Scope, out: Targets) -> None:
+def _git(args: list[Word], where: list[str | None], scope: _Scope, out: Targets) -> None:
     bases = list(where)
     trees: list[str | None] = []
     explicit = False
@@ -754,8 +754,8 @@ def _git(args: list[_Word], where: list[str | None], scope: _Scope, out: Targets
             _path_word(operands[1], bases, scope, out)
 
 
-def _operands(words: list[_Word], value_options: frozenset[str]) -> list[_Word]:
-    found: list[_Word] = []
+def _operands(words: list[Word], value_options: frozenset[str]) -> list[Word]:
+    found: list[Word] = []
     skip = False
     for word in words:
         if skip:
@@ -768,7 +768,7 @@ def _operands(words: list[_Word], value_options: frozenset[str]) -> list[_Word]:
     return found
 
 
-def _option_paths(words: list[_Word], names: tuple[str, ...], bases: list[str | None],
+def _option_paths(words: list[Word], names: tuple[str, ...], bases: list[str | None],
                   scope: _Scope, out: Targets) -> None:
     for i, word in enumerate(words):
         text = word.text

@@ -6,27 +6,27 @@ sed scripts and awk programs are scanned by hand for their write and exec forms
 
 from __future__ import annotations
 
-from worktree_guard.shell.git import _unsure
-from worktree_guard.shell.lexer import _arg, _digits_end, _literal_word
-from worktree_guard.shell.walk import _OPAQUE, _long_hit
+from worktree_guard.shell.git import unsure
+from worktree_guard.shell.lexer import digits_end, literal_word, option_value
+from worktree_guard.shell.walk import OPAQUE, long_hit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc
 
 _FIND_WRITES = frozenset({"-delete", "-fprint", "-fprint0", "-fprintf", "-fls", "-ok", "-okdir"})
 
 
-def _find(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def find(args: list[Word], acc: Acc, depth: int) -> str | None:
     i = 0
     while i < len(args):
         word = args[i]
         text = word.text
         if word.opaque:
-            return _unsure(args, acc, depth, _OPAQUE)
+            return unsure(args, acc, depth, OPAQUE)
         if text in _FIND_WRITES:
-            return _unsure(args[i + 1 :], acc, depth, f"{text} writes, deletes or prompts")
+            return unsure(args[i + 1 :], acc, depth, f"{text} writes, deletes or prompts")
         if text in ("-exec", "-execdir"):
             end = i + 1
             while end < len(args) and not (args[end].literal and args[end].text in (";", "+")):
@@ -51,9 +51,9 @@ _SED_LONG_OK = frozenset(
 _SED_FLAG_LETTERS = frozenset("nErsuzb")
 
 
-def _sed(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    scripts: list[_Word] = []
-    operands: list[_Word] = []
+def sed(args: list[Word], acc: Acc, depth: int) -> str | None:
+    scripts: list[Word] = []
+    operands: list[Word] = []
     i = 0
     options_done = False
     while i < len(args):
@@ -63,21 +63,21 @@ def _sed(args: list[_Word], acc: _Acc, depth: int) -> str | None:
         if options_done:
             operands.append(word)  # after --, even a glob is only a file name
         elif word.opaque:
-            return _OPAQUE  # a file operand could be -i as well
+            return OPAQUE  # a file operand could be -i as well
         elif not text.startswith("-") or text == "-":
             operands.append(word)
         elif text == "--":
             options_done = True
         elif text.startswith("--"):
             name, eq, value = text.partition("=")
-            if _long_hit([name], ("--in-place",)):
+            if long_hit([name], ("--in-place",)):
                 return "--in-place edits files"
             if name in ("--expression", "--line-length"):
                 if name == "--expression":
                     if not eq:
-                        scripts.append(_arg(args, i))
+                        scripts.append(option_value(args, i))
                     else:  # a value that expands is unknown
-                        scripts.append(_literal_word(value) if word.literal else _arg([], 0))
+                        scripts.append(literal_word(value) if word.literal else option_value([], 0))
                 i += 0 if eq else 1
             elif name not in _SED_LONG_OK:
                 return f"option {name} is not understood"
@@ -89,7 +89,7 @@ def _sed(args: list[_Word], acc: _Acc, depth: int) -> str | None:
                 if letter in "el":
                     rest = text[j + 1 :]
                     if letter == "e":
-                        scripts.append(_literal_word(rest) if rest else _arg(args, i))
+                        scripts.append(literal_word(rest) if rest else option_value(args, i))
                     i += 0 if rest else 1
                     break
                 if letter not in _SED_FLAG_LETTERS:
@@ -191,11 +191,11 @@ def _sed_number_end(script: str, i: int) -> int:
     if script.startswith("$", i):
         return i + 1
     j = i + 1 if script.startswith(("+", "~"), i) else i
-    end = _digits_end(script, j)
+    end = digits_end(script, j)
     if end == j:
         return -1
     if script.startswith("~", end):
-        step = _digits_end(script, end + 1)
+        step = digits_end(script, end + 1)
         if step > end + 1:
             return step
     return end
@@ -257,13 +257,13 @@ def _sed_subst(script: str, i: int, brackets: bool) -> int:
     return i
 
 
-def _awk(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def awk(args: list[Word], acc: Acc, depth: int) -> str | None:
     i = 0
     while i < len(args):
         word = args[i]
         text = word.text
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         if text == "--":
             i += 1
             break

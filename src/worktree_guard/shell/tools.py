@@ -10,16 +10,16 @@ UNZIP, WGETRC, CURL_HOME, npm_config_*) are risky variables (see walk).
 
 from __future__ import annotations
 
-from worktree_guard.shell.git import _scan_unknown
-from worktree_guard.shell.walk import _OPAQUE
+from worktree_guard.shell.git import scan_unknown
+from worktree_guard.shell.walk import OPAQUE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc, _Handler
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc, Handler
 
 
-def _literal_args(args: list[_Word]) -> bool:
+def _literal_args(args: list[Word]) -> bool:
     return all(w.literal for w in args)
 
 
@@ -34,11 +34,11 @@ _TAR_LONG = frozenset(
 )  # fmt: skip
 
 
-def _tar(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _tar(args: list[Word], acc: Acc, depth: int) -> str | None:
     # Only listing letters are allowed, so tar lists or refuses to run (no mode given);
     # extracting only with -O (to stdout). -f host:file would reach another machine.
     if not _literal_args(args):
-        return _OPAQUE
+        return OPAQUE
     letters = "".join(w.text for i, w in enumerate(args)
                       if (w.text[:1] == "-" and w.text[1:2] != "-") or i == 0)
     longs = {w.text.partition("=")[0] for w in args if w.text.startswith("--")}
@@ -84,9 +84,9 @@ _UNZIP_MODES = frozenset("lvtZpc")  # list, verbose list, test, zipinfo, to stdo
 _UNZIP_LETTERS = _UNZIP_MODES | frozenset("qz1h")
 
 
-def _unzip(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _unzip(args: list[Word], acc: Acc, depth: int) -> str | None:
     if not _literal_args(args):
-        return _OPAQUE
+        return OPAQUE
     mode = False
     for word in args:
         text = word.text
@@ -115,7 +115,7 @@ _CURL_VALUES = frozenset(
 )  # fmt: skip
 
 
-def _curl(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _curl(args: list[Word], acc: Acc, depth: int) -> str | None:
     # Allow-list: -o/-O/-D/-c/-K/--trace/--hsts/--alt-svc/-w %output{} ... write files.
     return _fetcher(args, _CURL_FLAGS, _CURL_VALUES, needs_stdout=False)
 
@@ -131,13 +131,13 @@ _WGET_VALUES = frozenset(
 )  # fmt: skip
 
 
-def _wget(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _wget(args: list[Word], acc: Acc, depth: int) -> str | None:
     # Saves a file unless -O - (standard output); -o/-a write a log; -r/-N/-x save.
     return _fetcher(args, _WGET_FLAGS, _WGET_VALUES, needs_stdout=True)
 
 
 def _fetcher(
-    args: list[_Word], flags: frozenset[str], values: frozenset[str], needs_stdout: bool
+    args: list[Word], flags: frozenset[str], values: frozenset[str], needs_stdout: bool
 ) -> str | None:
     to_stdout = False
     urls = 0
@@ -147,7 +147,7 @@ def _fetcher(
         text = word.text
         i += 1
         if word.opaque:
-            return _OPAQUE
+            return OPAQUE
         name, eq, value = text.partition("=") if text.startswith("--") else (text, "", "")
         if not text.startswith("-") or text == "-":
             if not word.literal:
@@ -198,18 +198,18 @@ _NPM_LS_FLAGS = frozenset(
 )  # fmt: skip
 
 
-def _npm(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _npm(args: list[Word], acc: Acc, depth: int) -> str | None:
     if len(args) == 1 and args[0].literal and args[0].text in ("--version", "-v"):
         return None
     # npm ls / list only reads package.json and node_modules; it runs no scripts.
     if args and args[0].literal and args[0].text in ("ls", "list", "la", "ll"):
         for word in args[1:]:
             if not word.literal:
-                return _OPAQUE
+                return OPAQUE
             if word.text.startswith("-") and word.text not in _NPM_LS_FLAGS:
                 return f"option {word.text} is not known to be harmless"
         return None
-    _scan_unknown(args, acc, depth)
+    scan_unknown(args, acc, depth)
     return "can run package scripts"
 
 
@@ -219,18 +219,18 @@ _JSON_TOOL_FLAGS = frozenset(
 _PYTHON_VERSION = frozenset({"--version", "-V"})
 
 
-def _python(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def _python(args: list[Word], acc: Acc, depth: int) -> str | None:
     if len(args) == 1 and args[0].literal and args[0].text in _PYTHON_VERSION:
         return None
     # `python -m json.tool [options] [infile]`: a second file operand is written.
     if not _literal_args(args):
-        return _OPAQUE
+        return OPAQUE
     texts = [w.text for w in args]
     i = 0
     while i < len(texts) and texts[i] in ("-I", "-P", "-E", "-s"):
         i += 1
     if texts[i : i + 2] != ["-m", "json.tool"]:
-        _scan_unknown(args, acc, depth)
+        scan_unknown(args, acc, depth)
         return "can run arbitrary code"
     operands = 0
     rest = texts[i + 2 :]
@@ -248,7 +248,7 @@ def _python(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None if operands <= 1 else "a second file operand is written as output"
 
 
-_TOOL_HANDLERS: dict[str, _Handler] = {
+TOOL_HANDLERS: dict[str, Handler] = {
     "tar": _tar,
     "unzip": _unzip,
     "curl": _curl,

@@ -1,6 +1,6 @@
 """What the walk shares with every command handler: the accumulator and common checks.
 
-``_Acc`` collects the reasons a line is not read-only and the hook bypasses found,
+``Acc`` collects the reasons a line is not read-only and the hook bypasses found,
 and carries the two callbacks handlers use to classify nested commands
 (``check_argv``, ``walk_nested``); classify sets them, so no handler imports it.
 The rest are checks several handlers need: assignments, risky variables and
@@ -9,22 +9,22 @@ GNU-style option splitting.
 
 from __future__ import annotations
 
-from worktree_guard.shell.lexer import _name_end
+from worktree_guard.shell.lexer import name_end
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TypeAlias
 
-    from worktree_guard.shell.lexer import _Word
+    from worktree_guard.shell.lexer import Word
 
 # Classify one command and its arguments: (words, acc, depth, extra_args).
-_CheckArgv: TypeAlias = "Callable[[list[_Word], _Acc, int, bool], None]"
+_CheckArgv: TypeAlias = "Callable[[list[Word], Acc, int, bool], None]"
 # Classify a string some command runs as shell code, into a fresh accumulator.
-_WalkNested: TypeAlias = "Callable[[str, int], _Acc]"
+WalkNested: TypeAlias = "Callable[[str, int], Acc]"
 
 
-class _Acc:
+class Acc:
     """Reasons collected while walking the parsed commands, and the way back into the walk.
 
     check_argv and walk_nested are classify's own functions, passed in rather than
@@ -34,22 +34,22 @@ class _Acc:
 
     __slots__ = ("bypass", "check_argv", "mutating", "walk_nested")
 
-    def __init__(self, check_argv: _CheckArgv, walk_nested: _WalkNested) -> None:
+    def __init__(self, check_argv: _CheckArgv, walk_nested: WalkNested) -> None:
         self.mutating: list[str] = []
         self.bypass: list[str] = []
         self.check_argv = check_argv
         self.walk_nested = walk_nested
 
-    def child(self) -> _Acc:
+    def child(self) -> Acc:
         """An empty accumulator for a nested command, with the same callbacks."""
-        return _Acc(self.check_argv, self.walk_nested)
+        return Acc(self.check_argv, self.walk_nested)
 
 
 # A handler looks at a command's arguments; it returns why the command is not
 # read-only (None when it is) and may record hook bypasses on the accumulator.
-_Handler: TypeAlias = "Callable[[list[_Word], _Acc, int], str | None]"
+Handler: TypeAlias = "Callable[[list[Word], Acc, int], str | None]"
 
-_OPAQUE = "an argument's value is not visible"
+OPAQUE = "an argument's value is not visible"
 
 # Variables whose names start like this change which program runs or what it loads.
 _RISKY_ENV_PREFIXES = (
@@ -65,7 +65,7 @@ _RISKY_ENV = frozenset(
 )  # fmt: skip
 
 
-def _risky_env(name: str) -> bool:
+def risky_env(name: str) -> bool:
     """Whether setting the variable can change what runs."""
     if name in _RISKY_ENV or name.startswith(_RISKY_ENV_PREFIXES):
         return True
@@ -74,12 +74,12 @@ def _risky_env(name: str) -> bool:
     return line.endswith("PAGER") and "\n" not in line
 
 
-def _assignment(word: _Word) -> tuple[str, str] | None:
+def split_assignment(word: Word) -> tuple[str, str] | None:
     """(name, value) when the word is a NAME=value assignment."""
     raw = word.raw
     if "=" not in raw:
         return None
-    end = _name_end(raw, 0)
+    end = name_end(raw, 0)
     if end == 0:
         return None
     i = end
@@ -101,14 +101,14 @@ def _plain_pager(name: str, value: str) -> bool:
     return name.endswith("PAGER") and "\n" not in name and value in _PLAIN_PAGERS
 
 
-def _check_assignment(name: str, value: str, acc: _Acc) -> None:
-    if _risky_env(name) and not _plain_pager(name, value):
+def check_assignment(name: str, value: str, acc: Acc) -> None:
+    if risky_env(name) and not _plain_pager(name, value):
         acc.mutating.append(f"sets {name}, which can change what runs")
-    if _bypass_env(name, value):
+    if bypass_env(name, value):
         acc.bypass.append(f"{name} puts core.hooksPath into git's configuration")
 
 
-def _bypass_env(name: str, value: str) -> bool:
+def bypass_env(name: str, value: str) -> bool:
     if name == "GIT_CONFIG_PARAMETERS":
         return "core.hookspath" in value.lower()
     return name.startswith("GIT_CONFIG_KEY_") and value.strip().lower() == "core.hookspath"
@@ -117,19 +117,19 @@ def _bypass_env(name: str, value: str) -> bool:
 # --- generic option parsing ------------------------------------------------
 
 
-def _scan_opts(
-    args: list[_Word],
+def scan_opts(
+    args: list[Word],
     value_letters: str = "",
     long_values: frozenset[str] = frozenset(),
     attached_letters: str = "",
-) -> tuple[list[str], list[_Word]] | None:
+) -> tuple[list[str], list[Word]] | None:
     """Split GNU-style arguments into option names and operands.
 
     value_letters take a value (attached or the next word), attached_letters
     only an attached one. Returns None when an argument could be an unseen option.
     """
     opts: list[str] = []
-    operands: list[_Word] = []
+    operands: list[Word] = []
     i = 0
     while i < len(args):
         word = args[i]
@@ -160,7 +160,7 @@ def _scan_opts(
     return opts, operands
 
 
-def _long_hit(opts: list[str], denied: tuple[str, ...]) -> str | None:
+def long_hit(opts: list[str], denied: tuple[str, ...]) -> str | None:
     """The first option that is a denied long option or an abbreviation of one."""
     for opt in opts:
         # getopt_long takes any unique prefix, one letter too (`sort --o=p`).

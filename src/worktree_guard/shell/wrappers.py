@@ -7,40 +7,40 @@ The inner command is classified through the accumulator's callbacks (see walk).
 
 from __future__ import annotations
 
-from worktree_guard.shell.git import _scan_unknown, _unsure
+from worktree_guard.shell.git import scan_unknown, unsure
 from worktree_guard.shell.runners import RUNNERS, unwrap
-from worktree_guard.shell.walk import _OPAQUE, _assignment, _check_assignment, _risky_env
+from worktree_guard.shell.walk import OPAQUE, check_assignment, risky_env, split_assignment
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from worktree_guard.shell.lexer import _Word
-    from worktree_guard.shell.walk import _Acc, _Handler
+    from worktree_guard.shell.lexer import Word
+    from worktree_guard.shell.walk import Acc, Handler
 
 
-def _run_inner(args: list[_Word], i: int, acc: _Acc, depth: int) -> str | None:
+def _run_inner(args: list[Word], i: int, acc: Acc, depth: int) -> str | None:
     """Classify the command a wrapper runs, starting at args[i]."""
     if i < len(args):
         acc.check_argv(args[i:], acc, depth + 1, False)
     return None
 
 
-def wrapper(name: str) -> _Handler:
+def wrapper(name: str) -> Handler:
     """The handler of a wrapper that is read-only when what it runs is (env, time, nice,
     timeout, stdbuf, command, builtin, xargs): its options read by the one table."""
     runner = RUNNERS[name]
 
-    def handle(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+    def handle(args: list[Word], acc: Acc, depth: int) -> str | None:
         read = unwrap(runner, [w.text for w in args], [w.opaque for w in args])
         for word in args[: read.start]:
-            assignment = _assignment(word) if runner.assignments else None
+            assignment = split_assignment(word) if runner.assignments else None
             if assignment is not None:
-                _check_assignment(*assignment, acc)
+                check_assignment(*assignment, acc)
         if read.problem is not None:
-            return _unsure(args, acc, depth, read.problem, strings=True)
+            return unsure(args, acc, depth, read.problem, strings=True)
         if read.describes:
             return None  # `command -v`, `--help`: no command runs
         for option, value in read.values:
-            if option == "--process-slot-var" and (_risky_env(value) or "$" in value):
+            if option == "--process-slot-var" and (risky_env(value) or "$" in value):
                 return f"--process-slot-var sets {value}"  # in the command's environment
         if read.code:
             for code in read.code:
@@ -59,10 +59,10 @@ def wrapper(name: str) -> _Handler:
     return handle
 
 
-_SHELL_READ_ONLY = frozenset({"bash", "sh", "dash"})
+SHELL_READ_ONLY = frozenset({"bash", "sh", "dash"})
 
 
-def _shell(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def shell_command(args: list[Word], acc: Acc, depth: int) -> str | None:
     has_c = False
     plain = True  # only -c -e -u -x: no start-up files, no stdin script
     i = 0
@@ -70,7 +70,7 @@ def _shell(args: list[_Word], acc: _Acc, depth: int) -> str | None:
         word = args[i]
         text = word.text
         if word.opaque:
-            return _unsure(args, acc, depth, _OPAQUE)
+            return unsure(args, acc, depth, OPAQUE)
         if text in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
             plain = False
             i += 2
@@ -87,13 +87,13 @@ def _shell(args: list[_Word], acc: _Acc, depth: int) -> str | None:
             plain = False
         i += 1
     if not has_c:
-        _scan_unknown(args[i:], acc, depth)
+        scan_unknown(args[i:], acc, depth)
         return "runs a shell script or an interactive shell"
     if i >= len(args):
         return "-c without a command"
     script = args[i]
     if not script.literal:
-        return _unsure(args, acc, depth, "the -c command is not a literal")
+        return unsure(args, acc, depth, "the -c command is not a literal")
     inner = acc.walk_nested(script.text, depth)
     acc.bypass.extend(inner.bypass)
     if inner.mutating:
@@ -101,20 +101,20 @@ def _shell(args: list[_Word], acc: _Acc, depth: int) -> str | None:
     return None if plain else "shell options may load start-up files"
 
 
-def _shell_strict(args: list[_Word], acc: _Acc, depth: int) -> str | None:
-    reason = _shell(args, acc, depth)
+def strict_shell_command(args: list[Word], acc: Acc, depth: int) -> str | None:
+    reason = shell_command(args, acc, depth)
     return reason or "shell reads start-up files"
 
 
-def _eval(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def eval_builtin(args: list[Word], acc: Acc, depth: int) -> str | None:
     if args and all(w.literal for w in args):
         acc.bypass.extend(acc.walk_nested(" ".join(w.text for w in args), depth).bypass)
     else:
-        _scan_unknown(args, acc, depth, strings=True)
+        scan_unknown(args, acc, depth, strings=True)
     return "runs a constructed command"
 
 
-def _exec(args: list[_Word], acc: _Acc, depth: int) -> str | None:
+def exec_builtin(args: list[Word], acc: Acc, depth: int) -> str | None:
     if not args:
         return None  # only redirections, which are checked on their own
     scratch = acc.child()
