@@ -142,9 +142,11 @@ def pinned_client(folder: str, executable: str, override_var: str, product: str,
     return client
 
 
-def guard_install(repo: Path, guard_bin: Path) -> str:
-    """Set the repo up the way a user does: `guard install`, nothing else."""
+def guard_install(repo: Path, guard_bin: Path, *clients: Path) -> str:
+    """Set the repo up the way a user does: `guard install`, nothing else, with the given
+    agent clients on PATH (install sets up the agents it finds there)."""
     env = {**base_env(repo.parent / "install-home"), "GIT_CONFIG_NOSYSTEM": "1"}
+    env["PATH"] = os.pathsep.join([*(str(c.parent) for c in clients), env.get("PATH", "")])
     done = subprocess.run([str(guard_bin), "install"], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -87,7 +87,7 @@ def test_codex_is_denied_while_claude_holds_then_holds_until_it_dies(
     tmp_path: Path, guard_bin: Path, claude_bin: Path, codex_bin: Path
 ) -> None:
     repo = make_repo(tmp_path / "repo")
-    guard_install(repo, guard_bin)
+    guard_install(repo, guard_bin, codex_bin)
     assert (repo / ".codex" / "hooks.json").is_file()
     lock_dir = tmp_path / "locks"
     lock_dir.mkdir()

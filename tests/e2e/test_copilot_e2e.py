@@ -75,7 +75,7 @@ def test_copilot_is_denied_while_claude_holds_then_holds_against_claude(
     tmp_path: Path, guard_bin: Path, claude_bin: Path, copilot_bin: Path, copilot_cache: Path
 ) -> None:
     repo = make_repo(tmp_path / "repo")
-    guard_install(repo, guard_bin)
+    guard_install(repo, guard_bin, copilot_bin)
     assert (repo / ".github" / "hooks" / "worktree-guard.json").is_file()
     assert (repo / ".claude" / "settings.local.json").is_file()  # Copilot reads it too
     lock_dir = tmp_path / "locks"
@@ -153,7 +153,7 @@ def test_a_missing_guard_does_not_deny_copilots_calls(
     """Copilot denies a call whose hook exits non-zero: a guard that was removed after
     `guard install` must not stop every call (the Copilot hook ends in `|| true`)."""
     repo = make_repo(tmp_path / "repo")
-    guard_install(repo, guard_bin)
+    guard_install(repo, guard_bin, copilot_bin)
     hook_file = repo / ".github" / "hooks" / "worktree-guard.json"
     text = hook_file.read_text().replace(str(guard_bin), str(tmp_path / "gone" / "guard"))
     hook_file.write_text(text)

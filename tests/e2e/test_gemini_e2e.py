@@ -77,9 +77,9 @@ def responses_text(api: FakeGeminiAPI, script: str) -> str:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, guard_bin: Path) -> Iterator[tuple[Path, Path]]:
+def setup(tmp_path: Path, guard_bin: Path, gemini_bin: Path) -> Iterator[tuple[Path, Path]]:
     repo = make_repo(tmp_path / "repo")
-    out = guard_install(repo, guard_bin)
+    out = guard_install(repo, guard_bin, gemini_bin)
     assert "Gemini CLI" in out and (repo / ".gemini" / "settings.json").is_file()
     lock_dir = tmp_path / "locks"
     lock_dir.mkdir()
