@@ -53,6 +53,7 @@ def test_hook_typed_at_a_terminal_prints_help(repo: Path, guard_env: dict[str, s
     assert _recorded(lock_dir) == []
 
 
+@pytest.mark.guard_fails
 def test_an_empty_event_on_a_pipe_is_still_judged(repo: Path, guard_env: dict[str, str],
                                                   lock_dir: Path) -> None:
     """The help path stops at a terminal only: a pipe with no event is guard's failure, and

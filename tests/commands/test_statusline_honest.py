@@ -32,6 +32,7 @@ def test_unusable_lock_folder_is_off_not_free(where: str, repo: Path, guard_env:
     assert line == "guard: OFF, lock folder unusable (guard doctor)"
 
 
+@pytest.mark.guard_fails
 def test_failed_open_hooks_are_not_free(repo: Path, guard_env: dict[str, str]) -> None:
     """A hook that failed open (an event guard could not read) is shown until acknowledged,
     in place of "free". Catches: the free-and-failed branch (it said "guard: free | ...")."""

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GUARD, git, make_repo
+from tests.other_user import copy_of_guard
 from worktree_guard.git.shims import LAUNCH_CODE
-from worktree_guard.install.launcher import package_folder
 
 from .conftest import SAFETY_NET_S, wait_for
 
@@ -70,7 +70,12 @@ def test_a_user_without_privileges_gets_the_same_read_only_tree(shared: Path) ->
         plain = as_user(["bash", "-c", command], b, env)
         assert plain.returncode == 0 and (a / "f.txt").read_text() == "changed\n", plain.stderr
         (a / "f.txt").write_text("from A\n")
-        prefix = [SYSTEM_PYTHON, "-ISc", LAUNCH_CODE, package_folder(), "shell-prefix"]
+        # The checkout may sit in a folder only its owner may enter: the other user runs a
+        # copy of the package it can read.
+        copy = shared / "guard-copy"
+        copy.mkdir()
+        copy_of_guard(copy)
+        prefix = [SYSTEM_PYTHON, "-ISc", LAUNCH_CODE, str(copy / "site"), "shell-prefix"]
         done = as_user([*prefix, command], b, env)
         assert (a / "f.txt").read_text() == "from A\n", done.stderr
         assert "cannot sandbox" not in done.stderr, done.stderr
