@@ -6,6 +6,8 @@ it: its compare-and-swap push), and with `guard.remoteLease=false`.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -57,7 +59,12 @@ def git_daemon(ctx: Context, base: Path) -> Iterator[str]:
             raise Skip("git daemon never listened")
         yield f"git://127.0.0.1:{port}"
     finally:
-        proc.kill()
+        # `git daemon` runs `git-daemon` as its child: stop the whole process group, or the
+        # daemon keeps listening after the benchmark.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         proc.wait(timeout=30)
 
 
